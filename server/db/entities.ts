@@ -1,0 +1,20 @@
+// Every MikroORM entity, in one list for the ORM config.
+import { DomainEvent } from '../events/event.entity.js';
+import { Project } from '../projects/project.entity.js';
+import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
+import { Worker, WorkerCertification } from '../workers/worker.entity.js';
+import { Certification, Step, Workflow, WorkflowVersion } from '../workflow/workflow.entity.js';
+
+export const entities = [
+  Workflow,
+  WorkflowVersion,
+  Certification,
+  Step,
+  Worker,
+  WorkerCertification,
+  Project,
+  Task,
+  TaskAssignment,
+  Iteration,
+  DomainEvent,
+];

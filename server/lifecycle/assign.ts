@@ -1,0 +1,123 @@
+// Giving a task to a worker — by their own claim, by the next-task pull, by an admin or by an
+// assignment policy — always goes through `assignWorker`, so the checks of spec §3.3 hold everywhere.
+import type { AssignmentPolicy, JsonObject } from '../workflow/definition.js';
+import type { Project } from '../projects/project.entity.js';
+import { Iteration, TaskAssignment, type Task } from '../tasks/task.entity.js';
+import { Worker } from '../workers/worker.entity.js';
+import { EventType } from '../events/outbox.js';
+import type { Tx } from './context.js';
+import { assignmentPolicyError, Messages, OrchestraError, notFound } from './errors.js';
+import { currentAssignment, heldCertifications, liveAssignments, prerequisitesOf, workload } from './load.js';
+import { checkClaim, checkWorkerMayTakeWork, isCertified } from './rules.js';
+import { TaskStatus } from './status.js';
+
+export interface AssignOptions {
+  /** Apply the worker's own limits (cap on work in progress, returned work first): claims, not admins. */
+  enforceLimits: boolean;
+}
+
+/** Creates the next assignment of a locked task for a worker (spec §3.3 effects). */
+export async function assignWorker(tx: Tx, task: Task, project: Project, worker: Worker, options: AssignOptions): Promise<TaskAssignment> {
+  const step = tx.engine.catalog.step(task.step.id);
+  const assignments = await liveAssignments(tx, task);
+  const held = await heldCertifications(tx, worker.id);
+  const { level } = checkClaim({
+    taskStatus: task.status,
+    assignments: assignments.map((a) => ({ level: a.level, workerId: a.worker?.id ?? null })),
+    workerId: worker.id,
+    certified: (role) => step.def.isHuman && isCertified(step.requiredCertificationIds, held, role, project.taskClass),
+  });
+  if (options.enforceLimits) {
+    checkWorkerMayTakeWork({ ...(await workload(tx, worker.id)), maxInProgress: tx.engine.config.maxInProgressTasks });
+  }
+
+  const now = tx.engine.now();
+  const source = currentAssignment(assignments);
+  const assignment = tx.em.create(TaskAssignment, {
+    task,
+    worker,
+    level,
+    data: structuredClone(source?.data ?? {}) as JsonObject,
+    startDatetime: now,
+  });
+  tx.em.create(Iteration, { assignment, startDatetime: now });
+  const previous = task.status;
+  task.status = level === 0 ? TaskStatus.PROCESSING : TaskStatus.REVIEWING;
+  await tx.em.flush();
+  const workerIds = [...assignments.map((a) => a.worker?.id), worker.id].filter((id): id is number => id != null);
+  tx.emit({ type: EventType.TASK_ASSIGNED, projectId: project.id, taskId: task.id, payload: { workerId: worker.id, level, assignmentId: assignment.id, workerIds } });
+  emitStatusChange(tx, task, previous, workerIds);
+  return assignment;
+}
+
+export function emitStatusChange(tx: Tx, task: Task, previous: TaskStatus, workerIds: number[]): void {
+  tx.emit({
+    type: EventType.TASK_STATUS_CHANGED,
+    projectId: task.project.id,
+    taskId: task.id,
+    payload: { status: TaskStatus[task.status], previousStatus: TaskStatus[previous], step: tx.engine.catalog.step(task.step.id).def.slug, workerIds },
+  });
+}
+
+/**
+ * Runs a step's assignment policy for the level a task waits at (entry level when created, the next
+ * reviewer when it enters PENDING_REVIEW). Built-in policies follow spec §2.4; a function policy names
+ * usernames to try in order. A policy that is malformed or throws fails the whole use case.
+ */
+export async function applyAssignmentPolicy(tx: Tx, task: Task, project: Project, policy: AssignmentPolicy, level: number): Promise<void> {
+  const step = tx.engine.catalog.step(task.step.id);
+  if (!step.def.isHuman) return;
+  let candidates: string[] = [];
+  let mustSucceed = false;
+  if (typeof policy === 'function') {
+    let answer: string[] | null | undefined;
+    try {
+      answer = policy({
+        projectId: project.id,
+        projectData: project.projectData,
+        stepSlug: step.def.slug,
+        level,
+        prerequisites: await prerequisitesOf(tx, project, step.def.ancestors),
+      });
+    } catch (error) {
+      throw assignmentPolicyError(error instanceof Error ? error.message : String(error));
+    }
+    candidates = answer ?? [];
+  } else if (policy.policy === 'anyone_certified') {
+    return;
+  } else if (policy.policy === 'specified_worker') {
+    candidates = [policy.username];
+    mustSucceed = true;
+  } else if (policy.policy === 'previously_completed_steps') {
+    candidates = await previousWorkers(tx, project, policy.relatedSteps);
+  } else {
+    throw assignmentPolicyError(Messages.ASSIGNMENT_POLICY);
+  }
+
+  for (const username of candidates) {
+    const worker = await tx.em.findOne(Worker, { username });
+    try {
+      if (!worker) throw notFound('Worker', username);
+      await assignWorker(tx, task, project, worker, { enforceLimits: false });
+      return;
+    } catch (error) {
+      // specified_worker must assign (its errors surface); the other policies try the next candidate.
+      if (mustSucceed) throw assignmentPolicyError(error instanceof Error ? error.message : String(error));
+      if (!(error instanceof OrchestraError)) throw error;
+    }
+  }
+}
+
+/** Level-0 workers of the given steps' tasks in the project, in the order the steps are listed. */
+async function previousWorkers(tx: Tx, project: Project, relatedSteps: readonly string[]): Promise<string[]> {
+  const rows = await tx.em.execute<{ slug: string; username: string }[]>(
+    `select s.slug, w.username from task t
+       join step s on s.id = t.step_id
+       join task_assignment a on a.task_id = t.id and a.level = 0 and not a.is_deleted
+       join worker w on w.id = a.worker_id
+      where t.project_id = ? and s.slug = any(?)`,
+    [project.id, relatedSteps as string[]],
+  );
+  const bySlug = new Map(rows.map((r) => [r.slug, r.username]));
+  return relatedSteps.map((s) => bySlug.get(s)).filter((u): u is string => !!u);
+}

@@ -1,0 +1,77 @@
+// Creating the tasks whose dependencies are complete, and completing the project when nothing is
+// left to do (spec §3.10). Runs at project creation and after every task completes; the caller holds
+// the project's row lock, so two tasks completing at once cannot both miss a join.
+import type { JsonObject } from '../workflow/definition.js';
+import { EventType } from '../events/outbox.js';
+import type { Project } from '../projects/project.entity.js';
+import { Task } from '../tasks/task.entity.js';
+import { applyAssignmentPolicy } from './assign.js';
+import type { Tx } from './context.js';
+import { creationPolicyError } from './errors.js';
+import { prerequisitesFrom, projectTasks } from './load.js';
+import { ProjectStatus, TaskStatus } from './status.js';
+
+export const MACHINE_JOB = 'machine_step';
+
+/** Queues a machine step's job in the caller's transaction: rolled back, it never runs. */
+export async function queueMachineJob(tx: Tx, taskId: number, runAt?: Date): Promise<void> {
+  await tx.em.execute(`select graphile_worker.add_job(?, json_build_object('taskId', ?::int), run_at => ?::timestamptz)`, [
+    MACHINE_JOB,
+    taskId,
+    (runAt ?? tx.engine.now()).toISOString(),
+  ]);
+}
+
+export async function createSubsequentTasks(tx: Tx, project: Project): Promise<Task[]> {
+  const { version, stepIds } = tx.engine.catalog.version(project.version.id);
+  const { tasks, assignments } = await projectTasks(tx, project);
+  const slugOf = (t: Task) => tx.engine.catalog.step(t.step.id).def.slug;
+  const completed = new Set(tasks.filter((t) => t.status === TaskStatus.COMPLETE).map(slugOf));
+  const existing = new Set(tasks.map(slugOf));
+  let endsProject = false;
+  const created: Task[] = [];
+
+  for (const step of version.steps) {
+    if (completed.has(step.slug) && step.completionEndsProject) endsProject = true;
+    if (existing.has(step.slug) || !step.creationDependsOn.every((d) => completed.has(d))) continue;
+    const prerequisites = prerequisitesFrom(tx, step.ancestors, tasks, assignments);
+    if (!evaluateCreationPolicy(step.creationPolicy, prerequisites, project.projectData)) continue;
+    const task = tx.em.create(Task, { project, step: stepIds.get(step.slug)!, status: TaskStatus.AWAITING_PROCESSING, startDatetime: tx.engine.now() });
+    created.push(task);
+  }
+  await tx.em.flush();
+
+  for (const task of created) {
+    const step = tx.engine.catalog.step(task.step.id).def;
+    tx.emit({ type: EventType.TASK_CREATED, projectId: project.id, taskId: task.id, payload: { step: step.slug, status: TaskStatus[task.status], isHuman: step.isHuman } });
+    if (step.isHuman) await applyAssignmentPolicy(tx, task, project, step.assignmentPolicy.entryLevel, 0);
+    else await queueMachineJob(tx, task.id);
+  }
+
+  const open = tasks.some((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED) || created.length > 0;
+  if ((endsProject || !open) && (project.status === ProjectStatus.ACTIVE || project.status === ProjectStatus.PAUSED)) {
+    setProjectStatus(tx, project, ProjectStatus.COMPLETED);
+  }
+  return created;
+}
+
+function evaluateCreationPolicy(policy: unknown, prerequisites: Record<string, JsonObject>, projectData: JsonObject): boolean {
+  try {
+    if (typeof policy === 'function') return Boolean(policy(prerequisites, projectData));
+    if ((policy as { policy?: string })?.policy === 'always_create') return true;
+    throw new Error('Creation policy incorrectly specified.');
+  } catch (error) {
+    throw creationPolicyError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function setProjectStatus(tx: Tx, project: Project, status: ProjectStatus): void {
+  const previous = project.status;
+  if (previous === status) return;
+  project.status = status;
+  tx.emit({
+    type: EventType.PROJECT_STATUS_CHANGED,
+    projectId: project.id,
+    payload: { status: ProjectStatus[status], previousStatus: ProjectStatus[previous] },
+  });
+}

@@ -1,0 +1,123 @@
+// Test harness: a real Orchestra on a fresh PostgreSQL database, with one-line factories for
+// workers and projects and a snapshot reader that shows a task as a user would see it.
+import { afterAll } from 'vitest';
+import { startOrchestra, type Orchestra } from '../../server/app.js';
+import { loadConfig, type Config } from '../../server/config.js';
+import type { Actor } from '../../server/lifecycle/actor.js';
+import { AssignmentStatus, CertificationRole, IterationStatus, TaskClass, TaskStatus } from '../../server/lifecycle/status.js';
+import { Iteration, Task, TaskAssignment } from '../../server/tasks/task.entity.js';
+import { Project } from '../../server/projects/project.entity.js';
+import type { WorkflowDefinition, JsonObject } from '../../server/workflow/definition.js';
+import { createTestDatabase } from './db.js';
+
+export interface HarnessOptions {
+  workflows: WorkflowDefinition[];
+  runMachineSteps?: boolean;
+  config?: Partial<Config>;
+}
+
+export interface TaskSnapshot {
+  id: number;
+  step: string;
+  status: keyof typeof TaskStatus;
+  assignments: { id: number; level: number; worker: string | null; status: keyof typeof AssignmentStatus; data: JsonObject; attempts: number; lastError: string | null }[];
+  iterations: { id: number; level: number; status: keyof typeof IterationStatus; submittedData: JsonObject; ended: boolean }[];
+}
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+export async function createHarness(options: HarnessOptions) {
+  const db = await createTestDatabase();
+  // Sampled review draws come from this queue when it has values, else Math.random.
+  const draws: number[] = [];
+  const config = loadConfig(process.env, { ...options.config, machine: { ...loadConfig().machine, retryBaseDelayMs: 20, ...options.config?.machine } });
+  const orchestra: Orchestra = await startOrchestra({
+    config,
+    definitions: options.workflows,
+    db,
+    random: () => (draws.length ? draws.shift()! : Math.random()),
+    runMachineSteps: options.runMachineSteps ?? false,
+  });
+  const usernames = new Map<number, string>();
+  const admin: Actor = { kind: 'system' };
+
+  const h = {
+    orchestra,
+    db,
+    lifecycle: orchestra.lifecycle,
+    workers: orchestra.workers,
+    admin,
+    draws,
+    /** Creates a worker holding the given certifications (REAL unless said) of a workflow. */
+    async worker(
+      username: string,
+      certifications: [workflow: string, certification: string, role: 'ENTRY_LEVEL' | 'REVIEWER', taskClass?: 'REAL' | 'TRAINING'][] = [],
+      extra: { isAdmin?: boolean } = {},
+    ): Promise<Actor & { kind: 'worker'; username: string }> {
+      const w = await orchestra.workers.createWorker(admin, { username, isAdmin: extra.isAdmin });
+      for (const [workflowSlug, certificationSlug, role, taskClass] of certifications) {
+        if (role === 'REVIEWER') {
+          await orchestra.workers.grantCertification(admin, { workerId: w.id, workflowSlug, certificationSlug, role: CertificationRole.ENTRY_LEVEL, taskClass: TaskClass[taskClass ?? 'REAL'] });
+        }
+        await orchestra.workers.grantCertification(admin, { workerId: w.id, workflowSlug, certificationSlug, role: CertificationRole[role], taskClass: TaskClass[taskClass ?? 'REAL'] });
+      }
+      usernames.set(w.id, username);
+      return { kind: 'worker', workerId: w.id, isAdmin: extra.isAdmin ?? false, username };
+    },
+    async project(workflowSlug: string, versionSlug = 'v1', extra: { priority?: number; projectData?: JsonObject; taskClass?: TaskClass; description?: string } = {}) {
+      return orchestra.lifecycle.createProject(admin, { workflowSlug, versionSlug, description: extra.description ?? 'test project', ...extra });
+    },
+    async projectStatus(projectId: number) {
+      const p = await db.orm.em.fork().findOneOrFail(Project, { id: projectId });
+      return p.status;
+    },
+    /** The task of a step in a project, as stored now (null when the step has no task). */
+    async task(projectId: number, stepSlug: string): Promise<TaskSnapshot | null> {
+      const em = db.orm.em.fork();
+      const tasks = await em.find(Task, { project: projectId }, { populate: ['step'] });
+      const task = tasks.find((t) => t.step.slug === stepSlug);
+      if (!task) return null;
+      const assignments = await em.find(TaskAssignment, { task }, { orderBy: { level: 'asc' }, populate: ['worker'] });
+      const iterations = await em.find(Iteration, { assignment: { task } }, { orderBy: { startDatetime: 'asc', id: 'asc' }, populate: ['assignment'] });
+      return {
+        id: task.id,
+        step: stepSlug,
+        status: TaskStatus[task.status] as keyof typeof TaskStatus,
+        assignments: assignments.map((a) => ({
+          id: a.id,
+          level: a.level,
+          worker: a.worker ? (usernames.get(a.worker.id) ?? a.worker.username) : null,
+          status: AssignmentStatus[a.status] as keyof typeof AssignmentStatus,
+          data: a.data,
+          attempts: a.attempts,
+          lastError: a.lastError,
+        })),
+        iterations: iterations.map((i) => ({
+          id: i.id,
+          level: i.assignment.level,
+          status: IterationStatus[i.status] as keyof typeof IterationStatus,
+          submittedData: i.submittedData,
+          ended: i.endDatetime !== null,
+        })),
+      };
+    },
+    /** Task id of a step, failing loudly when the step has no task. */
+    async taskId(projectId: number, stepSlug: string): Promise<number> {
+      const t = await h.task(projectId, stepSlug);
+      if (!t) throw new Error(`no task for step ${stepSlug}`);
+      return t.id;
+    },
+    async close() {
+      await orchestra.close();
+      await db.close();
+    },
+  };
+  return h;
+}
+
+/** createHarness in a beforeAll-like way: the harness is closed after the file's tests. */
+export async function useHarness(options: HarnessOptions): Promise<Harness> {
+  const h = await createHarness(options);
+  afterAll(() => h.close());
+  return h;
+}
