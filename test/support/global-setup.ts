@@ -29,8 +29,9 @@ export default async function setup(project: TestProject) {
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
   } else {
+    // One server per port: concurrent test runs (e.g. several developers' shells) use different ports.
     const port = Number(process.env.ORCHESTRA_TEST_PG_PORT ?? 54339);
-    embedded = await startEmbeddedPostgres(path.join(PROJECT_ROOT, '.data', 'test-pg'), port, { fast: true });
+    embedded = await startEmbeddedPostgres(path.join(PROJECT_ROOT, '.data', `test-pg-${port}`), port, { fast: true });
     adminUrl = embedded.url('postgres');
   }
 
