@@ -85,14 +85,14 @@ export class LifecycleService {
   // ---- projects -------------------------------------------------------------------------
 
   /** Creates a project of a workflow version with its first tasks (spec §3.10). */
-  createProject(actor: Actor, input: CreateProjectInput): Promise<Project> {
+  async createProject(actor: Actor, input: CreateProjectInput): Promise<Project> {
     requireProjectManager(actor);
     const versionId = this.engine.catalog.versionId(input.workflowSlug, input.versionSlug);
     if (versionId === undefined) {
-      return Promise.reject(badInput(`Unknown workflow version ${input.workflowSlug}/${input.versionSlug}.`));
+      throw badInput(`Unknown workflow version ${input.workflowSlug}/${input.versionSlug}.`);
     }
     const projectData = requireJsonObject(input.projectData ?? {}, 'projectData');
-    if (input.priority !== undefined && !Number.isInteger(input.priority)) return Promise.reject(badInput('priority must be an integer.'));
+    if (input.priority !== undefined && !Number.isInteger(input.priority)) throw badInput('priority must be an integer.');
     return this.run(async (tx) => {
       const project = tx.em.create(Project, {
         version: versionId,
@@ -111,7 +111,7 @@ export class LifecycleService {
   }
 
   /** Admin: creates whatever tasks have become creatable (e.g. after a creation policy's facts changed). */
-  createSubsequentTasks(actor: Actor, projectId: number): Promise<Task[]> {
+  async createSubsequentTasks(actor: Actor, projectId: number): Promise<Task[]> {
     requireAdmin(actor);
     return this.run(async (tx) => createSubsequentTasks(tx, await lockProject(tx, projectId)));
   }
@@ -120,7 +120,7 @@ export class LifecycleService {
    * Ends (aborts) a project: its open tasks are ABORTED and their open iterations end. Completed
    * tasks keep their status (the original aborted them too).
    */
-  endProject(actor: Actor, projectId: number): Promise<Project> {
+  async endProject(actor: Actor, projectId: number): Promise<Project> {
     requireProjectManager(actor);
     return this.run(async (tx) => {
       // Lock order: tasks, then the project.
@@ -144,7 +144,7 @@ export class LifecycleService {
   }
 
   /** Pause, resume or complete a project by hand (spec §3.15). Task statuses do not change. */
-  setProjectStatus(actor: Actor, projectId: number, status: ProjectStatus): Promise<Project> {
+  async setProjectStatus(actor: Actor, projectId: number, status: ProjectStatus): Promise<Project> {
     requireAdmin(actor);
     return this.run(async (tx) => {
       if (status === ProjectStatus.ABORTED) throw projectStatusError(Messages.USE_END_PROJECT);
@@ -156,18 +156,18 @@ export class LifecycleService {
     });
   }
 
-  pauseProject(actor: Actor, projectId: number): Promise<Project> {
+  async pauseProject(actor: Actor, projectId: number): Promise<Project> {
     return this.setProjectStatus(actor, projectId, ProjectStatus.PAUSED);
   }
 
-  resumeProject(actor: Actor, projectId: number): Promise<Project> {
+  async resumeProject(actor: Actor, projectId: number): Promise<Project> {
     return this.setProjectStatus(actor, projectId, ProjectStatus.ACTIVE);
   }
 
   // ---- workers taking work --------------------------------------------------------------
 
   /** A worker claims a named task (spec §3.3), within their limits. */
-  claimTask(actor: Actor, taskId: number): Promise<TaskAssignment> {
+  async claimTask(actor: Actor, taskId: number): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
     return this.run(async (tx) => {
       const worker = await lockWorker(tx, workerId);
@@ -183,7 +183,7 @@ export class LifecycleService {
    * oldest project, then oldest task — among human tasks of active projects waiting for a worker in a
    * role they are certified for. Tasks being claimed by others are skipped, not waited for.
    */
-  requestTask(actor: Actor, options: { role?: CertificationRole } = {}): Promise<TaskAssignment> {
+  async requestTask(actor: Actor, options: { role?: CertificationRole } = {}): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
     return this.run(async (tx) => {
       const worker = await lockWorker(tx, workerId); // one request per worker at a time: keeps the cap exact
@@ -206,7 +206,7 @@ export class LifecycleService {
   }
 
   /** Saves the worker's working copy (spec §3.7). */
-  saveTask(actor: Actor, input: { taskId: number; data: unknown }): Promise<TaskAssignment> {
+  async saveTask(actor: Actor, input: { taskId: number; data: unknown }): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
     const data = requireJsonObject(input.data, 'data');
     return this.run(async (tx) => {
@@ -220,10 +220,10 @@ export class LifecycleService {
   }
 
   /** Submit (level 0) / accept (reviewers) send work up; reject sends it down (spec §3.4–3.5). */
-  submitTask(actor: Actor, input: { taskId: number; data: unknown; action: SubmitAction }): Promise<Task> {
+  async submitTask(actor: Actor, input: { taskId: number; data: unknown; action: SubmitAction }): Promise<Task> {
     const workerId = requireWorker(actor);
     const data = requireJsonObject(input.data, 'data');
-    if (!Object.values(SubmitAction).includes(input.action)) return Promise.reject(badInput('Illegal command'));
+    if (!Object.values(SubmitAction).includes(input.action)) throw badInput('Illegal command');
     return this.run((tx) => this.submitAs(tx, workerId, input.taskId, data, input.action));
   }
 
@@ -294,7 +294,7 @@ export class LifecycleService {
   // ---- admin ----------------------------------------------------------------------------
 
   /** Admin assigns a task to a worker: the checks of a claim, without the worker's own limits. */
-  assignTask(actor: Actor, input: { taskId: number; workerId: number }): Promise<TaskAssignment> {
+  async assignTask(actor: Actor, input: { taskId: number; workerId: number }): Promise<TaskAssignment> {
     requireAdmin(actor);
     return this.run(async (tx) => {
       const worker = await findWorker(tx, { id: input.workerId });
@@ -304,7 +304,7 @@ export class LifecycleService {
   }
 
   /** Admin gives an existing assignment to another worker; status, data and iterations stay (spec §3.8). */
-  reassignAssignment(actor: Actor, input: { assignmentId: number; workerId: number }): Promise<TaskAssignment> {
+  async reassignAssignment(actor: Actor, input: { assignmentId: number; workerId: number }): Promise<TaskAssignment> {
     requireAdmin(actor);
     return this.run(async (tx) => {
       const found = await tx.em.findOne(TaskAssignment, { id: input.assignmentId });
@@ -336,7 +336,7 @@ export class LifecycleService {
    * submitted on their behalf (review may still follow); a task nobody holds (or a machine task) is
    * completed outright. Unlike the original, completing outright also creates the tasks that follow.
    */
-  completeAndSkipTask(actor: Actor, taskId: number): Promise<Task> {
+  async completeAndSkipTask(actor: Actor, taskId: number): Promise<Task> {
     requireAdmin(actor);
     return this.run(async (tx) => {
       const task = await lockTask(tx, taskId);
@@ -359,7 +359,7 @@ export class LifecycleService {
   }
 
   /** Admin reverts a task to (or before) one of its iterations; without `commit` it is a dry run (spec §3.16). */
-  revertTask(actor: Actor, input: RevertInput): Promise<RevertAudit> {
+  async revertTask(actor: Actor, input: RevertInput): Promise<RevertAudit> {
     requireAdmin(actor);
     return this.run(async (tx) => {
       const task = await lockTask(tx, input.taskId);
@@ -413,7 +413,7 @@ export class LifecycleService {
   }
 
   /** Admin re-runs a machine step whose assignment FAILED after its retries. */
-  rerunMachineStep(actor: Actor, taskId: number): Promise<TaskAssignment> {
+  async rerunMachineStep(actor: Actor, taskId: number): Promise<TaskAssignment> {
     requireAdmin(actor);
     return this.run(async (tx) => {
       const task = await lockTask(tx, taskId);

@@ -29,10 +29,10 @@ const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
 export class WorkerService {
   constructor(readonly engine: Engine) {}
 
-  createWorker(actor: Actor, input: CreateWorkerInput): Promise<Worker> {
+  async createWorker(actor: Actor, input: CreateWorkerInput): Promise<Worker> {
     requireAdmin(actor);
     if (!USERNAME.test(input.username)) {
-      return Promise.reject(badInput('username must be 1–150 letters, digits or _ . @ + -'));
+      throw badInput('username must be 1–150 letters, digits or _ . @ + -');
     }
     return transact(this.engine, async (tx) => {
       if (await tx.em.count(Worker, { username: input.username })) throw conflict(`A worker named ${input.username} already exists.`);
@@ -47,7 +47,7 @@ export class WorkerService {
     });
   }
 
-  grantCertification(actor: Actor, grant: CertificationGrant): Promise<WorkerCertification> {
+  async grantCertification(actor: Actor, grant: CertificationGrant): Promise<WorkerCertification> {
     requireAdmin(actor);
     const taskClass = grant.taskClass ?? TaskClass.REAL;
     return transact(this.engine, async (tx) => {
@@ -75,7 +75,7 @@ export class WorkerService {
   }
 
   /** Revoking an entry-level certification also revokes the reviewer one it carries. */
-  revokeCertification(actor: Actor, grant: CertificationGrant): Promise<number> {
+  async revokeCertification(actor: Actor, grant: CertificationGrant): Promise<number> {
     requireAdmin(actor);
     const taskClass = grant.taskClass ?? TaskClass.REAL;
     return transact(this.engine, async (tx) => {
