@@ -1,6 +1,7 @@
 // Assembles Orchestra: database, workflows, the lifecycle engine and (optionally) the in-process
 // machine-step runner. The server, the CLI and the tests all start from here.
 import type { Runner } from 'graphile-worker';
+import { AuthService } from './auth/service.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { Engine } from './lifecycle/context.js';
@@ -17,6 +18,7 @@ export interface Orchestra {
   engine: Engine;
   lifecycle: LifecycleService;
   workers: WorkerService;
+  auth: AuthService;
   runner: Runner | null;
   close(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     engine,
     lifecycle: new LifecycleService(engine),
     workers: new WorkerService(engine),
+    auth: new AuthService(engine),
     runner,
     async close() {
       await runner?.stop();

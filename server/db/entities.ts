@@ -1,4 +1,5 @@
 // Every MikroORM entity, in one list for the ORM config.
+import { ApiKey, Session } from '../auth/auth.entity.js';
 import { DomainEvent } from '../events/event.entity.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
@@ -17,4 +18,6 @@ export const entities = [
   TaskAssignment,
   Iteration,
   DomainEvent,
+  Session,
+  ApiKey,
 ];

@@ -115,7 +115,7 @@ async function previousWorkers(tx: Tx, project: Project, relatedSteps: readonly 
        join step s on s.id = t.step_id
        join task_assignment a on a.task_id = t.id and a.level = 0 and not a.is_deleted
        join worker w on w.id = a.worker_id
-      where t.project_id = ? and s.slug = any(?)`,
+      where t.project_id = ? and s.slug in (?)`, // em.execute inlines an array as a list: `any(?)` breaks (relatedSteps is never empty)
     [project.id, relatedSteps as string[]],
   );
   const bySlug = new Map(rows.map((r) => [r.slug, r.username]));

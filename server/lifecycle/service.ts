@@ -196,6 +196,10 @@ export class LifecycleService {
             : [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW];
       const [candidate] = await tx.em.execute<{ id: number }[]>(NEXT_TASK_SQL, [workerId, statuses, workerId]);
       if (!candidate) {
+        // Tasks the worker is certified for may all be locked by concurrent claims (skipped above):
+        // that is "no task", not "not certified".
+        const [busy] = await tx.em.execute<{ id: number }[]>(CERTIFIED_TASK_SQL, [workerId, statuses, workerId]);
+        if (busy) throw noTaskAvailable(Messages.NO_TASK);
         const [any] = await tx.em.execute<{ id: number }[]>(ANY_OPEN_TASK_SQL, [statuses, workerId]);
         throw any ? workerCertificationError(Messages.NO_WORKER_CERTIFICATES) : noTaskAvailable(Messages.NO_TASK);
       }
@@ -278,7 +282,7 @@ export class LifecycleService {
   private async submissionPrerequisitesComplete(tx: Tx, project: Project, slugs: readonly string[]): Promise<boolean> {
     if (slugs.length === 0) return true;
     const rows = await tx.em.execute<{ n: string }[]>(
-      `select count(*) as n from task t join step s on s.id = t.step_id where t.project_id = ? and t.status = ? and s.slug = any(?)`,
+      `select count(*) as n from task t join step s on s.id = t.step_id where t.project_id = ? and t.status = ? and s.slug in (?)`, // em.execute inlines an array as a list: `any(?)` breaks
       [project.id, TaskStatus.COMPLETE, slugs as string[]],
     );
     return Number(rows[0]!.n) === new Set(slugs).size;
@@ -350,7 +354,14 @@ export class LifecycleService {
       if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) throw taskAssignmentError(Messages.STATUS_INCOMPATIBLE);
       const previous = task.status;
       task.status = TaskStatus.COMPLETE;
-      for (const a of assignments) a.status = AssignmentStatus.SUBMITTED;
+      const now = this.engine.now();
+      for (const a of assignments) {
+        a.status = AssignmentStatus.SUBMITTED;
+        // Close a machine step's open iteration as its own success would (the original left it PROCESSING
+        // on a COMPLETE task, against its iteration invariants, spec §3.1).
+        const open = await openIteration(tx, a);
+        if (open) Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
+      }
       const project = await loadProject(tx, task);
       emitStatusChange(tx, task, previous, []);
       await this.afterCompletion(tx, task, project, []);
@@ -434,8 +445,10 @@ function workerIdsOf(assignments: readonly TaskAssignment[]): number[] {
 
 // Candidates for the next-task pull. The worker's certifications are aggregated once (CTE), then
 // every waiting human task of an active project is matched against the role its status needs.
-// FOR UPDATE OF t SKIP LOCKED: a task another worker is claiming right now is passed over.
-const NEXT_TASK_SQL = `
+// NEXT_TASK_SQL adds FOR UPDATE OF t SKIP LOCKED: a task another worker is claiming right now is passed
+// over. CERTIFIED_TASK_SQL (no lock) tells, when nothing was free, whether such tasks exist at all.
+// `in (?)`, not `= any(?)`: em.execute inlines an array as a list (statuses are never empty).
+const CERTIFIED_TASK_SQL = `
 with held as (
   select
     coalesce(array_agg(certification_id) filter (where role = 0 and task_class = 1), '{}') as entry_real,
@@ -448,18 +461,19 @@ select t.id from task t
   join project p on p.id = t.project_id
   join step s on s.id = t.step_id
   cross join held
- where t.status = any(?) and p.status = 0 and s.is_human
+ where t.status in (?) and p.status = 0 and s.is_human
    and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = ? and not a.is_deleted)
    and s.required_certification_ids <@ (case
          when t.status = 0 then (case when p.task_class = 1 then held.entry_real else held.entry_any end)
          else (case when p.task_class = 1 then held.review_real else held.review_any end) end)
  order by p.priority desc, p.start_datetime asc, t.start_datetime asc, t.id asc
- limit 1
+ limit 1`;
+const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL}
  for update of t skip locked`;
 
 // Whether anything waits at all (to tell "not certified" from "nothing to do").
 const ANY_OPEN_TASK_SQL = `
 select t.id from task t join project p on p.id = t.project_id join step s on s.id = t.step_id
- where t.status = any(?) and p.status = 0 and s.is_human
+ where t.status in (?) and p.status = 0 and s.is_human
    and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = ? and not a.is_deleted)
  limit 1`;

@@ -1,20 +1,24 @@
+import '../graphql/enums.js';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Entity, OptionalProps, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import type { JsonObject } from '../workflow/definition.js';
 import { ProjectStatus, TaskClass } from '../lifecycle/status.js';
 import { WorkflowVersion } from '../workflow/workflow.entity.js';
 
+@ObjectType({ description: 'An instance of a workflow version: its tasks move through the workflow.' })
 @Entity()
 @Index({ properties: ['status', 'priority', 'startDatetime'] })
 export class Project {
   [OptionalProps]?: 'status' | 'shortDescription' | 'priority' | 'projectData' | 'taskClass' | 'scratchpadUrl' | 'startDatetime';
-  @PrimaryKey() id!: number;
+  @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => WorkflowVersion) version!: Rel<WorkflowVersion>;
-  @Enum({ items: () => ProjectStatus }) status: ProjectStatus = ProjectStatus.ACTIVE;
-  @Property({ type: 'text' }) shortDescription = '';
+  @Field(() => ProjectStatus) @Enum({ items: () => ProjectStatus }) status: ProjectStatus = ProjectStatus.ACTIVE;
+  @Field() @Property({ type: 'text' }) shortDescription: string = '';
   /** Higher is more important. */
-  @Property() priority = 0;
-  @Property({ type: 'json' }) projectData: JsonObject = {};
-  @Enum({ items: () => TaskClass }) taskClass: TaskClass = TaskClass.REAL;
-  @Property({ type: 'text', nullable: true }) scratchpadUrl: string | null = null;
-  @Property({ type: 'datetime' }) startDatetime: Date = new Date();
+  @Field(() => Int) @Property() priority: number = 0;
+  @Field(() => GraphQLJSONObject) @Property({ type: 'json' }) projectData: JsonObject = {};
+  @Field(() => TaskClass) @Enum({ items: () => TaskClass }) taskClass: TaskClass = TaskClass.REAL;
+  @Field(() => String, { nullable: true }) @Property({ type: 'text', nullable: true }) scratchpadUrl: string | null = null;
+  @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
 }

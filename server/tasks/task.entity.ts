@@ -1,3 +1,5 @@
+import '../graphql/enums.js';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Collection, Entity, OptionalProps, Enum, Filter, Index, ManyToOne, OneToMany, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
 import type { JsonObject } from '../workflow/definition.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../lifecycle/status.js';
@@ -5,54 +7,57 @@ import { Project } from '../projects/project.entity.js';
 import { Step } from '../workflow/workflow.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 
+@ObjectType({ description: 'An instance of a step in a project.' })
 @Entity()
 @Unique({ properties: ['project', 'step'] })
 @Index({ properties: ['status'] })
 export class Task {
   [OptionalProps]?: 'status' | 'tags' | 'startDatetime' | 'version';
-  @PrimaryKey() id!: number;
+  @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => Project) project!: Rel<Project>;
   @ManyToOne(() => Step) step!: Rel<Step>;
-  @Enum({ items: () => TaskStatus }) status: TaskStatus = TaskStatus.AWAITING_PROCESSING;
+  @Field(() => TaskStatus) @Enum({ items: () => TaskStatus }) status: TaskStatus = TaskStatus.AWAITING_PROCESSING;
   @Property({ type: 'json' }) tags: JsonObject = { tags: [] };
-  @Property({ type: 'datetime' }) startDatetime: Date = new Date();
+  @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
   /** Guards lost updates: every change of a task bumps it (use cases also hold a row lock). */
   @Property({ version: true }) version!: number;
   @OneToMany(() => TaskAssignment, (a) => a.task) assignments = new Collection<TaskAssignment>(this);
 }
 
 // Assignments and iterations are soft-deleted (by revert); the `live` filter hides deleted rows.
+@ObjectType({ description: 'One level of a task: level 0 is the entry-level worker, level k the k-th reviewer.' })
 @Entity()
 @Filter({ name: 'live', cond: { isDeleted: false }, default: true })
 @Index({ properties: ['worker', 'status'] })
 export class TaskAssignment {
   [OptionalProps]?: 'worker' | 'status' | 'data' | 'startDatetime' | 'isDeleted' | 'attempts' | 'lastError';
-  @PrimaryKey() id!: number;
+  @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => Task) task!: Rel<Task>;
   /** Null for machine steps. */
   @ManyToOne(() => Worker, { nullable: true }) worker: Rel<Worker> | null = null;
-  @Enum({ items: () => AssignmentStatus }) status: AssignmentStatus = AssignmentStatus.PROCESSING;
+  @Field(() => AssignmentStatus) @Enum({ items: () => AssignmentStatus }) status: AssignmentStatus = AssignmentStatus.PROCESSING;
   /** Review level: 0 = entry-level worker, k = k-th reviewer (the original's assignment_counter). */
-  @Property() level!: number;
+  @Field(() => Int) @Property() level!: number;
   /** This level's working copy of the task's data (the original's in_progress_task_data). */
   @Property({ type: 'json' }) data: JsonObject = {};
-  @Property({ type: 'datetime' }) startDatetime: Date = new Date();
+  @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
   @Property() isDeleted = false;
   /** Machine steps: attempts made so far and the last error. */
-  @Property() attempts = 0;
-  @Property({ type: 'text', nullable: true }) lastError: string | null = null;
+  @Field(() => Int) @Property() attempts: number = 0;
+  @Field(() => String, { nullable: true }) @Property({ type: 'text', nullable: true }) lastError: string | null = null;
   @OneToMany(() => Iteration, (i) => i.assignment) iterations = new Collection<Iteration>(this);
 }
 
+@ObjectType({ description: 'One period during which an assignment was being worked on.' })
 @Entity()
 @Filter({ name: 'live', cond: { isDeleted: false }, default: true })
 export class Iteration {
   [OptionalProps]?: 'status' | 'startDatetime' | 'endDatetime' | 'submittedData' | 'isDeleted';
-  @PrimaryKey() id!: number;
+  @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => TaskAssignment) assignment!: Rel<TaskAssignment>;
-  @Enum({ items: () => IterationStatus }) status: IterationStatus = IterationStatus.PROCESSING;
-  @Property({ type: 'datetime' }) startDatetime: Date = new Date();
-  @Property({ type: 'datetime', nullable: true }) endDatetime: Date | null = null;
+  @Field(() => IterationStatus) @Enum({ items: () => IterationStatus }) status: IterationStatus = IterationStatus.PROCESSING;
+  @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
+  @Field(() => Date, { nullable: true }) @Property({ type: 'datetime', nullable: true }) endDatetime: Date | null = null;
   @Property({ type: 'json' }) submittedData: JsonObject = {};
   @Property() isDeleted = false;
 }

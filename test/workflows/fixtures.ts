@@ -48,3 +48,66 @@ export const diamondWorkflow = defineWorkflow({
     },
   ],
 });
+
+/**
+ * Claims and the next-task pull: a step needing one certification (reviewed once), a step needing
+ * two, a step anyone may take (reviewed once), two parallel steps anyone may take, and a machine step.
+ */
+export const claimsWorkflow = defineWorkflow({
+  slug: 'claims',
+  name: 'Claims',
+  certifications: [
+    { slug: 'writer', name: 'Writer' },
+    { slug: 'editor', name: 'Editor' },
+  ],
+  versions: [
+    {
+      slug: 'write',
+      name: 'One certification, reviewed once',
+      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } }],
+    },
+    {
+      slug: 'both',
+      name: 'Two certifications',
+      steps: [{ kind: 'human', slug: 'edit', name: 'Edit', requiredCertifications: ['writer', 'editor'], reviewPolicy: { policy: 'no_review' } }],
+    },
+    {
+      slug: 'open',
+      name: 'No certification, reviewed once',
+      steps: [{ kind: 'human', slug: 'open', name: 'Open', reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } }],
+    },
+    {
+      slug: 'pair',
+      name: 'Two parallel steps, no certification',
+      steps: [
+        { kind: 'human', slug: 'first', name: 'First', reviewPolicy: { policy: 'no_review' } },
+        { kind: 'human', slug: 'second', name: 'Second', reviewPolicy: { policy: 'no_review' } },
+      ],
+    },
+    {
+      slug: 'machine',
+      name: 'One machine step',
+      steps: [{ kind: 'machine', slug: 'fetch', name: 'Fetch', run: () => ({ fetched: true }) }],
+    },
+  ],
+});
+
+/** Five parallel human steps needing one certification, never reviewed: a pool of tasks for concurrent claims. */
+export const poolWorkflow = defineWorkflow({
+  slug: 'pool',
+  name: 'Pool',
+  certifications: [{ slug: 'member', name: 'Member' }],
+  versions: [
+    {
+      slug: 'v1',
+      name: 'Five parallel steps',
+      steps: ['s1', 's2', 's3', 's4', 's5'].map((slug) => ({
+        kind: 'human' as const,
+        slug,
+        name: slug.toUpperCase(),
+        requiredCertifications: ['member'],
+        reviewPolicy: { policy: 'no_review' as const },
+      })),
+    },
+  ],
+});

@@ -1,0 +1,81 @@
+// Login and logout (session cookie for the app, token for scripts) and API keys for integrators.
+import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import type { GqlContext } from '../graphql/context.js';
+import { parseId } from '../graphql/relay.js';
+import { Worker } from '../workers/worker.entity.js';
+import { requireActor } from './access.js';
+import { ApiKey } from './auth.entity.js';
+import { SESSION_TTL_MS } from './service.js';
+
+export const SESSION_COOKIE = 'orchestra_session';
+
+@InputType()
+class LoginInput {
+  @Field() username!: string;
+  @Field() password!: string;
+}
+
+@ObjectType()
+class LoginPayload {
+  @Field({ description: 'Send as `Authorization: Bearer <token>` from scripts; the app uses the cookie set with it.' }) token!: string;
+  @Field() expiresAt!: Date;
+  @Field(() => Worker) worker!: Worker;
+}
+
+@ObjectType()
+class LogoutPayload {
+  @Field() loggedOut!: boolean;
+}
+
+@InputType()
+class CreateApiKeyInput {
+  @Field() name!: string;
+}
+
+@ObjectType()
+class CreateApiKeyPayload {
+  @Field(() => ApiKey) apiKey!: ApiKey;
+  @Field({ description: 'The key itself: shown only now. Send it as `X-Api-Key` or `Authorization: Bearer`.' }) secret!: string;
+}
+
+@InputType()
+class RevokeApiKeyInput {
+  @Field(() => ID) id!: string;
+}
+
+@ObjectType()
+class ApiKeyPayload {
+  @Field(() => ApiKey) apiKey!: ApiKey;
+}
+
+@Resolver()
+export class AuthResolver {
+  @Mutation(() => LoginPayload)
+  async login(@Arg('input') input: LoginInput, @Ctx() ctx: GqlContext): Promise<LoginPayload> {
+    const result = await ctx.app.auth.login(input.username, input.password);
+    ctx.cookies.set(SESSION_COOKIE, result.token, { maxAgeSeconds: SESSION_TTL_MS / 1000 });
+    return result;
+  }
+
+  @Mutation(() => LogoutPayload)
+  async logout(@Ctx() ctx: GqlContext): Promise<LogoutPayload> {
+    ctx.cookies.clear(SESSION_COOKIE);
+    const loggedOut = ctx.actor?.kind === 'worker' && ctx.credential ? await ctx.app.auth.logout(ctx.credential) : false;
+    return { loggedOut };
+  }
+
+  @Query(() => [ApiKey], { description: 'Integrators’ API keys (admins).' })
+  apiKeys(@Ctx() ctx: GqlContext): Promise<ApiKey[]> {
+    return ctx.app.auth.listApiKeys(requireActor(ctx));
+  }
+
+  @Mutation(() => CreateApiKeyPayload, { description: 'Admin: create an API key for an integrator.' })
+  createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: GqlContext): Promise<CreateApiKeyPayload> {
+    return ctx.app.auth.createApiKey(requireActor(ctx), input.name);
+  }
+
+  @Mutation(() => ApiKeyPayload, { description: 'Admin: revoke an API key; requests made with it fail from now on.' })
+  async revokeApiKey(@Arg('input') input: RevokeApiKeyInput, @Ctx() ctx: GqlContext): Promise<ApiKeyPayload> {
+    return { apiKey: await ctx.app.auth.revokeApiKey(requireActor(ctx), parseId(input.id)) };
+  }
+}

@@ -1,0 +1,251 @@
+// `orchestra` — the command line: serve, run machine steps, migrate, seed, and a few admin chores.
+// Exit codes: 0 done, 1 the command failed (message on stderr), 2 the command was misused.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { startOrchestra, type Orchestra } from './app.js';
+import { hashPassword } from './auth/passwords.js';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { SYSTEM } from './lifecycle/actor.js';
+import { OrchestraError } from './lifecycle/errors.js';
+import { AssignmentStatus, CertificationRole, ProjectStatus, TaskClass, TaskStatus } from './lifecycle/status.js';
+import { Project } from './projects/project.entity.js';
+import { Task, TaskAssignment } from './tasks/task.entity.js';
+import { loadRegistry } from './workflow/loader.js';
+import { Worker } from './workers/worker.entity.js';
+import { loadDemo, loadFixture } from '../seeds/fixtures.js';
+
+const say = (message: string) => process.stdout.write(`${message}\n`);
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number.');
+  return n;
+};
+
+const integer = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be a whole number.');
+  return n;
+};
+
+const jsonObject = (value: string): Record<string, never> => {
+  try {
+    const parsed = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
+  } catch {
+    /* falls through */
+  }
+  throw new InvalidArgumentError('must be a JSON object, e.g. \'{"url": "https://example.org"}\'.');
+};
+
+/** Runs a command with Orchestra started (no machine runner unless asked), closing it afterwards. */
+async function withOrchestra<T>(fn: (app: Orchestra) => Promise<T>, runMachineSteps = false): Promise<T> {
+  const app = await startOrchestra({ runMachineSteps });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function workerByName(app: Orchestra, username: string): Promise<Worker> {
+  const worker = await app.db.orm.em.fork().findOne(Worker, { username });
+  if (!worker) throw new Error(`No worker named "${username}".`);
+  return worker;
+}
+
+export function buildCli(): Command {
+  const program = new Command('orchestra')
+    .description('Orchestra: workflows of human experts and machines.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('Run the server: GraphQL API, GraphiQL, machine steps (and demo data on an empty embedded database).')
+    .option('-p, --port <port>', 'port to listen on (default: $PORT or 4000)', positiveInt)
+    .action(async (opts: { port?: number }) => {
+      const { serve } = await import('./main.js');
+      await serve({ port: opts.port });
+    });
+
+  program
+    .command('worker')
+    .description('Run machine steps only (scale out by starting several).')
+    .action(async () => {
+      const app = await startOrchestra({ runMachineSteps: true, log: say });
+      say('Orchestra machine-step worker running. Ctrl-C stops it.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await app.close();
+    });
+
+  program
+    .command('migrate')
+    .description('Apply database migrations.')
+    .action(async () => {
+      const db = await openDatabase(loadConfig());
+      await db.close();
+      say('Database is up to date.');
+    });
+
+  program
+    .command('seed <fixture>')
+    .description('Load demo accounts: demo_admin, demo_worker, journalism, or demo (all of them plus demo projects).')
+    .action(async (fixture: string) => {
+      const created = await withOrchestra((app) => (fixture === 'demo' ? loadDemo(app) : loadFixture(app, fixture)));
+      say(created.length ? `Created: ${created.join(', ')}` : 'Nothing to do: those accounts exist already.');
+    });
+
+  const workflows = program.command('workflows').description('Workflows defined in workflows/.');
+  workflows
+    .command('list')
+    .description('List workflows, versions and steps.')
+    .action(async () => {
+      const registry = await loadRegistry(loadConfig().workflowsDir);
+      for (const wf of registry.workflows()) {
+        say(`${wf.slug} — ${wf.name}`);
+        for (const v of wf.versions) {
+          say(`  ${v.slug} — ${v.name}`);
+          for (const slug of v.listingOrder) {
+            const s = v.step(slug)!;
+            say(`    ${s.slug} (${s.kind})${s.creationDependsOn.length ? ` ← ${s.creationDependsOn.join(', ')}` : ''}`);
+          }
+        }
+      }
+    });
+  workflows
+    .command('validate')
+    .description('Check every workflow definition; lists every problem with its path.')
+    .action(async () => {
+      const registry = await loadRegistry(loadConfig().workflowsDir);
+      say(`OK: ${registry.workflows().length} workflow(s) valid.`);
+    });
+
+  const workers = program.command('workers').description('Worker accounts.');
+  workers
+    .command('create <username>')
+    .description('Create a worker.')
+    .option('--password <password>', 'password (at least 8 characters) to log in with')
+    .option('--admin', 'make the worker a project admin', false)
+    .option('--first-name <name>', 'first name', '')
+    .option('--last-name <name>', 'last name', '')
+    .option('--email <email>', 'email address', '')
+    .action(async (username: string, opts: { password?: string; admin: boolean; firstName: string; lastName: string; email: string }) => {
+      if (opts.password !== undefined && opts.password.length < 8) throw new InvalidArgumentError('--password must have at least 8 characters.');
+      const worker = await withOrchestra(async (app) =>
+        app.workers.createWorker(SYSTEM, {
+          username,
+          isAdmin: opts.admin,
+          firstName: opts.firstName,
+          lastName: opts.lastName,
+          email: opts.email,
+          passwordHash: opts.password ? await hashPassword(opts.password) : null,
+        }),
+      );
+      say(`Created worker ${worker.username} (id ${worker.id})${opts.admin ? ' as admin' : ''}.`);
+    });
+  workers
+    .command('certify <username> <workflow> <certification>')
+    .description('Grant a certification (entry level unless --reviewer).')
+    .option('--reviewer', 'grant the REVIEWER role (needs the entry-level one)', false)
+    .option('--training', 'for TRAINING work instead of REAL', false)
+    .action(async (username: string, workflow: string, certification: string, opts: { reviewer: boolean; training: boolean }) => {
+      await withOrchestra(async (app) => {
+        const worker = await workerByName(app, username);
+        await app.workers.grantCertification(SYSTEM, {
+          workerId: worker.id,
+          workflowSlug: workflow,
+          certificationSlug: certification,
+          role: opts.reviewer ? CertificationRole.REVIEWER : CertificationRole.ENTRY_LEVEL,
+          taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
+        });
+      });
+      say(`${username} is certified: ${workflow}/${certification} ${opts.reviewer ? 'REVIEWER' : 'ENTRY_LEVEL'} ${opts.training ? 'TRAINING' : 'REAL'}.`);
+    });
+
+  const projects = program.command('projects').description('Projects.');
+  projects
+    .command('create <workflow> <version>')
+    .description('Create a project; prints its id.')
+    .requiredOption('-d, --description <text>', 'short description')
+    .option('--priority <n>', 'priority (higher first)', integer, 0)
+    .option('--data <json>', 'project data as a JSON object', jsonObject, {})
+    .option('--training', 'a TRAINING project', false)
+    .action(async (workflow: string, version: string, opts: { description: string; priority: number; data: Record<string, never>; training: boolean }) => {
+      const project = await withOrchestra((app) =>
+        app.lifecycle.createProject(SYSTEM, {
+          workflowSlug: workflow,
+          versionSlug: version,
+          description: opts.description,
+          priority: opts.priority,
+          projectData: opts.data,
+          taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
+        }),
+      );
+      say(String(project.id));
+    });
+  projects
+    .command('info <id>')
+    .description('Show a project with its tasks and assignments (JSON).')
+    .action(async (id: string) => {
+      const projectId = positiveInt(id);
+      const info = await withOrchestra(async (app) => {
+        const em = app.db.orm.em.fork();
+        const project = await em.findOne(Project, { id: projectId });
+        if (!project) throw new Error(`No project with id ${projectId}.`);
+        const tasks = await em.find(Task, { project }, { orderBy: { id: 'asc' } });
+        const assignments = await em.find(TaskAssignment, { task: { project } }, { orderBy: { level: 'asc' }, populate: ['worker'] });
+        return {
+          id: project.id,
+          description: project.shortDescription,
+          status: ProjectStatus[project.status],
+          priority: project.priority,
+          projectData: project.projectData,
+          tasks: tasks.map((t) => ({
+            id: t.id,
+            step: app.engine.catalog.step(t.step.id).def.slug,
+            status: TaskStatus[t.status],
+            assignments: assignments
+              .filter((a) => a.task.id === t.id)
+              .map((a) => ({ level: a.level, worker: a.worker?.username ?? null, status: AssignmentStatus[a.status], data: a.data, lastError: a.lastError })),
+          })),
+        };
+      });
+      say(JSON.stringify(info, null, 2));
+    });
+  projects
+    .command('end <id>')
+    .description('End (abort) a project.')
+    .action(async (id: string) => {
+      await withOrchestra((app) => app.lifecycle.endProject(SYSTEM, positiveInt(id)));
+      say(`Project ${id} ended.`);
+    });
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof InvalidArgumentError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${error instanceof OrchestraError || error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await runCli(process.argv);
+}

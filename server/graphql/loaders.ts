@@ -1,0 +1,67 @@
+// Per-request DataLoaders: every field that follows a relation batches through one of these, so a
+// query costs the same number of SQL statements for 3 rows as for 300.
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Project } from '../projects/project.entity.js';
+import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
+import { Worker, WorkerCertification } from '../workers/worker.entity.js';
+import { Certification, Step, Workflow, WorkflowVersion } from '../workflow/workflow.entity.js';
+
+function byId<T extends { id: number }>(em: EntityManager, entity: new (...args: never[]) => T) {
+  return new DataLoader<number, T | null>(async (ids) => {
+    const rows = await em.find(entity as never, { id: { $in: [...ids] } } as never);
+    const map = new Map((rows as T[]).map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  });
+}
+
+function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
+  const map = new Map<K, T[]>(keys.map((k) => [k, []]));
+  for (const row of rows) map.get(keyOf(row))?.push(row);
+  return keys.map((k) => map.get(k)!);
+}
+
+export function createLoaders(em: EntityManager) {
+  return {
+    project: byId(em, Project),
+    task: byId(em, Task),
+    worker: byId(em, Worker),
+    assignment: byId(em, TaskAssignment),
+    certification: byId(em, Certification),
+    step: byId(em, Step),
+    version: byId(em, WorkflowVersion),
+    workflow: byId(em, Workflow),
+    versionsByWorkflow: new DataLoader<number, WorkflowVersion[]>(async (ids) => {
+      const rows = await em.find(WorkflowVersion, { workflow: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (v) => v.workflow.id);
+    }),
+    certificationsByWorkflow: new DataLoader<number, Certification[]>(async (ids) => {
+      const rows = await em.find(Certification, { workflow: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (c) => c.workflow.id);
+    }),
+    stepsByVersion: new DataLoader<number, Step[]>(async (ids) => {
+      const rows = await em.find(Step, { version: { $in: [...ids] } }, { orderBy: { position: 'asc' } });
+      return groupBy(ids, rows, (s) => s.version.id);
+    }),
+    /** Live assignments of tasks, by level. */
+    assignmentsByTask: new DataLoader<number, TaskAssignment[]>(async (taskIds) => {
+      const rows = await em.find(TaskAssignment, { task: { $in: [...taskIds] } }, { orderBy: { level: 'asc' } });
+      return groupBy(taskIds, rows, (a) => a.task.id);
+    }),
+    /** Live iterations of assignments, oldest first. */
+    iterationsByAssignment: new DataLoader<number, Iteration[]>(async (assignmentIds) => {
+      const rows = await em.find(Iteration, { assignment: { $in: [...assignmentIds] } }, { orderBy: { startDatetime: 'asc', id: 'asc' } });
+      return groupBy(assignmentIds, rows, (i) => i.assignment.id);
+    }),
+    tasksByProject: new DataLoader<number, Task[]>(async (projectIds) => {
+      const rows = await em.find(Task, { project: { $in: [...projectIds] } }, { orderBy: { id: 'asc' } });
+      return groupBy(projectIds, rows, (t) => t.project.id);
+    }),
+    certificationsByWorker: new DataLoader<number, WorkerCertification[]>(async (workerIds) => {
+      const rows = await em.find(WorkerCertification, { worker: { $in: [...workerIds] } }, { orderBy: { id: 'asc' } });
+      return groupBy(workerIds, rows, (c) => c.worker.id);
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,62 @@
+// GraphiQL served from our own node_modules (no CDN: Orchestra runs where the internet is not).
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  'react.js': { file: 'react/umd/react.production.min.js', type: 'text/javascript; charset=utf-8' },
+  'react-dom.js': { file: 'react-dom/umd/react-dom.production.min.js', type: 'text/javascript; charset=utf-8' },
+  'graphiql.js': { file: 'graphiql/graphiql.min.js', type: 'text/javascript; charset=utf-8' },
+  'graphiql.css': { file: 'graphiql/graphiql.min.css', type: 'text/css; charset=utf-8' },
+};
+
+const cache = new Map<string, Buffer>();
+
+export function graphiqlAsset(name: string): { body: Buffer; type: string } | null {
+  const asset = ASSETS[name];
+  if (!asset) return null;
+  let body = cache.get(name);
+  if (!body) {
+    body = fs.readFileSync(require.resolve(asset.file));
+    cache.set(name, body);
+  }
+  return { body, type: asset.type };
+}
+
+const DEFAULT_QUERY = `# Welcome to Orchestra's GraphQL API.
+# Log in first (the session cookie is kept by the browser):
+#   mutation { login(input: { username: "admin", password: "admin" }) { worker { username isAdmin } } }
+# Then, for example:
+query Workflows {
+  workflows {
+    slug
+    name
+    versions { slug name steps { slug name isHuman creationDependsOn } }
+  }
+}
+`;
+
+export function graphiqlPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Orchestra · GraphiQL</title>
+  <link rel="stylesheet" href="/graphiql/graphiql.css">
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script src="/graphiql/react.js"></script>
+  <script src="/graphiql/react-dom.js"></script>
+  <script src="/graphiql/graphiql.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(
+      React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)}, shouldPersistHeaders: false }),
+    );
+  </script>
+</body>
+</html>`;
+}

@@ -1,0 +1,224 @@
+// The one HTTP server of a process: /graphql (Apollo, POST and GET; GraphiQL for browsers),
+// /healthz and /readyz, and everything else handed to the web app (when one is mounted).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
+import type { Orchestra } from '../app.js';
+import { SESSION_COOKIE } from '../auth/auth.resolver.js';
+import { createContext, type GqlContext, type ResponseCookies } from '../graphql/context.js';
+import { formatError, toGraphQLError } from '../graphql/errors.js';
+import { orchestraSchema } from '../graphql/schema.js';
+import { isAdmin } from '../lifecycle/actor.js';
+import { OrchestraError } from '../lifecycle/errors.js';
+import { graphiqlAsset, graphiqlPage } from './graphiql.js';
+
+export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export interface HttpServer {
+  server: http.Server;
+  url: string;
+  apollo: ApolloServer<GqlContext>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1_000_000;
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) cookies[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return cookies;
+}
+
+/** Session token or API key from a request: `X-Api-Key`, `Authorization: Bearer`, or the session cookie. */
+export function credentialsOf(headers: http.IncomingHttpHeaders): { sessionToken: string | null; apiKey: string | null } {
+  const apiKey = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : null;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1] ?? null;
+  return { apiKey, sessionToken: bearer ?? parseCookies(headers.cookie)[SESSION_COOKIE] ?? null };
+}
+
+/** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
+export async function contextFor(app: Orchestra, headers: http.IncomingHttpHeaders, cookies: ResponseCookies): Promise<GqlContext> {
+  const credentials = credentialsOf(headers);
+  const ctx = createContext(app, { actor: null, viewer: null, credential: credentials.apiKey ?? credentials.sessionToken, cookies });
+  try {
+    const who = await app.auth.resolve(ctx.em, credentials);
+    ctx.actor = who?.actor ?? null;
+    ctx.viewer = who?.worker ?? null;
+  } catch (error) {
+    if (error instanceof OrchestraError) throw toGraphQLError(error);
+    throw error;
+  }
+  return ctx;
+}
+
+const touchesIntrospection = (doc: DocumentNode): boolean => {
+  let found = false;
+  visit(doc, {
+    [Kind.FIELD]: (node) => {
+      if (node.name.value === '__schema' || node.name.value === '__type') found = true;
+    },
+  });
+  return found;
+};
+
+/** In production, introspection is for admins only. */
+function introspectionGuard(production: boolean): ApolloServerPlugin<GqlContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, contextValue }) {
+          if (production && touchesIntrospection(document) && !(contextValue.actor && isAdmin(contextValue.actor))) {
+            throw new GraphQLError('Introspection is available to admins only.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+function cookieJar(secure: boolean): ResponseCookies & { headers: string[] } {
+  const headers: string[] = [];
+  const attrs = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  return {
+    headers,
+    set: (name, value, { maxAgeSeconds }) => headers.push(`${name}=${encodeURIComponent(value)}; ${attrs}; Max-Age=${Math.floor(maxAgeSeconds)}`),
+    clear: (name) => headers.push(`${name}=; ${attrs}; Max-Age=0`),
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('Request body too large.'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startHttpServer(
+  app: Orchestra,
+  options: { host?: string; port?: number; fallback?: FallbackHandler } = {},
+): Promise<HttpServer> {
+  const production = app.config.production;
+  const apollo = new ApolloServer<GqlContext>({
+    schema: await orchestraSchema(),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true, // guarded per request in production (admins only)
+    csrfPrevention: true,
+    plugins: [introspectionGuard(production)],
+  });
+  await apollo.start();
+
+  async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req);
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    const jar = cookieJar(production);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: () => contextFor(app, req.headers, jar),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    if (jar.headers.length) res.setHeader('set-cookie', jar.headers);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  /** GraphiQL in a browser: for everyone in development, for admins in production. */
+  async function graphiql(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (production) {
+      let admin = false;
+      try {
+        const ctx = await contextFor(app, req.headers, cookieJar(true));
+        admin = !!ctx.actor && isAdmin(ctx.actor);
+      } catch {
+        admin = false;
+      }
+      if (!admin) {
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+        return void res.end('GraphiQL is available to admins only: log in as an admin in the app first.');
+      }
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(graphiqlPage());
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      try {
+        await app.db.orm.em.getConnection().execute('select 1');
+        return sendJson(res, 200, { status: 'ready' });
+      } catch {
+        return sendJson(res, 503, { status: 'database unreachable' });
+      }
+    }
+    if (url.pathname === '/graphql') {
+      const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
+      return wantsHtml ? graphiql(req, res) : graphql(req, res, url);
+    }
+    if (url.pathname.startsWith('/graphiql/')) {
+      const asset = graphiqlAsset(url.pathname.slice('/graphiql/'.length));
+      if (asset) {
+        res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
+        return void res.end(asset.body);
+      }
+    }
+    if (options.fallback) return options.fallback(req, res);
+    sendJson(res, 404, { error: 404, message: 'Not found' });
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const status = (error as { status?: number }).status ?? 500;
+      if (status === 500) console.error('[http] internal error:', error);
+      if (!res.headersSent) sendJson(res, status, { errors: [{ message: status === 413 ? 'Request body too large.' : 'Internal server error', extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? app.config.port, options.host ?? app.config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    apollo,
+    url: `http://${address.address}:${address.port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
