@@ -4,6 +4,7 @@ import { afterAll } from 'vitest';
 import { startOrchestra, type Orchestra } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import type { Actor } from '../../server/lifecycle/actor.js';
+import { hashPassword } from '../../server/auth/passwords.js';
 import { AssignmentStatus, CertificationRole, IterationStatus, TaskClass, TaskStatus } from '../../server/lifecycle/status.js';
 import { Iteration, Task, TaskAssignment } from '../../server/tasks/task.entity.js';
 import { Project } from '../../server/projects/project.entity.js';
@@ -52,9 +53,10 @@ export async function createHarness(options: HarnessOptions) {
     async worker(
       username: string,
       certifications: [workflow: string, certification: string, role: 'ENTRY_LEVEL' | 'REVIEWER', taskClass?: 'REAL' | 'TRAINING'][] = [],
-      extra: { isAdmin?: boolean } = {},
+      extra: { isAdmin?: boolean; password?: string } = {},
     ): Promise<Actor & { kind: 'worker'; username: string }> {
-      const w = await orchestra.workers.createWorker(admin, { username, isAdmin: extra.isAdmin });
+      const passwordHash = extra.password ? await hashPassword(extra.password) : null;
+      const w = await orchestra.workers.createWorker(admin, { username, isAdmin: extra.isAdmin, passwordHash });
       for (const [workflowSlug, certificationSlug, role, taskClass] of certifications) {
         if (role === 'REVIEWER') {
           await orchestra.workers.grantCertification(admin, { workerId: w.id, workflowSlug, certificationSlug, role: CertificationRole.ENTRY_LEVEL, taskClass: TaskClass[taskClass ?? 'REAL'] });
