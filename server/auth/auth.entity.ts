@@ -1,5 +1,6 @@
 // Sessions (app cookie or bearer token) and integrators' API keys. Both secrets are random and long,
 // so a SHA-256 digest is enough to store them (passwords, which are not, use argon2id).
+import 'reflect-metadata';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { Worker } from '../workers/worker.entity.js';

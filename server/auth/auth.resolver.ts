@@ -1,4 +1,5 @@
 // Login and logout (session cookie for the app, token for scripts) and API keys for integrators.
+import 'reflect-metadata';
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { GqlContext } from '../graphql/context.js';
 import { parseId } from '../graphql/relay.js';

@@ -8,11 +8,18 @@ import { transact, type Engine } from '../lifecycle/context.js';
 import { badInput, notFound, OrchestraError, ErrorCode } from '../lifecycle/errors.js';
 import { Worker } from '../workers/worker.entity.js';
 import { ApiKey, Session } from './auth.entity.js';
-import { verifyPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+let dummy: Promise<string> | null = null;
+/** A hash to verify against when the user does not exist, so both paths cost the same. */
+const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString('hex')));
 
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
-/** API keys are recognisable by their prefix, so a bearer header can carry either kind of secret. */
+/** Both kinds of secret carry a prefix, so a bearer header can carry either and they never collide. */
 export const API_KEY_PREFIX = 'ok_';
+export const SESSION_PREFIX = 'os_';
+/** Only record an API key's use when the last record is older than this (saves a write per request). */
+const KEY_USE_GRANULARITY_MS = 60_000;
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const secret = () => randomBytes(32).toString('base64url');
@@ -36,9 +43,10 @@ export class AuthService {
   async login(username: string, password: string): Promise<LoginResult> {
     return transact(this.engine, async (tx) => {
       const worker = await tx.em.findOne(Worker, { username }, { populate: ['passwordHash'] });
-      // The same message whether the user exists or not: no account probing.
-      if (!worker || !(await verifyPassword(worker.passwordHash, password))) throw unauthenticated('Invalid username or password.');
-      const token = secret();
+      // The same message, and the same argon2 work, whether the user exists or not: no account probing.
+      const valid = await verifyPassword(worker?.passwordHash ?? (await dummyHash()), password);
+      if (!worker || !valid) throw unauthenticated('Invalid username or password.');
+      const token = `${SESSION_PREFIX}${secret()}`;
       const expiresAt = new Date(this.engine.now().getTime() + SESSION_TTL_MS);
       tx.em.create(Session, { tokenHash: digest(token), worker, expiresAt });
       return { token, expiresAt, worker };
@@ -56,6 +64,10 @@ export class AuthService {
     if (token.startsWith(API_KEY_PREFIX)) {
       const key = await em.findOne(ApiKey, { keyHash: digest(token), revokedAt: null });
       if (!key) throw unauthenticated('Invalid or revoked API key.');
+      const now = this.engine.now();
+      if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > KEY_USE_GRANULARITY_MS) {
+        await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now });
+      }
       return { actor: { kind: 'integrator', keyId: key.id }, worker: null };
     }
     const session = await em.findOne(Session, { tokenHash: digest(token), expiresAt: { $gt: this.engine.now() } }, { populate: ['worker'] });

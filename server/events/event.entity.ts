@@ -1,6 +1,7 @@
 // The outbox: each lifecycle transaction inserts the events it causes; a relay publishes them
 // after commit, in commit order (see the realtime issue). `txId` is the writing transaction's
 // id, so a reader can hold back events of transactions that may still commit.
+import 'reflect-metadata';
 import { Entity, OptionalProps, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'domain_event' })

@@ -2,6 +2,7 @@
 // (actor) resolved from its credentials, and the services every resolver calls.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orchestra } from '../app.js';
+import type { Realtime } from '../events/realtime.js';
 import type { Actor } from '../lifecycle/actor.js';
 import type { Worker } from '../workers/worker.entity.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -21,6 +22,8 @@ export interface GqlContext {
   app: Orchestra;
   loaders: Loaders;
   cookies: ResponseCookies;
+  /** This process's event relay and hub (subscriptions). */
+  realtime?: Realtime | null;
 }
 
 export function createContext(app: Orchestra, fields: Omit<GqlContext, 'em' | 'loaders' | 'app'> & { em?: EntityManager }): GqlContext {

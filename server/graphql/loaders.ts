@@ -22,11 +22,18 @@ function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[]
 }
 
 export function createLoaders(em: EntityManager) {
+  // Rows loaded through a relation also fill the by-id loaders (e.g. an iteration's assignment).
+  const task = byId(em, Task);
+  const assignment = byId(em, TaskAssignment);
+  const primed = <T extends { id: number }>(loader: DataLoader<number, T | null>, rows: T[]): T[] => {
+    for (const row of rows) loader.prime(row.id, row);
+    return rows;
+  };
   return {
     project: byId(em, Project),
-    task: byId(em, Task),
+    task,
     worker: byId(em, Worker),
-    assignment: byId(em, TaskAssignment),
+    assignment,
     certification: byId(em, Certification),
     step: byId(em, Step),
     version: byId(em, WorkflowVersion),
@@ -45,7 +52,7 @@ export function createLoaders(em: EntityManager) {
     }),
     /** Live assignments of tasks, by level. */
     assignmentsByTask: new DataLoader<number, TaskAssignment[]>(async (taskIds) => {
-      const rows = await em.find(TaskAssignment, { task: { $in: [...taskIds] } }, { orderBy: { level: 'asc' } });
+      const rows = primed(assignment, await em.find(TaskAssignment, { task: { $in: [...taskIds] } }, { orderBy: { level: 'asc' } }));
       return groupBy(taskIds, rows, (a) => a.task.id);
     }),
     /** Live iterations of assignments, oldest first. */
@@ -54,7 +61,7 @@ export function createLoaders(em: EntityManager) {
       return groupBy(assignmentIds, rows, (i) => i.assignment.id);
     }),
     tasksByProject: new DataLoader<number, Task[]>(async (projectIds) => {
-      const rows = await em.find(Task, { project: { $in: [...projectIds] } }, { orderBy: { id: 'asc' } });
+      const rows = primed(task, await em.find(Task, { project: { $in: [...projectIds] } }, { orderBy: { id: 'asc' } }));
       return groupBy(projectIds, rows, (t) => t.project.id);
     }),
     certificationsByWorker: new DataLoader<number, WorkerCertification[]>(async (workerIds) => {

@@ -1,4 +1,5 @@
 // Ids and cursor pagination shared by every list of the API.
+import 'reflect-metadata';
 import { ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { badInput } from '../lifecycle/errors.js';
 
@@ -11,10 +12,12 @@ export function parseId(value: string | number, field = 'id'): number {
 
 export const encodeCursor = (key: (string | number)[]): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-export function decodeCursor(cursor: string): (string | number)[] {
+/** Decodes a cursor made by encodeCursor; `shape` is what its list puts in it (anything else: BAD_INPUT). */
+export function decodeCursor(cursor: string, shape: readonly ('string' | 'int')[]): (string | number)[] {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+    const fits = (k: unknown, kind: 'string' | 'int') => (kind === 'string' ? typeof k === 'string' : Number.isSafeInteger(k));
+    if (Array.isArray(key) && key.length === shape.length && key.every((k, i) => fits(k, shape[i]!))) return key;
   } catch {
     /* falls through */
   }

@@ -3,6 +3,8 @@
 import 'reflect-metadata';
 import { printSchema, lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { EventResolver } from '../events/event.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { ProjectResolver } from '../projects/project.resolver.js';
 import { DashboardItemResolver, DashboardResolver } from '../tasks/dashboard.resolver.js';
@@ -24,12 +26,14 @@ export const resolvers = [
   IterationResolver,
   DashboardResolver,
   DashboardItemResolver,
+  EventResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | null = null;
 
 export function orchestraSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers, validate: false, disableInferringDefaultValues: true });
+  // Subscriptions bring their own streams (events/realtime.ts); type-graphql still wants a PubSub.
+  built ??= buildSchema({ resolvers, validate: false, disableInferringDefaultValues: true, pubSub: createPubSub() });
   return built;
 }
 

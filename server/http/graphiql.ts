@@ -1,6 +1,7 @@
 // GraphiQL served from our own node_modules (no CDN: Orchestra runs where the internet is not).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -18,7 +19,9 @@ export function graphiqlAsset(name: string): { body: Buffer; type: string } | nu
   if (!asset) return null;
   let body = cache.get(name);
   if (!body) {
-    body = fs.readFileSync(require.resolve(asset.file));
+    // From the package's root: these files are not in the packages' `exports` maps (require.resolve refuses them).
+    const [pkg, ...rest] = asset.file.split('/');
+    body = fs.readFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), ...rest));
     cache.set(name, body);
   }
   return { body, type: asset.type };

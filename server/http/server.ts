@@ -1,44 +1,34 @@
 // The one HTTP server of a process: /graphql (Apollo, POST and GET; GraphiQL for browsers),
 // /healthz and /readyz, and everything else handed to the web app (when one is mounted).
+// First: the resolvers imported below use type-graphql decorators, which need the polyfill loaded.
+import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Orchestra } from '../app.js';
-import { SESSION_COOKIE } from '../auth/auth.resolver.js';
 import { createContext, type GqlContext, type ResponseCookies } from '../graphql/context.js';
 import { formatError, toGraphQLError } from '../graphql/errors.js';
 import { orchestraSchema } from '../graphql/schema.js';
+import { nulTextGuard } from '../graphql/text-guard.js';
 import { isAdmin } from '../lifecycle/actor.js';
 import { OrchestraError } from '../lifecycle/errors.js';
+import { credentialsOf } from './credentials.js';
 import { graphiqlAsset, graphiqlPage } from './graphiql.js';
+import { attachSubscriptions } from './ws.js';
+import { Realtime } from '../events/realtime.js';
 
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 export interface HttpServer {
   server: http.Server;
+  realtime: Realtime;
   url: string;
   apollo: ApolloServer<GqlContext>;
   close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
-
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const cookies: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) cookies[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return cookies;
-}
-
-/** Session token or API key from a request: `X-Api-Key`, `Authorization: Bearer`, or the session cookie. */
-export function credentialsOf(headers: http.IncomingHttpHeaders): { sessionToken: string | null; apiKey: string | null } {
-  const apiKey = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : null;
-  const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1] ?? null;
-  return { apiKey, sessionToken: bearer ?? parseCookies(headers.cookie)[SESSION_COOKIE] ?? null };
-}
 
 /** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
 export async function contextFor(app: Orchestra, headers: http.IncomingHttpHeaders, cookies: ResponseCookies): Promise<GqlContext> {
@@ -108,16 +98,17 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
 
 export async function startHttpServer(
   app: Orchestra,
-  options: { host?: string; port?: number; fallback?: FallbackHandler } = {},
+  options: { host?: string; port?: number; fallback?: FallbackHandler; keepAliveMs?: number } = {},
 ): Promise<HttpServer> {
   const production = app.config.production;
+  const schema = await orchestraSchema();
   const apollo = new ApolloServer<GqlContext>({
-    schema: await orchestraSchema(),
+    schema,
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true, // guarded per request in production (admins only)
     csrfPrevention: true,
-    plugins: [introspectionGuard(production)],
+    plugins: [introspectionGuard(production), nulTextGuard],
   });
   await apollo.start();
 
@@ -208,12 +199,17 @@ export async function startHttpServer(
     server.once('error', reject);
     server.listen(options.port ?? app.config.port, options.host ?? app.config.host, () => resolve());
   });
+  const realtime = new Realtime(app.db.pool, app.db.url);
+  await realtime.start();
+  const subscriptions = attachSubscriptions(app, server, schema, realtime, options.keepAliveMs);
   const address = server.address() as AddressInfo;
   return {
     server,
     apollo,
+    realtime,
     url: `http://${address.address}:${address.port}`,
     async close() {
+      await subscriptions.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

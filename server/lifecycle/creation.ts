@@ -50,7 +50,7 @@ export async function createSubsequentTasks(tx: Tx, project: Project): Promise<T
 
   const open = tasks.some((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED) || created.length > 0;
   if ((endsProject || !open) && (project.status === ProjectStatus.ACTIVE || project.status === ProjectStatus.PAUSED)) {
-    setProjectStatus(tx, project, ProjectStatus.COMPLETED);
+    await setProjectStatus(tx, project, ProjectStatus.COMPLETED);
   }
   return created;
 }
@@ -65,13 +65,19 @@ function evaluateCreationPolicy(policy: unknown, prerequisites: Record<string, J
   }
 }
 
-export function setProjectStatus(tx: Tx, project: Project, status: ProjectStatus): void {
+/** Changes a project's status; the event names every worker on the project (their dashboards change). */
+export async function setProjectStatus(tx: Tx, project: Project, status: ProjectStatus): Promise<void> {
   const previous = project.status;
   if (previous === status) return;
   project.status = status;
+  const rows = await tx.em.execute<{ worker_id: number }[]>(
+    `select distinct a.worker_id from task_assignment a join task t on t.id = a.task_id
+      where t.project_id = ? and a.worker_id is not null and not a.is_deleted`,
+    [project.id],
+  );
   tx.emit({
     type: EventType.PROJECT_STATUS_CHANGED,
     projectId: project.id,
-    payload: { status: ProjectStatus[status], previousStatus: ProjectStatus[previous] },
+    payload: { status: ProjectStatus[status], previousStatus: ProjectStatus[previous], workerIds: rows.map((r) => r.worker_id) },
   });
 }

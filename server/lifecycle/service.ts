@@ -9,6 +9,7 @@ import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { requireAdmin, requireProjectManager, requireWorker, type Actor } from './actor.js';
 import { applyAssignmentPolicy, assignWorker, emitStatusChange } from './assign.js';
 import { transact, type Engine, type Tx } from './context.js';
+import { ANY_OPEN_TASK_SQL, CERTIFIED_TASK_SQL, NEXT_TASK_SQL } from './pool.js';
 import { createSubsequentTasks, queueMachineJob, setProjectStatus } from './creation.js';
 import {
   badInput,
@@ -138,7 +139,7 @@ export class LifecycleService {
         task.status = TaskStatus.ABORTED;
         emitStatusChange(tx, task, previous, workerIdsOf(assignments));
       }
-      setProjectStatus(tx, project, ProjectStatus.ABORTED);
+      await setProjectStatus(tx, project, ProjectStatus.ABORTED);
       return project;
     });
   }
@@ -151,7 +152,7 @@ export class LifecycleService {
       if (![ProjectStatus.ACTIVE, ProjectStatus.PAUSED, ProjectStatus.COMPLETED].includes(status)) throw projectStatusError(Messages.INVALID_PROJECT_STATUS);
       const project = await lockProject(tx, projectId);
       if (project.status === ProjectStatus.ABORTED) throw projectStatusError('An ended project cannot change status.');
-      setProjectStatus(tx, project, status);
+      await setProjectStatus(tx, project, status);
       return project;
     });
   }
@@ -442,38 +443,3 @@ export class LifecycleService {
 function workerIdsOf(assignments: readonly TaskAssignment[]): number[] {
   return assignments.map((a) => a.worker?.id).filter((id): id is number => id != null);
 }
-
-// Candidates for the next-task pull. The worker's certifications are aggregated once (CTE), then
-// every waiting human task of an active project is matched against the role its status needs.
-// NEXT_TASK_SQL adds FOR UPDATE OF t SKIP LOCKED: a task another worker is claiming right now is passed
-// over. CERTIFIED_TASK_SQL (no lock) tells, when nothing was free, whether such tasks exist at all.
-// `in (?)`, not `= any(?)`: em.execute inlines an array as a list (statuses are never empty).
-const CERTIFIED_TASK_SQL = `
-with held as (
-  select
-    coalesce(array_agg(certification_id) filter (where role = 0 and task_class = 1), '{}') as entry_real,
-    coalesce(array_agg(certification_id) filter (where role = 0), '{}') as entry_any,
-    coalesce(array_agg(certification_id) filter (where role = 1 and task_class = 1), '{}') as review_real,
-    coalesce(array_agg(certification_id) filter (where role = 1), '{}') as review_any
-  from worker_certification where worker_id = ?
-)
-select t.id from task t
-  join project p on p.id = t.project_id
-  join step s on s.id = t.step_id
-  cross join held
- where t.status in (?) and p.status = 0 and s.is_human
-   and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = ? and not a.is_deleted)
-   and s.required_certification_ids <@ (case
-         when t.status = 0 then (case when p.task_class = 1 then held.entry_real else held.entry_any end)
-         else (case when p.task_class = 1 then held.review_real else held.review_any end) end)
- order by p.priority desc, p.start_datetime asc, t.start_datetime asc, t.id asc
- limit 1`;
-const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL}
- for update of t skip locked`;
-
-// Whether anything waits at all (to tell "not certified" from "nothing to do").
-const ANY_OPEN_TASK_SQL = `
-select t.id from task t join project p on p.id = t.project_id join step s on s.id = t.step_id
- where t.status in (?) and p.status = 0 and s.is_human
-   and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = ? and not a.is_deleted)
- limit 1`;

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import '../graphql/enums.js';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';

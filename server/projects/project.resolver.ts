@@ -1,5 +1,6 @@
 // Projects: the original's `project_information` (a project with its tasks, assignments and
 // iterations), a paginated list for admins and integrators, and the project use cases.
+import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { canSeeTask, requireActor, requireSeesEverything, seesEverything } from '../auth/access.js';
@@ -74,7 +75,7 @@ export class ProjectResolver {
     if (workflowSlug) where.version = { workflow: { slug: workflowSlug } };
     const total = await ctx.em.count(Project, where);
     if (after) {
-      const [id] = decodeCursor(after);
+      const [id] = decodeCursor(after, ['int']);
       if (typeof id !== 'number') throw badInput('Invalid cursor.');
       where.id = { $lt: id };
     }

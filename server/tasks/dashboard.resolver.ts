@@ -1,6 +1,8 @@
 // The viewer's dashboard (spec §3.18): their assignments grouped as returned, in progress, pending
 // review, pending processing, paused and completed — each group a cursor-paginated list (the
 // original cut "completed" at 200). And the task overview a worker opens to work (spec §3.19).
+import 'reflect-metadata';
+import DataLoader from 'dataloader';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { requireActor, seesEverything } from '../auth/access.js';
@@ -25,6 +27,7 @@ export class DashboardItem {
   taskId!: number;
   projectId!: number;
   stepId!: number;
+  row!: Row;
 }
 
 const DashboardItemConnection = ConnectionType(DashboardItem, 'DashboardItem');
@@ -32,6 +35,8 @@ const DashboardItemConnection = ConnectionType(DashboardItem, 'DashboardItem');
 @ObjectType({ description: 'The viewer’s tasks, grouped.' })
 export class Dashboard {
   workerId!: number;
+  /** The request's groups, fetched together (see groupLoader). */
+  groups?: DataLoader<GroupPage, Connection<DashboardItem>, string>;
 }
 
 @ObjectType({ description: 'What a worker sees when they open a task (the original’s task overview).' })
@@ -66,7 +71,14 @@ interface Row {
   start_ms: string;
 }
 
-async function dashboardGroup(ctx: GqlContext, workerId: number, state: DashboardState, first?: number | null, after?: string | null): Promise<Connection<DashboardItem>> {
+interface GroupPage {
+  state: DashboardState;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** One group's page of rows and its total: two statements. */
+async function groupRows(ctx: GqlContext, workerId: number, { state, first, after }: GroupPage): Promise<{ size: number; rows: Row[]; total: number }> {
   const size = pageSize(first);
   const { where, newestFirst } = GROUPS[state];
   const dir = newestFirst ? 'desc' : 'asc';
@@ -74,7 +86,7 @@ async function dashboardGroup(ctx: GqlContext, workerId: number, state: Dashboar
   let cursorClause = '';
   if (after) {
     // Keyset pagination on (priority desc, project start asc|desc, assignment id asc).
-    const [priority, startMs, id] = decodeCursor(after).map(Number);
+    const [priority, startMs, id] = decodeCursor(after, ['int', 'int', 'int']).map(Number);
     cursorClause = `and (p.priority < ? or (p.priority = ? and (p.start_datetime ${newestFirst ? '<' : '>'} to_timestamp(? / 1000.0) or (p.start_datetime = to_timestamp(? / 1000.0) and a.id > ?))))`;
     params.push(priority, priority, startMs, startMs, id);
   }
@@ -88,12 +100,37 @@ async function dashboardGroup(ctx: GqlContext, workerId: number, state: Dashboar
     params,
   );
   const [{ n }] = await ctx.em.execute<{ n: string }[]>(`select count(*) as n ${base}`, [workerId]);
-  const assignments = await ctx.loaders.assignment.loadMany(rows.map((r) => r.assignment_id));
-  const items = rows.map((r, i) => Object.assign(new DashboardItem(), { state, assignment: assignments[i] as TaskAssignment, taskId: r.task_id, projectId: r.project_id, stepId: r.step_id }));
-  return toConnection(items, size, (item) => {
-    const r = rows[items.indexOf(item)]!;
-    return [r.priority, Number(r.start_ms), r.assignment_id];
-  }, Number(n));
+  return { size, rows, total: Number(n) };
+}
+
+/**
+ * The groups a request asks for are fetched together, and their items' assignments in one batch:
+ * every group's items then load their fields in the same batches, so the request's statement count
+ * does not depend on which group's query returns first.
+ */
+function groupLoader(ctx: GqlContext, workerId: number) {
+  return new DataLoader<GroupPage, Connection<DashboardItem>, string>(
+    async (pages) => {
+      const settled = await Promise.allSettled(pages.map((page) => groupRows(ctx, workerId, page)));
+      const ids = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value.rows.map((row) => row.assignment_id) : []));
+      const assignments = new Map((await ctx.loaders.assignment.loadMany(ids)).map((a, i) => [ids[i], a]));
+      return settled.map((result, p) => {
+        if (result.status === 'rejected') return result.reason instanceof Error ? result.reason : new Error(String(result.reason));
+        const { size, rows, total } = result.value;
+        const state = pages[p]!.state;
+        const items = rows.map((r) =>
+          Object.assign(new DashboardItem(), { state, assignment: assignments.get(r.assignment_id) as TaskAssignment, taskId: r.task_id, projectId: r.project_id, stepId: r.step_id, row: r }),
+        );
+        return toConnection(items, size, (item) => [item.row.priority, Number(item.row.start_ms), item.row.assignment_id], total);
+      });
+    },
+    { cacheKeyFn: (page) => JSON.stringify([page.state, page.first ?? null, page.after ?? null]) },
+  );
+}
+
+function dashboardGroup(ctx: GqlContext, dashboard: Dashboard, state: DashboardState, first?: number | null, after?: string | null): Promise<Connection<DashboardItem>> {
+  dashboard.groups ??= groupLoader(ctx, dashboard.workerId);
+  return dashboard.groups.load({ state, first, after });
 }
 
 @Resolver(() => DashboardItem)
@@ -116,7 +153,7 @@ export class DashboardItemResolver {
 
 const groupField = (state: DashboardState) =>
   function (this: unknown, dashboard: Dashboard, ctx: GqlContext, first?: number | null, after?: string | null) {
-    return dashboardGroup(ctx, dashboard.workerId, state, first, after);
+    return dashboardGroup(ctx, dashboard, state, first, after);
   };
 
 @Resolver(() => Dashboard)

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import '../graphql/enums.js';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Collection, Entity, OptionalProps, Enum, Filter, Index, ManyToOne, OneToMany, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';

@@ -1,5 +1,6 @@
 // Tasks, assignments and iterations, and every task use case as a mutation. Resolvers only translate:
 // parse ids, call the lifecycle service with the caller as actor, and shape the payload.
+import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { canSeeAssignmentData, canSeeTask, holdsTask, requireActor, seesEverything } from '../auth/access.js';

@@ -34,6 +34,9 @@ export class WorkerService {
     if (!USERNAME.test(input.username)) {
       throw badInput('username must be 1–150 letters, digits or _ . @ + -');
     }
+    for (const [field, max] of [['firstName', 150], ['lastName', 150], ['email', 254]] as const) {
+      if ((input[field] ?? '').length > max) throw badInput(`${field} must have at most ${max} characters.`);
+    }
     return transact(this.engine, async (tx) => {
       if (await tx.em.count(Worker, { username: input.username })) throw conflict(`A worker named ${input.username} already exists.`);
       return tx.em.create(Worker, {

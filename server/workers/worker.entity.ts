@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import '../graphql/enums.js';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Entity, OptionalProps, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';

@@ -1,4 +1,5 @@
 // Workers and certifications: the viewer, the worker list (admins), and the admin use cases.
+import 'reflect-metadata';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { requireActor, seesEverything } from '../auth/access.js';
 import { hashPassword } from '../auth/passwords.js';
@@ -65,7 +66,7 @@ export class WorkerResolver {
   ): Promise<Connection<Worker>> {
     if (!seesEverything(requireActor(ctx))) throw forbidden('Only project admins may list workers.');
     const size = pageSize(first);
-    const where = after ? { username: { $gt: String(decodeCursor(after)[0]) } } : {};
+    const where = after ? { username: { $gt: String(decodeCursor(after, ['string'])[0]) } } : {};
     const rows = await ctx.em.find(Worker, where, { orderBy: { username: 'asc' }, limit: size + 1 });
     return toConnection(rows, size, (w) => [w.username], await ctx.em.count(Worker));
   }

@@ -2,6 +2,7 @@
 // memory is the source of truth for functions; these rows give projects, tasks and
 // certifications something to reference, and give SQL (e.g. the next-task query) the step
 // facts it filters on.
+import 'reflect-metadata';
 import '../graphql/enums.js';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ArrayType, Entity, OptionalProps, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';

@@ -1,5 +1,6 @@
 // Workflows, their versions, steps (with the dependency graph) and certifications: the original's
 // `workflow_types`, readable by anyone logged in.
+import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { requireActor, requireSeesEverything } from '../auth/access.js';

@@ -1,0 +1,229 @@
+// GraphQL subscriptions over graphql-ws. Every one can resume: give `after:` the cursor of the last
+// event you have and it first replays what you missed, then goes live, with no gap and no duplicate.
+// A viewer never receives an event about a task they may not see: workers get the events of tasks
+// they are on (the events name the task's workers), admins and integrator keys get everything.
+import 'reflect-metadata';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
+import { holdsTask, requireActor, requireSeesEverything, seesEverything } from '../auth/access.js';
+import { createLoaders } from '../graphql/loaders.js';
+import type { GqlContext } from '../graphql/context.js';
+import { parseId } from '../graphql/relay.js';
+import { badInput, forbidden, notFound } from '../lifecycle/errors.js';
+import { COUNT_CLAIMABLE_SQL } from '../lifecycle/pool.js';
+import { dashboardState, DashboardState } from '../lifecycle/rules.js';
+import { AssignmentStatus, TaskStatus } from '../lifecycle/status.js';
+import { Project } from '../projects/project.entity.js';
+import { Task, TaskAssignment } from '../tasks/task.entity.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { workerIdsOf } from './hub.js';
+import type { StreamRequest } from './realtime.js';
+import { parseCursor, type StoredEvent } from './stream.js';
+
+@ObjectType('OrchestraEvent', { description: 'Something that happened, after its transaction committed.' })
+export class OrchestraEvent {
+  @Field({ description: 'Place in the event stream: resume with `after: cursor`.' }) cursor!: string;
+  @Field({ description: 'e.g. task.status_changed, task.assigned, task.submitted, task.returned, task.completed, project.status_changed, machine.failed' })
+  type!: string;
+  @Field() occurredAt!: Date;
+  @Field(() => ID, { nullable: true }) projectId!: number | null;
+  @Field(() => ID, { nullable: true }) taskId!: number | null;
+  @Field(() => GraphQLJSONObject, { description: 'What changed (statuses, levels, worker ids).' }) data!: Record<string, unknown>;
+}
+
+@ObjectType({ description: 'A task entered, left or moved between groups of the viewer’s dashboard.' })
+export class DashboardChange {
+  @Field(() => OrchestraEvent) event!: OrchestraEvent;
+  @Field(() => ID) taskId!: number;
+  @Field(() => DashboardState, { nullable: true, description: 'The group the task is in now; null when it left the dashboard.' }) state!: DashboardState | null;
+}
+
+@ObjectType({ description: 'How many tasks the viewer may claim now.' })
+export class AvailableTaskCounts {
+  @Field(() => Int) entryLevel!: number;
+  @Field(() => Int) review!: number;
+}
+
+const toGraphQL = (e: StoredEvent): OrchestraEvent => ({
+  cursor: e.cursor,
+  type: e.type,
+  occurredAt: e.occurredAt,
+  projectId: e.projectId,
+  taskId: e.taskId,
+  data: e.payload,
+});
+
+/** Each event is resolved with a fresh unit of work, so nested fields show the state after it. */
+function freshen(ctx: GqlContext): void {
+  ctx.em = ctx.app.db.orm.em.fork() as EntityManager;
+  ctx.loaders = createLoaders(ctx.em);
+}
+
+function realtimeOf(ctx: GqlContext) {
+  if (!ctx.realtime) throw forbidden('Subscriptions are served over WebSocket (graphql-ws) at /graphql.');
+  return ctx.realtime;
+}
+
+/** Validates the request now (errors reach the client as GraphQL errors), then streams. */
+function stream(ctx: GqlContext, request: StreamRequest) {
+  const realtime = realtimeOf(ctx);
+  if (request.after && !parseCursor(request.after)) throw badInput('Invalid cursor.');
+  return realtime.stream(request);
+}
+
+/** Workers receive an event only when it names them (they are on its task or project). */
+const concerns = (ctx: GqlContext) => (event: StoredEvent) =>
+  seesEverything(ctx.actor) || (ctx.actor?.kind === 'worker' && workerIdsOf(event).includes(ctx.actor.workerId));
+
+const AVAILABILITY_EVENTS = new Set(['task.created', 'task.status_changed', 'task.assigned', 'task.reverted', 'project.status_changed', 'project.created']);
+
+@Resolver(() => OrchestraEvent)
+export class EventResolver {
+  @FieldResolver(() => Task, { nullable: true, description: 'The task as it is now (null when the viewer may not see it).' })
+  async task(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Task | null> {
+    if (e.taskId === null) return null;
+    if (!seesEverything(ctx.actor) && !(await holdsTask(ctx, e.taskId))) return null;
+    return ctx.loaders.task.load(e.taskId);
+  }
+
+  @FieldResolver(() => Project, { nullable: true })
+  async project(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Project | null> {
+    return e.projectId === null ? null : ctx.loaders.project.load(e.projectId);
+  }
+
+  @Subscription(() => OrchestraEvent, {
+    description: 'Changes of one task (its workers, admins and integrators).',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as GqlContext;
+      requireActor(ctx);
+      const taskId = parseId(args.taskId, 'taskId');
+      const task = await ctx.loaders.task.load(taskId);
+      if (!task) throw notFound('Task', taskId);
+      if (!seesEverything(ctx.actor) && !(await holdsTask(ctx, taskId))) throw forbidden('You may not see this task.');
+      return stream(ctx, { topics: [`task:${taskId}`], filter: { taskId }, accept: concerns(ctx), after: args.after });
+    },
+  })
+  taskChanges(
+    @Root() event: StoredEvent,
+    @Ctx() ctx: GqlContext,
+    @Arg('taskId', () => ID) _taskId: string,
+    @Arg('after', () => String, { nullable: true }) _after?: string,
+  ): OrchestraEvent {
+    freshen(ctx);
+    return toGraphQL(event);
+  }
+
+  @Subscription(() => OrchestraEvent, {
+    description: 'Changes of one project: its status and its tasks (workers: the tasks they are on).',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as GqlContext;
+      const actor = requireActor(ctx);
+      const projectId = parseId(args.projectId, 'projectId');
+      const project = await ctx.loaders.project.load(projectId);
+      if (!project) throw notFound('Project', projectId);
+      if (!seesEverything(actor)) {
+        const onIt = actor.kind === 'worker' && (await ctx.em.count(TaskAssignment, { task: { project: projectId }, worker: actor.workerId }));
+        if (!onIt) throw forbidden('You may not see this project.');
+      }
+      return stream(ctx, { topics: [`project:${projectId}`], filter: { projectId }, accept: concerns(ctx), after: args.after });
+    },
+  })
+  projectChanges(
+    @Root() event: StoredEvent,
+    @Ctx() ctx: GqlContext,
+    @Arg('projectId', () => ID) _projectId: string,
+    @Arg('after', () => String, { nullable: true }) _after?: string,
+  ): OrchestraEvent {
+    freshen(ctx);
+    return toGraphQL(event);
+  }
+
+  @Subscription(() => OrchestraEvent, {
+    description: 'Every event, or every event of one workflow’s projects (admins and integrator keys).',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as GqlContext;
+      requireSeesEverything(ctx);
+      const slug = args.workflowSlug as string | null | undefined;
+      return stream(ctx, { topics: [slug ? `workflow:${slug}` : 'all'], filter: slug ? { workflowSlug: slug } : {}, after: args.after });
+    },
+  })
+  events(
+    @Root() event: StoredEvent,
+    @Ctx() ctx: GqlContext,
+    @Arg('workflowSlug', () => String, { nullable: true }) _workflowSlug?: string,
+    @Arg('after', () => String, { nullable: true }) _after?: string,
+  ): OrchestraEvent {
+    freshen(ctx);
+    return toGraphQL(event);
+  }
+
+  @Subscription(() => DashboardChange, {
+    description: 'The viewer’s dashboard: a task entering, leaving or moving between groups.',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as GqlContext;
+      const actor = requireActor(ctx);
+      if (actor.kind !== 'worker') throw forbidden('Only workers have a dashboard.');
+      return stream(ctx, { topics: [`worker:${actor.workerId}`], filter: { workerId: actor.workerId }, accept: concerns(ctx), after: args.after });
+    },
+  })
+  async dashboardChanges(
+    @Root() event: StoredEvent,
+    @Ctx() ctx: GqlContext,
+    @Arg('after', () => String, { nullable: true }) _after?: string,
+  ): Promise<DashboardChange> {
+    freshen(ctx);
+    const workerId = ctx.actor?.kind === 'worker' ? ctx.actor.workerId : -1;
+    // A project event concerns each of the viewer's tasks in it; report the first task it touches.
+    const taskId = event.taskId ?? (await firstTaskOf(ctx, event.projectId!, workerId));
+    return { event: toGraphQL(event), taskId: taskId ?? 0, state: taskId ? await stateFor(ctx, taskId, workerId) : null };
+  }
+
+  @Subscription(() => AvailableTaskCounts, {
+    description: 'How many tasks the viewer may claim now (new work and reviews); sent at once and whenever it changes.',
+    subscribe: async ({ context }) => {
+      const ctx = context as GqlContext;
+      const actor = requireActor(ctx);
+      if (actor.kind !== 'worker') throw forbidden('Only workers claim tasks.');
+      realtimeOf(ctx);
+      return (async function* () {
+        const count = async (): Promise<AvailableTaskCounts> => {
+          const [row] = await ctx.app.db.orm.em
+            .fork()
+            .execute<{ entry_level: number; review: number }[]>(COUNT_CLAIMABLE_SQL, [actor.workerId, [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW], actor.workerId]);
+          return { entryLevel: row?.entry_level ?? 0, review: row?.review ?? 0 };
+        };
+        let last = await count();
+        yield last;
+        for await (const _ of stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) })) {
+          const now = await count();
+          if (now.entryLevel !== last.entryLevel || now.review !== last.review) yield (last = now);
+        }
+      })();
+    },
+  })
+  availableTaskCounts(@Root() counts: AvailableTaskCounts): AvailableTaskCounts {
+    return counts;
+  }
+}
+
+async function firstTaskOf(ctx: GqlContext, projectId: number, workerId: number): Promise<number | null> {
+  const a = await ctx.em.findOne(TaskAssignment, { worker: workerId, task: { project: projectId } }, { orderBy: { id: 'asc' } });
+  return a?.task.id ?? null;
+}
+
+/** Where the task shows on the worker's dashboard now (rules.dashboardState), or null. */
+async function stateFor(ctx: GqlContext, taskId: number, workerId: number): Promise<DashboardState | null> {
+  const task = await ctx.loaders.task.load(taskId);
+  if (!task) return null;
+  const assignments = await ctx.loaders.assignmentsByTask.load(taskId);
+  const mine = assignments.find((a) => a.worker?.id === workerId);
+  const project = await ctx.loaders.project.load(task.project.id);
+  if (!mine || !project) return null;
+  return dashboardState({
+    assignmentStatus: mine.status,
+    level: mine.level,
+    taskStatus: task.status,
+    projectStatus: project.status,
+    lowerLevelProcessing: assignments.some((a) => a.level < mine.level && a.status === AssignmentStatus.PROCESSING),
+  });
+}

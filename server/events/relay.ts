@@ -1,0 +1,117 @@
+// The relay of one server process: follows the outbox stream from the moment the process starts and
+// hands every released event, once and in stream order, to the process's hub. A payload-free NOTIFY
+// wakes it at once; a short poll backs the NOTIFY up (a lost notification, a dropped LISTEN
+// connection). When the database is unreachable it retries and resumes from its cursor.
+import pg from 'pg';
+import { EVENTS_CHANNEL } from './outbox.js';
+import { cursorOf, readReleased, releasedHead, START, type Position, type StoredEvent } from './stream.js';
+
+export interface RelayOptions {
+  /** Poll even without notifications (ms). */
+  pollIntervalMs?: number;
+  batchSize?: number;
+  onError?: (error: unknown) => void;
+}
+
+export class EventRelay {
+  private position: Position = START;
+  private listener: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private pumping: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+    private readonly deliver: (events: StoredEvent[]) => void | Promise<void>,
+    private readonly options: RelayOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  /** Where the relay is: every released event up to here has been delivered. */
+  get cursor(): string {
+    return cursorOf(this.position);
+  }
+
+  get positionNow(): Position {
+    return this.position;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.position = await releasedHead(this.pool);
+    await this.listen();
+    this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.pumping;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => {});
+  }
+
+  /** Reads and delivers everything released since the cursor; coalesces concurrent wake-ups. */
+  wake(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    if (this.pumping) {
+      this.again = true;
+      return this.pumping;
+    }
+    this.pumping = (async () => {
+      try {
+        do {
+          this.again = false;
+          for (;;) {
+            const events = await readReleased(this.pool, this.position, this.batchSize);
+            if (events.length === 0) break;
+            const last = events[events.length - 1]!;
+            this.position = { txId: last.txId, id: last.id };
+            await this.deliver(events);
+            if (events.length < this.batchSize) break;
+          }
+        } while (this.again && this.running);
+      } catch (error) {
+        this.options.onError?.(error); // the next poll retries from the same cursor
+      } finally {
+        this.pumping = null;
+      }
+    })();
+    return this.pumping;
+  }
+
+  /** LISTEN on a dedicated connection; reconnects with backoff when it drops. */
+  private async listen(attempt = 0): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('error', () => {}); // reported through 'end' below
+    client.on('notification', () => void this.wake());
+    client.on('end', () => {
+      if (this.listener !== client || this.stopped) return;
+      this.listener = null;
+      setTimeout(() => void this.listen(1), 200).unref();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      this.listener = client;
+      if (attempt > 0) void this.wake(); // catch up on what happened while disconnected
+    } catch (error) {
+      this.options.onError?.(error);
+      await client.end().catch(() => {});
+      const delay = Math.min(5000, 200 * 2 ** attempt);
+      setTimeout(() => void this.listen(attempt + 1), delay).unref();
+    }
+  }
+}

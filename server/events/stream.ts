@@ -1,0 +1,113 @@
+// Reading the outbox as one ordered stream that no reader can skip through.
+//
+// A sequence id is not commit order: a transaction can take id 7, another id 8 and commit first. So
+// events are ordered by (writing transaction id, event id), and an event is *released* only once
+// every transaction with a smaller id has finished (tx_id < xmin of the current snapshot). Nothing
+// can then appear before a released event any more, so a reader that remembers the last (tx_id, id)
+// it saw — its cursor — can never miss one, and every reader sees the same order.
+import type pg from 'pg';
+
+export interface StoredEvent {
+  /** `<tx_id>.<id>`: the event's place in the stream; resume with `after: cursor`. */
+  cursor: string;
+  id: number;
+  txId: bigint;
+  type: string;
+  projectId: number | null;
+  taskId: number | null;
+  payload: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+export interface Position {
+  txId: bigint;
+  id: number;
+}
+
+export const START: Position = { txId: 0n, id: 0 };
+
+export const cursorOf = (p: Position): string => `${p.txId}.${p.id}`;
+
+/** Parses a cursor; null when it is not one. */
+export function parseCursor(cursor: string): Position | null {
+  const m = /^(\d{1,20})\.(\d{1,19})$/.exec(cursor);
+  if (!m) return null;
+  const id = Number(m[2]);
+  return Number.isSafeInteger(id) ? { txId: BigInt(m[1]!), id } : null;
+}
+
+export const isAfter = (a: Position, b: Position): boolean => a.txId > b.txId || (a.txId === b.txId && a.id > b.id);
+
+/** Narrows a read to what one subscriber may receive. */
+export interface StreamFilter {
+  projectId?: number;
+  taskId?: number;
+  /** Events whose payload lists this worker (they are or were on the task). */
+  workerId?: number;
+  /** Events of projects of this workflow. */
+  workflowSlug?: string;
+}
+
+interface Row {
+  id: string;
+  tx_id: string;
+  type: string;
+  project_id: number | null;
+  task_id: number | null;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+const toEvent = (r: Row): StoredEvent => ({
+  cursor: `${r.tx_id}.${r.id}`,
+  id: Number(r.id),
+  txId: BigInt(r.tx_id),
+  type: r.type,
+  projectId: r.project_id,
+  taskId: r.task_id,
+  payload: r.payload,
+  occurredAt: r.created_at,
+});
+
+/** Released events after a position, in stream order, optionally filtered. */
+export async function readReleased(db: pg.Pool | pg.PoolClient, after: Position, limit: number, filter: StreamFilter = {}): Promise<StoredEvent[]> {
+  const params: unknown[] = [after.txId.toString(), after.id, limit];
+  const where: string[] = [];
+  if (filter.projectId !== undefined) {
+    params.push(filter.projectId);
+    where.push(`e.project_id = $${params.length}`);
+  }
+  if (filter.taskId !== undefined) {
+    params.push(filter.taskId);
+    where.push(`e.task_id = $${params.length}`);
+  }
+  if (filter.workerId !== undefined) {
+    params.push(JSON.stringify([filter.workerId]));
+    where.push(`(e.payload -> 'workerIds') @> $${params.length}::jsonb`);
+  }
+  if (filter.workflowSlug !== undefined) {
+    params.push(filter.workflowSlug);
+    where.push(`e.project_id in (select p.id from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where w.slug = $${params.length})`);
+  }
+  const { rows } = await db.query<Row>(
+    `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.created_at
+       from domain_event e
+      where (e.tx_id, e.id) > ($1::text::xid8, $2::bigint)
+        and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ${where.map((w) => `and ${w}`).join(' ')}
+      order by e.tx_id, e.id
+      limit $3`,
+    params,
+  );
+  return rows.map(toEvent);
+}
+
+/** The position of the newest released event: where a reader that wants only new events starts. */
+export async function releasedHead(db: pg.Pool): Promise<Position> {
+  const { rows } = await db.query<{ tx_id: string; id: string }>(
+    `select tx_id::text as tx_id, id from domain_event
+      where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+      order by tx_id desc, id desc limit 1`,
+  );
+  return rows[0] ? { txId: BigInt(rows[0].tx_id), id: Number(rows[0].id) } : START;
+}
