@@ -3,4 +3,6 @@
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 register('@swc-node/register/esm', pathToFileURL('./'));
-await import('../server/cli.ts');
+// cli.ts runs itself only when it is the entry script: here it is imported, so start it.
+const { main } = await import('../server/cli.ts');
+await main();

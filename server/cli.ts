@@ -188,10 +188,10 @@ export function buildCli(): Command {
       say(String(project.id));
     });
   projects
-    .command('info <id>')
+    .command('info')
+    .argument('<id>', 'project id', positiveInt)
     .description('Show a project with its tasks and assignments (JSON).')
-    .action(async (id: string) => {
-      const projectId = positiveInt(id);
+    .action(async (projectId: number) => {
       const info = await withOrchestra(async (app) => {
         const em = app.db.orm.em.fork();
         const project = await em.findOne(Project, { id: projectId });
@@ -217,10 +217,11 @@ export function buildCli(): Command {
       say(JSON.stringify(info, null, 2));
     });
   projects
-    .command('end <id>')
+    .command('end')
+    .argument('<id>', 'project id', positiveInt)
     .description('End (abort) a project.')
-    .action(async (id: string) => {
-      await withOrchestra((app) => app.lifecycle.endProject(SYSTEM, positiveInt(id)));
+    .action(async (id: number) => {
+      await withOrchestra((app) => app.lifecycle.endProject(SYSTEM, id));
       say(`Project ${id} ended.`);
     });
 
@@ -232,20 +233,28 @@ export async function runCli(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end here too, with code 0.
-      return error.exitCode === 0 ? 0 : 2;
-    }
+    // First: an InvalidArgumentError is a CommanderError too, but one thrown by an action (commander
+    // prints the message of those it throws while parsing, this one is not printed yet).
     if (error instanceof InvalidArgumentError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      return error.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`error: ${error instanceof OrchestraError || error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }
 
-// Run when executed directly (not when imported by tests).
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await runCli(process.argv);
+/** Runs the CLI as the process's command (this file run directly, or bin/orchestra.js). */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const code = await runCli(argv);
+  // A failure exits now: with the embedded PostgreSQL loaded, its exit hook ends the process with
+  // code 0 once the event loop is empty, whatever process.exitCode says.
+  if (code !== 0) process.exit(code);
 }
+
+// Run when executed directly (not when imported by tests).
+if (import.meta.url === `file://${process.argv[1]}`) await main();

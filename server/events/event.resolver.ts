@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
 import { holdsTask, requireActor, requireSeesEverything, seesEverything } from '../auth/access.js';
-import { createLoaders } from '../graphql/loaders.js';
+import { createLoaders, type Loaders } from '../graphql/loaders.js';
 import type { GqlContext } from '../graphql/context.js';
 import { parseId } from '../graphql/relay.js';
 import { badInput, forbidden, notFound } from '../lifecycle/errors.js';
@@ -17,7 +17,7 @@ import { Project } from '../projects/project.entity.js';
 import { Task, TaskAssignment } from '../tasks/task.entity.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { workerIdsOf } from './hub.js';
-import type { StreamRequest } from './realtime.js';
+import { endingOnReturn, type StreamRequest } from './realtime.js';
 import { parseCursor, type StoredEvent } from './stream.js';
 
 @ObjectType('OrchestraEvent', { description: 'Something that happened, after its transaction committed.' })
@@ -53,10 +53,24 @@ const toGraphQL = (e: StoredEvent): OrchestraEvent => ({
   data: e.payload,
 });
 
-/** Each event is resolved with a fresh unit of work, so nested fields show the state after it. */
-function freshen(ctx: GqlContext): void {
-  ctx.em = ctx.app.db.orm.em.fork() as EntityManager;
-  ctx.loaders = createLoaders(ctx.em);
+const batchScopes = new WeakMap<object, { em: EntityManager; loaders: Loaders }>();
+
+/**
+ * Each event is resolved with a fresh unit of work, so nested fields show the state after it. The events
+ * of one relay delivery share one (it reads only after they all committed): the rows they need are read
+ * once for every subscription they reach, not once per event and subscriber. Loaders are the same for
+ * every viewer (resolvers check access themselves), so sharing them shows no one more than before.
+ */
+function freshen(ctx: GqlContext, event: StoredEvent): void {
+  const batch = ctx.realtime?.batchOf(event);
+  let scope = batch && batchScopes.get(batch);
+  if (!scope) {
+    const em = ctx.app.db.orm.em.fork() as EntityManager;
+    scope = { em, loaders: createLoaders(em) };
+    if (batch) batchScopes.set(batch, scope);
+  }
+  ctx.em = scope.em;
+  ctx.loaders = scope.loaders;
 }
 
 function realtimeOf(ctx: GqlContext) {
@@ -109,7 +123,7 @@ export class EventResolver {
     @Arg('taskId', () => ID) _taskId: string,
     @Arg('after', () => String, { nullable: true }) _after?: string,
   ): OrchestraEvent {
-    freshen(ctx);
+    freshen(ctx, event);
     return toGraphQL(event);
   }
 
@@ -134,7 +148,7 @@ export class EventResolver {
     @Arg('projectId', () => ID) _projectId: string,
     @Arg('after', () => String, { nullable: true }) _after?: string,
   ): OrchestraEvent {
-    freshen(ctx);
+    freshen(ctx, event);
     return toGraphQL(event);
   }
 
@@ -153,7 +167,7 @@ export class EventResolver {
     @Arg('workflowSlug', () => String, { nullable: true }) _workflowSlug?: string,
     @Arg('after', () => String, { nullable: true }) _after?: string,
   ): OrchestraEvent {
-    freshen(ctx);
+    freshen(ctx, event);
     return toGraphQL(event);
   }
 
@@ -171,7 +185,7 @@ export class EventResolver {
     @Ctx() ctx: GqlContext,
     @Arg('after', () => String, { nullable: true }) _after?: string,
   ): Promise<DashboardChange> {
-    freshen(ctx);
+    freshen(ctx, event);
     const workerId = ctx.actor?.kind === 'worker' ? ctx.actor.workerId : -1;
     // A project event concerns each of the viewer's tasks in it; report the first task it touches.
     const taskId = event.taskId ?? (await firstTaskOf(ctx, event.projectId!, workerId));
@@ -185,7 +199,8 @@ export class EventResolver {
       const actor = requireActor(ctx);
       if (actor.kind !== 'worker') throw forbidden('Only workers claim tasks.');
       realtimeOf(ctx);
-      return (async function* () {
+      let events: AsyncGenerator<StoredEvent> | null = null;
+      const counts = (async function* () {
         const count = async (): Promise<AvailableTaskCounts> => {
           const [row] = await ctx.app.db.orm.em
             .fork()
@@ -194,11 +209,14 @@ export class EventResolver {
         };
         let last = await count();
         yield last;
-        for await (const _ of stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) })) {
+        events = stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) });
+        for await (const _ of events) {
           const now = await count();
           if (now.entryLevel !== last.entryLevel || now.review !== last.review) yield (last = now);
         }
       })();
+      // A client that leaves ends the stream at once, not at the next availability event.
+      return endingOnReturn(counts, () => void events?.return(undefined));
     },
   })
   availableTaskCounts(@Root() counts: AvailableTaskCounts): AvailableTaskCounts {

@@ -26,6 +26,8 @@ export class Realtime {
   private readonly workflowOfProject = new Map<number, string | null>();
   private readonly listeners = new Set<(events: StoredEvent[]) => void>();
   private readonly open = new Set<EventQueue<StoredEvent>>();
+  /** The relay delivery each live event came with (see batchOf). */
+  private readonly batches = new WeakMap<StoredEvent, object>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -64,12 +66,18 @@ export class Realtime {
       );
       for (const id of unknown) this.workflowOfProject.set(id, rows.find((r) => r.id === id)?.slug ?? null);
     }
+    const batch = {};
+    for (const event of events) this.batches.set(event, batch);
     for (const event of events) this.hub.publish(event, event.projectId === null ? null : (this.workflowOfProject.get(event.projectId) ?? null));
     for (const listener of this.listeners) listener(events);
   }
 
-  /** A subscription's events: replay after its cursor, then live. */
-  async *stream(request: StreamRequest): AsyncGenerator<StoredEvent> {
+  /**
+   * A subscription's events: replay after its cursor, then live. It listens from this call on, and
+   * return() ends it at once — also while it waits for an event (an async generator sees return()
+   * only at its next yield, so a client gone from a quiet topic would otherwise stay subscribed).
+   */
+  stream(request: StreamRequest): AsyncGenerator<StoredEvent> {
     let last: Position | null = null;
     if (request.after) {
       last = parseCursor(request.after);
@@ -82,10 +90,26 @@ export class Realtime {
     const unsubscribe = this.hub.subscribe(request.topics, (event) => {
       if (accept(event)) queue.push(event);
     });
+    const end = () => {
+      unsubscribe();
+      this.open.delete(queue);
+      queue.close();
+    };
+    const events = this.replayThenLive(request.filter, accept, last, queue, end);
+    return endingOnReturn(events, end);
+  }
+
+  private async *replayThenLive(
+    filter: StreamFilter,
+    accept: (event: StoredEvent) => boolean,
+    last: Position | null,
+    queue: EventQueue<StoredEvent>,
+    end: () => void,
+  ): AsyncGenerator<StoredEvent> {
     try {
       if (last) {
         for (;;) {
-          const batch = await readReleased(this.pool, last, REPLAY_BATCH, request.filter);
+          const batch = await readReleased(this.pool, last, REPLAY_BATCH, filter);
           for (const event of batch) {
             last = { txId: event.txId, id: event.id };
             if (accept(event)) yield event;
@@ -100,13 +124,34 @@ export class Realtime {
         yield event;
       }
     } finally {
-      unsubscribe();
-      this.open.delete(queue);
-      queue.close();
+      end();
     }
+  }
+
+  /**
+   * The relay delivery a live event came with: one object shared by every event of that delivery (and so
+   * by every subscription they reach); undefined for replayed events. Resolvers use it to read the state
+   * after a delivery once, instead of once per event and subscriber.
+   */
+  batchOf(event: StoredEvent): object | undefined {
+    return this.batches.get(event);
   }
 
   get subscriptions(): number {
     return this.open.size;
   }
+}
+
+/**
+ * Makes `events.return()` call `end` first: `end` must make a pending `next()` settle (close the
+ * queue it waits on), so the generator reaches its `finally` now instead of at its next event. Also
+ * cleans up a generator that was never started (its `finally` would never run).
+ */
+export function endingOnReturn<T>(events: AsyncGenerator<T>, end: () => void): AsyncGenerator<T> {
+  const generatorReturn = events.return.bind(events);
+  events.return = (value) => {
+    end();
+    return generatorReturn(value);
+  };
+  return events;
 }

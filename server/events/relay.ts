@@ -77,8 +77,8 @@ export class EventRelay {
             const events = await readReleased(this.pool, this.position, this.batchSize);
             if (events.length === 0) break;
             const last = events[events.length - 1]!;
+            await this.deliver(events); // a delivery that fails is read again from the same cursor, not skipped
             this.position = { txId: last.txId, id: last.id };
-            await this.deliver(events);
             if (events.length < this.batchSize) break;
           }
         } while (this.again && this.running);

@@ -33,8 +33,12 @@ export function parseCursor(cursor: string): Position | null {
   const m = /^(\d{1,20})\.(\d{1,19})$/.exec(cursor);
   if (!m) return null;
   const id = Number(m[2]);
-  return Number.isSafeInteger(id) ? { txId: BigInt(m[1]!), id } : null;
+  const txId = BigInt(m[1]!);
+  return Number.isSafeInteger(id) && txId <= MAX_TX_ID ? { txId, id } : null;
 }
+
+/** The largest xid8 (a larger transaction id is no cursor: PostgreSQL would refuse it). */
+const MAX_TX_ID = 2n ** 64n - 1n;
 
 export const isAfter = (a: Position, b: Position): boolean => a.txId > b.txId || (a.txId === b.txId && a.id > b.id);
 

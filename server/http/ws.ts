@@ -58,6 +58,10 @@ export function attachSubscriptions(app: Orchestra, server: http.Server, schema:
         return createContext(app, { actor: c.actor, viewer: c.viewer, credential: c.credential, cookies: noCookies, realtime });
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+      // A subscribe resolver's refusal (FORBIDDEN, BAD_INPUT, …) and field errors arrive as a result
+      // with errors, not through onError: give them their codes and hide internal details the same way.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
     },
     wss,
     keepAliveMs,

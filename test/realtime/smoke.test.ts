@@ -17,8 +17,10 @@ describe('subscriptions smoke', () => {
     const taskId = await s.h.taskId(project.id, 'write');
     await s.h.lifecycle.claimTask(w0, taskId);
     const client = wsClient(s.url, { authorization: `Bearer ${token}` });
+    await s.settled(); // the claim's events are out: the subscription starts after them
+    const before = s.http.realtime.subscriptions;
     const sub = collect(client, `subscription($id: ID!) { taskChanges(taskId: $id) { cursor type data task { status } } }`, { id: String(taskId) });
-    await new Promise((r) => setTimeout(r, 300));
+    while (s.http.realtime.subscriptions === before) await new Promise((r) => setTimeout(r, 10));
     await s.h.lifecycle.submitTask(w0, { taskId, data: { a: 1 }, action: SubmitAction.SUBMIT });
     const items = await sub.waitFor(2);
     expect(items.map((i: any) => i.taskChanges.type)).toEqual(['task.submitted', 'task.status_changed']);

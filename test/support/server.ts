@@ -25,6 +25,11 @@ export interface TestServer {
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Credentials): Promise<GqlResponse<T>>;
   /** Logs in over GraphQL and returns the session token. */
   login(username: string, password: string): Promise<string>;
+  /**
+   * Waits until every committed event is released (no transaction that could still precede one is
+   * open — on the whole PostgreSQL server, so parallel test files count too) and the relay has read them.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +56,16 @@ export async function createServer(options: HarnessOptions): Promise<TestServer>
       );
       if (!res.data) throw new Error(`login failed for ${username}: ${JSON.stringify(res.errors)}`);
       return res.data.login.token;
+    },
+    async settled() {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const { rows } = await h.db.pool.query(`select count(*)::int as n from domain_event where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`);
+        if (rows[0].n === 0) break;
+        if (Date.now() > deadline) throw new Error('events were not released within 15 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await http.realtime.relay.wake();
     },
     async close() {
       await http.close();
