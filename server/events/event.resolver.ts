@@ -4,7 +4,7 @@
 // they are on (the events name the task's workers), admins and integrator keys get everything.
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { holdsTask, requireActor, requireSeesEverything, seesEverything } from '../auth/access.js';
 import { createLoaders, type Loaders } from '../graphql/loaders.js';
 import type { GqlContext } from '../graphql/context.js';
@@ -18,7 +18,7 @@ import { Task, TaskAssignment } from '../tasks/task.entity.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { workerIdsOf } from './hub.js';
 import { endingOnReturn, type StreamRequest } from './realtime.js';
-import { parseCursor, type StoredEvent } from './stream.js';
+import { cursorOf, parseCursor, releasedHead, type StoredEvent } from './stream.js';
 
 @ObjectType('OrchestraEvent', { description: 'Something that happened, after its transaction committed.' })
 export class OrchestraEvent {
@@ -31,11 +31,19 @@ export class OrchestraEvent {
   @Field(() => GraphQLJSONObject, { description: 'What changed (statuses, levels, worker ids).' }) data!: Record<string, unknown>;
 }
 
-@ObjectType({ description: 'A task entered, left or moved between groups of the viewer’s dashboard.' })
-export class DashboardChange {
-  @Field(() => OrchestraEvent) event!: OrchestraEvent;
+@ObjectType({ description: 'Where one of the viewer’s tasks shows on their dashboard now.' })
+export class DashboardTaskState {
   @Field(() => ID) taskId!: number;
   @Field(() => DashboardState, { nullable: true, description: 'The group the task is in now; null when it left the dashboard.' }) state!: DashboardState | null;
+}
+
+@ObjectType({ description: 'Tasks entered, left or moved between groups of the viewer’s dashboard.' })
+export class DashboardChange {
+  @Field(() => OrchestraEvent) event!: OrchestraEvent;
+  @Field(() => ID, { description: 'The task the event is about (for a project event: the first of the viewer’s tasks in it).' }) taskId!: number;
+  @Field(() => DashboardState, { nullable: true, description: 'The group that task is in now; null when it left the dashboard.' }) state!: DashboardState | null;
+  @Field(() => [DashboardTaskState], { description: 'Every task of the viewer the event concerns (a project event concerns all of them in the project).' })
+  tasks!: DashboardTaskState[];
 }
 
 @ObjectType({ description: 'How many tasks the viewer may claim now.' })
@@ -93,6 +101,14 @@ const AVAILABILITY_EVENTS = new Set(['task.created', 'task.status_changed', 'tas
 
 @Resolver(() => OrchestraEvent)
 export class EventResolver {
+  @Query(() => String, {
+    description: 'Where the event stream is now. Load what you show, then subscribe with `after:` this cursor: nothing that happens in between is missed.',
+  })
+  async eventCursor(@Ctx() ctx: GqlContext): Promise<string> {
+    requireActor(ctx);
+    return cursorOf(await releasedHead(ctx.app.db.pool));
+  }
+
   @FieldResolver(() => Task, { nullable: true, description: 'The task as it is now (null when the viewer may not see it).' })
   async task(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Task | null> {
     if (e.taskId === null) return null;
@@ -187,9 +203,10 @@ export class EventResolver {
   ): Promise<DashboardChange> {
     freshen(ctx, event);
     const workerId = ctx.actor?.kind === 'worker' ? ctx.actor.workerId : -1;
-    // A project event concerns each of the viewer's tasks in it; report the first task it touches.
-    const taskId = event.taskId ?? (await firstTaskOf(ctx, event.projectId!, workerId));
-    return { event: toGraphQL(event), taskId: taskId ?? 0, state: taskId ? await stateFor(ctx, taskId, workerId) : null };
+    // A task event concerns that task; a project event each of the viewer's tasks in the project.
+    const taskIds = event.taskId !== null ? [event.taskId] : await tasksOf(ctx, event.projectId!, workerId);
+    const tasks = await Promise.all(taskIds.map(async (taskId) => ({ taskId, state: await stateFor(ctx, taskId, workerId) })));
+    return { event: toGraphQL(event), taskId: tasks[0]?.taskId ?? 0, state: tasks[0]?.state ?? null, tasks };
   }
 
   @Subscription(() => AvailableTaskCounts, {
@@ -207,9 +224,10 @@ export class EventResolver {
             .execute<{ entry_level: number; review: number }[]>(COUNT_CLAIMABLE_SQL, [actor.workerId, [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW], actor.workerId]);
           return { entryLevel: row?.entry_level ?? 0, review: row?.review ?? 0 };
         };
+        // Listen first, then count: a change between the two is not lost (it recounts once more).
+        events = stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) });
         let last = await count();
         yield last;
-        events = stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) });
         for await (const _ of events) {
           const now = await count();
           if (now.entryLevel !== last.entryLevel || now.review !== last.review) yield (last = now);
@@ -224,9 +242,9 @@ export class EventResolver {
   }
 }
 
-async function firstTaskOf(ctx: GqlContext, projectId: number, workerId: number): Promise<number | null> {
-  const a = await ctx.em.findOne(TaskAssignment, { worker: workerId, task: { project: projectId } }, { orderBy: { id: 'asc' } });
-  return a?.task.id ?? null;
+async function tasksOf(ctx: GqlContext, projectId: number, workerId: number): Promise<number[]> {
+  const rows = await ctx.em.find(TaskAssignment, { worker: workerId, task: { project: projectId } }, { orderBy: { task: { id: 'asc' } } });
+  return [...new Set(rows.map((a) => a.task.id))];
 }
 
 /** Where the task shows on the worker's dashboard now (rules.dashboardState), or null. */

@@ -1,6 +1,7 @@
 // In-process fan-out: subscribers register for topics (project:<id>, task:<id>, worker:<id>,
 // workflow:<slug>, all) and the relay's events reach only the subscribers of their topics, so one
 // process can hold many thousands of subscriptions without testing each against every event.
+import { ErrorCode, OrchestraError } from '../lifecycle/errors.js';
 import type { StoredEvent } from './stream.js';
 
 export type Sink = (event: StoredEvent) => void;
@@ -79,7 +80,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     if (this.items.length >= this.limit) {
-      this.fail(new Error('Subscriber is too slow: events were dropped. Resubscribe with your last cursor.'));
+      this.fail(new OrchestraError(ErrorCode.SLOW_SUBSCRIBER, 'Subscriber is too slow: events were dropped. Resubscribe with your last cursor.'));
       return;
     }
     this.items.push(item);

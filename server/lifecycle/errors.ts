@@ -22,6 +22,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   CONFLICT: 'CONFLICT',
+  /** A subscriber fell too far behind; resubscribe with the last cursor received. */
+  SLOW_SUBSCRIBER: 'SLOW_SUBSCRIBER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
