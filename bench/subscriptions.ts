@@ -12,7 +12,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -32,6 +31,7 @@ import { AssignmentStatus, IterationStatus, TaskStatus } from '../server/lifecyc
 import { EVENTS_CHANNEL } from '../server/events/outbox.js';
 import { Worker } from '../server/workers/worker.entity.js';
 import { BENCH_STEPS } from './workflow.js';
+import { freePort } from '../test/support/net.js';
 
 // ---- options ------------------------------------------------------------------------------------
 
@@ -84,16 +84,6 @@ function openFilesLimit(): number {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs fn over items with at most `limit` at a time. */
 async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {

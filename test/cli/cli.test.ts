@@ -4,7 +4,6 @@
 // its health checks and stops on SIGTERM.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { CertificationRole, ProjectStatus } from '../../server/lifecycle/status.
 import { Project } from '../../server/projects/project.entity.js';
 import { Worker, WorkerCertification } from '../../server/workers/worker.entity.js';
 import { createTestDatabase } from '../support/db.js';
+import { freePort } from '../support/net.js';
 
 interface Run {
   code: number | null;
@@ -55,16 +55,6 @@ function ok(run: Run): Run {
   return run;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();

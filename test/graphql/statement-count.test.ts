@@ -8,6 +8,7 @@ import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { Task } from '../../server/tasks/task.entity.js';
 import { defineWorkflow, type StepDefinition } from '../../server/workflow/definition.js';
 import { useServer, type TestServer } from '../support/server.js';
+import { recordOrmStatements } from '../support/sql-count.js';
 
 const SMALL = 3;
 const BIG = 300;
@@ -102,21 +103,9 @@ async function statements(query: string, variables: Record<string, unknown>, as:
   expect(warm.errors).toBeUndefined();
   const runs: { sql: string[]; data: any }[] = [];
   for (let run = 0; run < 3; run++) {
-    const sql: string[] = [];
-    const original = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
-      const first = args[0] as string | { text?: string };
-      // Connections of the ORM's (knex) pool only: not a LISTEN or job-queue connection of the process.
-      if (this.__knexUid) sql.push(typeof first === 'string' ? first : (first?.text ?? String(first)));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
-    try {
-      const res = await s.gql(query, variables, { token: as });
-      expect(res.errors).toBeUndefined();
-      runs.push({ sql, data: res.data });
-    } finally {
-      pg.Client.prototype.query = original;
-    }
+    const { result: res, sql } = await recordOrmStatements(() => s.gql(query, variables, { token: as }));
+    expect(res.errors).toBeUndefined();
+    runs.push({ sql, data: res.data });
   }
   const best = runs.reduce((a, b) => (b.sql.length < a.sql.length ? b : a));
   return { count: best.sql.length, counts: runs.map((r) => r.sql.length), sql: best.sql, data: best.data };

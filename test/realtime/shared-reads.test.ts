@@ -10,6 +10,7 @@ import { Task } from '../../server/tasks/task.entity.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
 import { useServer, type TestServer } from '../support/server.js';
 import { collect, wsClient, type Collected } from '../support/ws.js';
+import { recordOrmStatements } from '../support/sql-count.js';
 
 const K = 20;
 
@@ -59,14 +60,7 @@ beforeAll(async () => {
 
 /** Writes one event per holder in one transaction and counts the ORM statements until each holder has it. */
 async function deliveryStatements(round: number): Promise<string[]> {
-  const sql: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
-    if (this.__knexUid) sql.push(typeof first === 'string' ? first : (first?.text ?? String(first)));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
+  const { sql } = await recordOrmStatements(async () => {
     await s.h.db.pool.query(
       `insert into domain_event (type, project_id, task_id, payload)
        select 'task.status_changed', $1, t, jsonb_build_object('status', 'PROCESSING', 'previousStatus', 'PROCESSING', 'workerIds', jsonb_build_array(w))
@@ -75,9 +69,7 @@ async function deliveryStatements(round: number): Promise<string[]> {
     );
     await s.http.realtime.relay.wake();
     await Promise.all(holders.map((h) => h.sub.waitFor(round)));
-  } finally {
-    pg.Client.prototype.query = original;
-  }
+  });
   return sql;
 }
 

@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
@@ -14,6 +13,7 @@ import { cursorOf, releasedHead } from '../../server/events/stream.js';
 import { createServer, type GqlResponse, type TestServer } from '../support/server.js';
 import { collect, wsClient, type Collected } from '../support/ws.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
+import { freePort } from '../support/net.js';
 
 const PASSWORD = 'two processes password';
 
@@ -24,16 +24,6 @@ let bUrl = '';
 const workflowsDir = path.join(PROJECT_ROOT, '.data', `two-process-workflows-${randomBytes(4).toString('hex')}`);
 const clients: Client[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawns `orchestra serve` on the test database; resolves with its URL once it prints its GraphQL line. */
 async function spawnServe(databaseUrl: string): Promise<string> {
