@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startOrchestra, type Orchestra } from './app.js';
 import { hashPassword } from './auth/passwords.js';
+import { onShutdown } from './shutdown.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { SYSTEM } from './lifecycle/actor.js';
@@ -75,11 +76,8 @@ export function buildCli(): Command {
     .action(async () => {
       const app = await startOrchestra({ runMachineSteps: true, log: say });
       say('Orchestra machine-step worker running. Ctrl-C stops it.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await app.close();
+      onShutdown(() => app.close(), say);
+      await new Promise(() => {}); // runs until a signal stops it
     });
 
   program

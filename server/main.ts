@@ -4,6 +4,7 @@
 import { startOrchestra } from './app.js';
 import { loadConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
+import { onShutdown } from './shutdown.js';
 import { Worker } from './workers/worker.entity.js';
 import { loadDemo } from '../seeds/fixtures.js';
 
@@ -22,15 +23,8 @@ export async function serve(options: { port?: number } = {}): Promise<void> {
   say(`  GraphQL API   ${http.url}/graphql  (GraphiQL in a browser)`);
   say(`  Health        ${http.url}/healthz  ${http.url}/readyz`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    say('Stopping…');
+  onShutdown(async () => {
     await http.close();
     await app.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  }, say);
 }

@@ -55,6 +55,10 @@ export class AuthResolver {
   async login(@Arg('input') input: LoginInput, @Ctx() ctx: GqlContext): Promise<LoginPayload> {
     const result = await ctx.app.auth.login(input.username, input.password);
     ctx.cookies.set(SESSION_COOKIE, result.token, { maxAgeSeconds: SESSION_TTL_MS / 1000 });
+    // The rest of this response is read as the worker who just logged in.
+    ctx.actor = { kind: 'worker', workerId: result.worker.id, isAdmin: result.worker.isAdmin };
+    ctx.viewer = result.worker;
+    ctx.credential = result.token;
     return result;
   }
 

@@ -1,0 +1,105 @@
+// The README's promise, for real: `orchestra serve` (what `npm start` runs) without DATABASE_URL starts
+// an embedded PostgreSQL in its data folder, loads demo data on the empty database and says so, and
+// the demo accounts log in. A server killed with SIGKILL leaves its PostgreSQL behind: the next start
+// stops that stale server and comes up on the same data (without loading the demo data twice).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../server/config.js';
+import { freePort } from '../support/net.js';
+
+const dataDir = path.join(PROJECT_ROOT, '.data', `start-test-${randomBytes(4).toString('hex')}`);
+const running: ChildProcess[] = [];
+
+afterAll(async () => {
+  for (const p of running) p.kill('SIGKILL');
+  // A postgres left by the last SIGKILL: stop it through its pid file before removing its folder.
+  const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
+  if (fs.existsSync(pidFile)) {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      /* gone already */
+    }
+    for (let i = 0; i < 100 && fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Starts `serve` with the embedded database; resolves with its URL and what it printed once it is up. */
+async function serve(): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ORCHESTRA_DATA_DIR: dataDir, ORCHESTRA_EMBEDDED_PG_PORT: String(await freePort()), NODE_ENV: 'test' };
+  delete env.DATABASE_URL;
+  const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(await freePort())], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(proc);
+  let output = '';
+  proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 90_000);
+    const check = () => {
+      const m = /GraphQL API\s+(http:\/\/\S+)\/graphql/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${output}`));
+    });
+  });
+  return { proc, url, output: () => output };
+}
+
+async function login(url: string, username: string, password: string) {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `mutation($u: String!, $p: String!) { login(input: { username: $u, password: $p }) { worker { username isAdmin certifications { role certification { slug } } } } }`, variables: { u: username, p: password } }),
+  });
+  return (await res.json()) as { data?: { login: { worker: { username: string; isAdmin: boolean; certifications: { role: string; certification: { slug: string } }[] } } }; errors?: unknown[] };
+}
+
+describe('npm start on a fresh machine', { timeout: 240_000 }, () => {
+  it('starts the embedded database, loads demo data once, and recovers from a killed server', async () => {
+    const first = await serve();
+    expect(first.output()).toContain('Embedded PostgreSQL');
+    expect(first.output()).toMatch(/loaded demo data/);
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+
+    const demo = await login(first.url, 'demo', 'demo');
+    expect(demo.data?.login.worker).toMatchObject({ username: 'demo', isAdmin: false });
+    expect((await login(first.url, 'admin', 'admin')).data?.login.worker.isAdmin).toBe(true);
+    const senior = (await login(first.url, 'journalism-reporter-2', 'reporter')).data!.login.worker;
+    expect(senior.certifications.map((c) => `${c.certification.slug}:${c.role}`).sort()).toEqual(['reporter:ENTRY_LEVEL', 'reporter:REVIEWER']);
+    for (const [u, p] of [['journalism-editor', 'editor'], ['journalism-reporter-1', 'reporter'], ['journalism-photographer-1', 'photographer'], ['journalism-photographer-2', 'photographer'], ['journalism-copy-editor', 'copy-editor']]) {
+      expect((await login(first.url, u!, p!)).data?.login.worker.username, u).toBe(u);
+    }
+
+    // Killed without a chance to stop its PostgreSQL.
+    first.proc.kill('SIGKILL');
+    await new Promise((r) => first.proc.once('exit', r));
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(true);
+
+    const second = await serve();
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    expect(second.output()).not.toMatch(/loaded demo data/);
+    expect((await login(second.url, 'demo', 'demo')).data?.login.worker.username).toBe('demo');
+
+    // A graceful stop drains and stops its PostgreSQL too: nothing is left behind.
+    const exited = new Promise<number | null>((r) => second.proc.once('exit', (code) => r(code)));
+    second.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(second.output()).toContain('Stopping');
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+});
