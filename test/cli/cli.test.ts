@@ -32,11 +32,11 @@ const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   ...extra,
 });
 
-/** Runs `server/cli.ts <args>` to its end. */
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+/** Runs `server/cli.ts <args>` to its end (or another entry, e.g. bin/orchestra.js, from another folder). */
+function cli(args: string[], extraEnv: Record<string, string> = {}, entry = ['--import', '@swc-node/register/esm-register', 'server/cli.ts'], cwd = PROJECT_ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', ...args], {
-      cwd: PROJECT_ROOT,
+    const proc = spawn(process.execPath, [...entry, ...args], {
+      cwd,
       env: env(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -90,6 +90,11 @@ describe('workflows', SLOW, () => {
     expect(list.stdout).toContain('    copy_editing (human) ← reporting, photo_adjustment');
     expect(list.stdout).toContain('    rate (human) ← crawl');
     expect(ok(validate).stdout).toContain('OK: 2 workflow(s) valid.');
+  });
+
+  it('runs as the `orchestra` command (bin/orchestra.js) from any folder', async () => {
+    const run = await cli(['workflows', 'validate'], {}, [path.join(PROJECT_ROOT, 'bin', 'orchestra.js')], os.tmpdir());
+    expect(ok(run).stdout).toContain('OK: 2 workflow(s) valid.');
   });
 
   it('validate exits 1 and lists every problem with its path', async () => {
