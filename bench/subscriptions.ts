@@ -281,9 +281,10 @@ async function connectSubscribers(url: string, workers: BenchWorker[]): Promise<
 
 // `--driver sql`: each transition is the rows and events a claim (or a submit of a never-reviewed task)
 // writes, in one transaction sent as one round trip — so the driver's own CPU (a lifecycle use case costs
-// ~10 ms of MikroORM work in this process) does not cap the rate on a small machine. What subscribers and
-// the server see (outbox rows, NOTIFY, task/assignment/iteration state) is what the use cases write
-// (server/lifecycle/assign.ts, service.ts submitAs); only a project's completion event is left out.
+// several ms of MikroORM work in this process, see bench/lifecycle.ts) does not cap the rate on a small
+// machine. What subscribers and the server see (outbox rows, NOTIFY, task/assignment/iteration state) is
+// what the use cases write (server/lifecycle/assign.ts, service.ts submitAs); only a project's completion
+// event is left out.
 // `--driver lifecycle` runs the real use cases (LifecycleService.claimTask / submitTask) instead.
 const EVENT_ROWS = `insert into domain_event (type, project_id, task_id, payload) select e.type, t.project_id, t.id, e.payload from t cross join a cross join lateral (values`;
 const claimSql = (taskId: number, workerId: number) => `begin;

@@ -7,20 +7,28 @@ import { Worker } from '../workers/worker.entity.js';
 import { EventType } from '../events/outbox.js';
 import type { Tx } from './context.js';
 import { assignmentPolicyError, Messages, OrchestraError, notFound } from './errors.js';
-import { currentAssignment, heldCertifications, liveAssignments, prerequisitesOf, workload } from './load.js';
-import { checkClaim, checkWorkerMayTakeWork, isCertified } from './rules.js';
+import { currentAssignment, heldCertifications, heldCertificationsAndWorkload, liveAssignments, prerequisitesOf, workload, type Workload } from './load.js';
+import { checkClaim, checkWorkerMayTakeWork, isCertified, type HeldCertification } from './rules.js';
 import { TaskStatus } from './status.js';
 
 export interface AssignOptions {
   /** Apply the worker's own limits (cap on work in progress, returned work first): claims, not admins. */
   enforceLimits: boolean;
+  /** The worker's certifications, when the caller read them already in this transaction (next task). */
+  held?: HeldCertification[];
 }
 
 /** Creates the next assignment of a locked task for a worker (spec §3.3 effects). */
 export async function assignWorker(tx: Tx, task: Task, project: Project, worker: Worker, options: AssignOptions): Promise<TaskAssignment> {
   const step = tx.engine.catalog.step(task.step.id);
   const assignments = await liveAssignments(tx, task);
-  const held = await heldCertifications(tx, worker.id);
+  // A claim needs the worker's certifications and workload: both in one statement. The checks keep
+  // their order (claim rules first, then the worker's limits).
+  let held: HeldCertification[];
+  let load: Workload | undefined;
+  if (options.held) held = options.held;
+  else if (options.enforceLimits) ({ held, workload: load } = await heldCertificationsAndWorkload(tx, worker.id));
+  else held = await heldCertifications(tx, worker.id);
   const { level } = checkClaim({
     taskStatus: task.status,
     assignments: assignments.map((a) => ({ level: a.level, workerId: a.worker?.id ?? null })),
@@ -28,7 +36,7 @@ export async function assignWorker(tx: Tx, task: Task, project: Project, worker:
     certified: (role) => step.def.isHuman && isCertified(step.requiredCertificationIds, held, role, project.taskClass),
   });
   if (options.enforceLimits) {
-    checkWorkerMayTakeWork({ ...(await workload(tx, worker.id)), maxInProgress: tx.engine.config.maxInProgressTasks });
+    checkWorkerMayTakeWork({ ...(load ?? (await workload(tx, worker.id))), maxInProgress: tx.engine.config.maxInProgressTasks });
   }
 
   const now = tx.engine.now();
@@ -57,6 +65,14 @@ export function emitStatusChange(tx: Tx, task: Task, previous: TaskStatus, worke
     taskId: task.id,
     payload: { status: TaskStatus[task.status], previousStatus: TaskStatus[previous], step: tx.engine.catalog.step(task.step.id).def.slug, workerIds },
   });
+}
+
+/**
+ * Whether applyAssignmentPolicy would assign nobody without looking at anything: machine steps and
+ * anyone_certified (the default). Lets a caller skip loading what the policy would need.
+ */
+export function assignsNobody(tx: Tx, task: Task, policy: AssignmentPolicy): boolean {
+  return !tx.engine.catalog.step(task.step.id).def.isHuman || (typeof policy !== 'function' && policy.policy === 'anyone_certified');
 }
 
 /**

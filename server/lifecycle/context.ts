@@ -36,7 +36,9 @@ export async function transact<T>(engine: Engine, fn: (tx: Tx) => Promise<T>): P
       return await em.transactional(async (tem) => {
         const tx = new Tx(tem as EntityManager, engine);
         const result = await fn(tx);
-        await tem.flush();
+        // The events go in before the use case's last changes are flushed: em.transactional flushes when
+        // the callback returns, and a flush here as well would cost a second pass over the identity map.
+        // Same transaction, so the order of the statements is invisible to readers of the outbox.
         await writeEvents(tem as EntityManager, tx.events);
         return result;
       });

@@ -4,7 +4,7 @@
 import type { JsonObject } from '../workflow/definition.js';
 import { EventType } from '../events/outbox.js';
 import type { Project } from '../projects/project.entity.js';
-import { Task } from '../tasks/task.entity.js';
+import { Task, type TaskAssignment } from '../tasks/task.entity.js';
 import { applyAssignmentPolicy } from './assign.js';
 import type { Tx } from './context.js';
 import { creationPolicyError } from './errors.js';
@@ -22,9 +22,10 @@ export async function queueMachineJob(tx: Tx, taskId: number, runAt?: Date): Pro
   ]);
 }
 
-export async function createSubsequentTasks(tx: Tx, project: Project): Promise<Task[]> {
+export async function createSubsequentTasks(tx: Tx, project: Project, options: { isNew?: boolean } = {}): Promise<Task[]> {
   const { version, stepIds } = tx.engine.catalog.version(project.version.id);
-  const { tasks, assignments } = await projectTasks(tx, project);
+  // A project created in this transaction has no tasks yet: nothing to read.
+  const { tasks, assignments } = options.isNew ? { tasks: [], assignments: new Map<number, TaskAssignment[]>() } : await projectTasks(tx, project);
   const slugOf = (t: Task) => tx.engine.catalog.step(t.step.id).def.slug;
   const completed = new Set(tasks.filter((t) => t.status === TaskStatus.COMPLETE).map(slugOf));
   const existing = new Set(tasks.map(slugOf));
@@ -50,7 +51,13 @@ export async function createSubsequentTasks(tx: Tx, project: Project): Promise<T
 
   const open = tasks.some((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED) || created.length > 0;
   if ((endsProject || !open) && (project.status === ProjectStatus.ACTIVE || project.status === ProjectStatus.PAUSED)) {
-    await setProjectStatus(tx, project, ProjectStatus.COMPLETED);
+    // With no task created here, the live assignments loaded above are all the project has: their workers
+    // are those setProjectStatus would select.
+    const workerIds =
+      created.length === 0
+        ? [...new Set([...assignments.values()].flat().map((a) => a.worker?.id).filter((id): id is number => id != null))]
+        : undefined;
+    await setProjectStatus(tx, project, ProjectStatus.COMPLETED, workerIds);
   }
   return created;
 }
@@ -65,19 +72,24 @@ function evaluateCreationPolicy(policy: unknown, prerequisites: Record<string, J
   }
 }
 
-/** Changes a project's status; the event names every worker on the project (their dashboards change). */
-export async function setProjectStatus(tx: Tx, project: Project, status: ProjectStatus): Promise<void> {
+/**
+ * Changes a project's status; the event names every worker on the project (their dashboards change).
+ * `workerIds`: those workers, when the caller has the project's live assignments loaded already.
+ */
+export async function setProjectStatus(tx: Tx, project: Project, status: ProjectStatus, workerIds?: number[]): Promise<void> {
   const previous = project.status;
   if (previous === status) return;
   project.status = status;
-  const rows = await tx.em.execute<{ worker_id: number }[]>(
-    `select distinct a.worker_id from task_assignment a join task t on t.id = a.task_id
-      where t.project_id = ? and a.worker_id is not null and not a.is_deleted`,
-    [project.id],
-  );
+  workerIds ??= (
+    await tx.em.execute<{ worker_id: number }[]>(
+      `select distinct a.worker_id from task_assignment a join task t on t.id = a.task_id
+        where t.project_id = ? and a.worker_id is not null and not a.is_deleted`,
+      [project.id],
+    )
+  ).map((r) => r.worker_id);
   tx.emit({
     type: EventType.PROJECT_STATUS_CHANGED,
     projectId: project.id,
-    payload: { status: ProjectStatus[status], previousStatus: ProjectStatus[previous], workerIds: rows.map((r) => r.worker_id) },
+    payload: { status: ProjectStatus[status], previousStatus: ProjectStatus[previous], workerIds },
   });
 }

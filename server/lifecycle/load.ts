@@ -1,29 +1,59 @@
 // Loading what a use case needs, with the locks it needs. Lock order, everywhere: worker → task(s) →
 // project; keeping one order is what keeps concurrent use cases from deadlocking.
-import { LockMode } from '@mikro-orm/postgresql';
+import { ReferenceKind, wrap, type EntityClass, type EntityDictionary, type EntityProperty } from '@mikro-orm/postgresql';
 import type { JsonObject, Prerequisites } from '../workflow/definition.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
-import { Worker, WorkerCertification } from '../workers/worker.entity.js';
+import { Worker } from '../workers/worker.entity.js';
 import type { Tx } from './context.js';
 import { Messages, notFound, taskDependencyError } from './errors.js';
 import type { HeldCertification } from './rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from './status.js';
 
+/**
+ * The rows of a plain SELECT as managed entities, exactly as em.find makes them (pending changes of the
+ * entity's type flushed first, as FlushMode.AUTO does; rows mapped and merged into the identity map by
+ * the entity factory), without MikroORM's query building: on the use cases' hot paths, building the query
+ * cost more CPU than sending it (bench/lifecycle.ts). The SQL selects the table's columns (`*`) and
+ * applies the entity's filters itself (`not is_deleted` for the `live` filter of assignments and iterations).
+ */
+async function findBySql<T extends object>(tx: Tx, entity: EntityClass<T>, sql: string, params: unknown[], options: { refresh?: boolean } = {}): Promise<T[]> {
+  await tx.em.tryFlush(entity, {});
+  const rows = await tx.em.execute<EntityDictionary<T>[]>(sql, params);
+  const meta = tx.em.getMetadata().get<T>(entity.name);
+  const factory = tx.em.getEntityFactory();
+  const driver = tx.em.getDriver();
+  return rows.map((row) => factory.create(entity, driver.mapResult(row, meta)!, { merge: true, refresh: options.refresh, convertCustomTypes: true }) as T);
+}
+
 export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
-  const task = await tx.em.findOne(Task, { id: taskId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const [task] = await findBySql(tx, Task, 'select * from task where id = ? limit 1 for update', [taskId]);
   if (!task) throw notFound('Task', taskId);
   return task;
 }
 
 export async function lockProject(tx: Tx, projectId: number): Promise<Project> {
-  const project = await tx.em.findOne(Project, { id: projectId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  const [project] = await findBySql(tx, Project, 'select * from project where id = ? limit 1 for update', [projectId], { refresh: true });
   if (!project) throw notFound('Project', projectId);
   return project;
 }
 
+/** The worker columns em.findOne selects: every persisted column but the lazy ones (the password hash). */
+let workerColumns: string | undefined;
+function workerColumnList(tx: Tx): string {
+  const owns = (p: EntityProperty) => p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner);
+  workerColumns ??= tx.em
+    .getMetadata()
+    .get(Worker.name)
+    .props.filter((p) => owns(p) && !p.lazy && p.persist !== false)
+    .flatMap((p) => p.fieldNames)
+    .map((f) => `"${f}"`)
+    .join(', ');
+  return workerColumns;
+}
+
 export async function lockWorker(tx: Tx, workerId: number): Promise<Worker> {
-  const worker = await tx.em.findOne(Worker, { id: workerId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const [worker] = await findBySql(tx, Worker, `select ${workerColumnList(tx)} from worker where id = ? limit 1 for update`, [workerId]);
   if (!worker) throw notFound('Worker', workerId);
   return worker;
 }
@@ -35,12 +65,16 @@ export async function findWorker(tx: Tx, where: { id: number } | { username: str
 }
 
 export async function loadProject(tx: Tx, task: Task): Promise<Project> {
-  return tx.em.findOneOrFail(Project, { id: task.project.id });
+  // Loaded already in this transaction: the identity map has it (as em.findOne would answer).
+  if (wrap(task.project).isInitialized()) return task.project;
+  const [project] = await findBySql(tx, Project, 'select * from project where id = ? limit 1', [task.project.id]);
+  if (!project) throw notFound('Project', task.project.id);
+  return project;
 }
 
 /** Live assignments of a task, by level. */
 export async function liveAssignments(tx: Tx, task: Task): Promise<TaskAssignment[]> {
-  return tx.em.find(TaskAssignment, { task }, { orderBy: { level: 'asc' } });
+  return findBySql(tx, TaskAssignment, 'select * from task_assignment where task_id = ? and not is_deleted order by level asc', [task.id]);
 }
 
 /** The original's "current assignment": the PROCESSING one, else the highest level, else none. */
@@ -50,31 +84,63 @@ export function currentAssignment(assignments: readonly TaskAssignment[]): TaskA
 
 /** The open (PROCESSING) iteration of an assignment. */
 export async function openIteration(tx: Tx, assignment: TaskAssignment): Promise<Iteration | null> {
-  return tx.em.findOne(Iteration, { assignment, status: IterationStatus.PROCESSING }, { orderBy: { startDatetime: 'desc', id: 'desc' } });
+  // The join keeps what the `live` filter of the iteration's assignment did in em.findOne.
+  const [iteration] = await findBySql(
+    tx,
+    Iteration,
+    `select i.* from iteration i join task_assignment a on a.id = i.assignment_id and not a.is_deleted
+      where i.assignment_id = ? and i.status = ? and not i.is_deleted order by i.start_datetime desc, i.id desc limit 1`,
+    [assignment.id, IterationStatus.PROCESSING],
+  );
+  return iteration ?? null;
 }
+
+// The worker's certifications are plain facts for the rules (rules.ts), never changed by the use case
+// that reads them: a small raw query, no WorkerCertification entities to hydrate and track.
+const HELD_SQL = `select certification_id as "certificationId", role, task_class as "taskClass" from worker_certification where worker_id = ?`;
 
 export async function heldCertifications(tx: Tx, workerId: number): Promise<HeldCertification[]> {
-  const rows = await tx.em.find(WorkerCertification, { worker: workerId });
-  return rows.map((r) => ({ certificationId: r.certification.id, role: r.role, taskClass: r.taskClass }));
+  return tx.em.execute<HeldCertification[]>(HELD_SQL, [workerId]);
 }
 
-/** How much work a worker holds now: tasks in progress and whether returned work waits for them. */
-export async function workload(tx: Tx, workerId: number): Promise<{ inProgress: number; hasReturnedWork: boolean }> {
-  const [row] = await tx.em.execute<{ in_progress: string; returned: boolean | null }[]>(
-    `select count(*) filter (where t.status not in (?, ?)) as in_progress, bool_or(t.status = ?) as returned
+export interface Workload {
+  inProgress: number;
+  hasReturnedWork: boolean;
+}
+
+const WORKLOAD_SQL = `select count(*) filter (where t.status not in (?, ?)) as in_progress, bool_or(t.status = ?) as returned
        from task_assignment a join task t on t.id = a.task_id
-      where a.worker_id = ? and a.status = ? and not a.is_deleted`,
-    [TaskStatus.COMPLETE, TaskStatus.ABORTED, TaskStatus.POST_REVIEW_PROCESSING, workerId, AssignmentStatus.PROCESSING],
+      where a.worker_id = ? and a.status = ? and not a.is_deleted`;
+const workloadParams = (workerId: number) => [TaskStatus.COMPLETE, TaskStatus.ABORTED, TaskStatus.POST_REVIEW_PROCESSING, workerId, AssignmentStatus.PROCESSING];
+const toWorkload = (row: { in_progress: string | number; returned: boolean | null } | undefined): Workload => ({
+  inProgress: Number(row?.in_progress ?? 0),
+  hasReturnedWork: row?.returned === true,
+});
+
+/** How much work a worker holds now: tasks in progress and whether returned work waits for them. */
+export async function workload(tx: Tx, workerId: number): Promise<Workload> {
+  const [row] = await tx.em.execute<{ in_progress: string; returned: boolean | null }[]>(WORKLOAD_SQL, workloadParams(workerId));
+  return toWorkload(row);
+}
+
+/**
+ * heldCertifications and workload in one statement, for a worker taking work themselves (claim, next
+ * task), who needs both: one round trip fewer per use case.
+ */
+export async function heldCertificationsAndWorkload(tx: Tx, workerId: number): Promise<{ held: HeldCertification[]; workload: Workload }> {
+  const [row] = await tx.em.execute<{ held: HeldCertification[]; in_progress: string; returned: boolean | null }[]>(
+    `select (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held, w.in_progress, w.returned from (${WORKLOAD_SQL}) w`,
+    [workerId, ...workloadParams(workerId)],
   );
-  return { inProgress: Number(row?.in_progress ?? 0), hasReturnedWork: row?.returned === true };
+  return { held: row!.held, workload: toWorkload(row) };
 }
 
 /** Every task of a project with its live assignments (projects have a handful of tasks: two queries). */
 export async function projectTasks(tx: Tx, project: Project): Promise<{ tasks: Task[]; assignments: Map<number, TaskAssignment[]> }> {
-  const tasks = await tx.em.find(Task, { project }, { orderBy: { id: 'asc' } });
+  const tasks = await findBySql(tx, Task, 'select * from task where project_id = ? order by id asc', [project.id]);
   const assignments = new Map<number, TaskAssignment[]>(tasks.map((t) => [t.id, []]));
   if (tasks.length) {
-    const rows = await tx.em.find(TaskAssignment, { task: { $in: tasks.map((t) => t.id) } }, { orderBy: { level: 'asc' } });
+    const rows = await findBySql(tx, TaskAssignment, 'select * from task_assignment where task_id in (?) and not is_deleted order by level asc', [tasks.map((t) => t.id)]);
     for (const a of rows) assignments.get(a.task.id)!.push(a);
   }
   return { tasks, assignments };

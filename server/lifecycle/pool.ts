@@ -32,8 +32,11 @@ select t.id ${WAITING.replace('from task t', 'from held cross join task t')} ${C
  order by p.priority desc, p.start_datetime asc, t.start_datetime asc, t.id asc
  limit 1`;
 
-/** The same, locked; a task another worker is claiming right now is passed over, not waited for. */
-export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL}
+/**
+ * The same, locked; a task another worker is claiming right now is passed over, not waited for. Returns
+ * the whole task row (requestTask maps it to the entity rather than selecting the row again).
+ */
+export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL.replace('select t.id', 'select t.*')}
  for update of t skip locked`;
 
 /** Params: statuses, workerId. Whether anything waits at all (to tell "not certified" from "nothing to do"). */

@@ -7,7 +7,7 @@ import { EventType } from '../events/outbox.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { requireAdmin, requireProjectManager, requireWorker, type Actor } from './actor.js';
-import { applyAssignmentPolicy, assignWorker, emitStatusChange } from './assign.js';
+import { applyAssignmentPolicy, assignsNobody, assignWorker, emitStatusChange } from './assign.js';
 import { transact, type Engine, type Tx } from './context.js';
 import { ANY_OPEN_TASK_SQL, CERTIFIED_TASK_SQL, NEXT_TASK_SQL } from './pool.js';
 import { createSubsequentTasks, queueMachineJob, setProjectStatus } from './creation.js';
@@ -21,7 +21,18 @@ import {
   taskAssignmentError,
   workerCertificationError,
 } from './errors.js';
-import { currentAssignment, findWorker, heldCertifications, liveAssignments, loadProject, lockProject, lockTask, lockWorker, openIteration, workload } from './load.js';
+import {
+  currentAssignment,
+  findWorker,
+  heldCertifications,
+  heldCertificationsAndWorkload,
+  liveAssignments,
+  loadProject,
+  lockProject,
+  lockTask,
+  lockWorker,
+  openIteration,
+} from './load.js';
 import {
   checkSubmit,
   checkWorkerMayTakeWork,
@@ -106,7 +117,7 @@ export class LifecycleService {
       });
       await tx.em.flush();
       tx.emit({ type: EventType.PROJECT_CREATED, projectId: project.id, payload: { workflow: input.workflowSlug, version: input.versionSlug, priority: project.priority } });
-      await createSubsequentTasks(tx, project);
+      await createSubsequentTasks(tx, project, { isNew: true });
       return project;
     });
   }
@@ -127,17 +138,20 @@ export class LifecycleService {
       // Lock order: tasks, then the project.
       const tasks = await tx.em.find(Task, { project: projectId }, { orderBy: { id: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
       const project = await lockProject(tx, projectId);
-      const now = this.engine.now();
-      for (const task of tasks) {
-        if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) continue;
-        const assignments = await liveAssignments(tx, task);
-        for (const a of assignments) {
-          const open = await openIteration(tx, a);
-          if (open) open.endDatetime = now;
-        }
+      const open = tasks.filter((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED);
+      // Two statements for the whole project, not one per task: its assignments, and their open iterations.
+      const assignments = open.length ? await tx.em.find(TaskAssignment, { task: { $in: open.map((t) => t.id) } }, { orderBy: { level: 'asc' } }) : [];
+      if (assignments.length) {
+        await tx.em.nativeUpdate(
+          Iteration,
+          { assignment: { $in: assignments.map((a) => a.id) }, status: IterationStatus.PROCESSING, endDatetime: null },
+          { endDatetime: this.engine.now() },
+        );
+      }
+      for (const task of open) {
         const previous = task.status;
         task.status = TaskStatus.ABORTED;
-        emitStatusChange(tx, task, previous, workerIdsOf(assignments));
+        emitStatusChange(tx, task, previous, workerIdsOf(assignments.filter((a) => a.task.id === task.id)));
       }
       await setProjectStatus(tx, project, ProjectStatus.ABORTED);
       return project;
@@ -188,14 +202,16 @@ export class LifecycleService {
     const workerId = requireWorker(actor);
     return this.run(async (tx) => {
       const worker = await lockWorker(tx, workerId); // one request per worker at a time: keeps the cap exact
-      checkWorkerMayTakeWork({ ...(await workload(tx, workerId)), maxInProgress: this.engine.config.maxInProgressTasks });
+      // The worker's certifications come with the workload (one statement) and serve the claim checks below.
+      const { held, workload } = await heldCertificationsAndWorkload(tx, workerId);
+      checkWorkerMayTakeWork({ ...workload, maxInProgress: this.engine.config.maxInProgressTasks });
       const statuses =
         options.role === CertificationRole.ENTRY_LEVEL
           ? [TaskStatus.AWAITING_PROCESSING]
           : options.role === CertificationRole.REVIEWER
             ? [TaskStatus.PENDING_REVIEW]
             : [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW];
-      const [candidate] = await tx.em.execute<{ id: number }[]>(NEXT_TASK_SQL, [workerId, statuses, workerId]);
+      const [candidate] = await tx.em.execute<({ id: number } & Record<string, unknown>)[]>(NEXT_TASK_SQL, [workerId, statuses, workerId]);
       if (!candidate) {
         // Tasks the worker is certified for may all be locked by concurrent claims (skipped above):
         // that is "no task", not "not certified".
@@ -204,9 +220,10 @@ export class LifecycleService {
         const [any] = await tx.em.execute<{ id: number }[]>(ANY_OPEN_TASK_SQL, [statuses, workerId]);
         throw any ? workerCertificationError(Messages.NO_WORKER_CERTIFICATES) : noTaskAvailable(Messages.NO_TASK);
       }
-      const task = await tx.em.findOneOrFail(Task, { id: candidate.id });
+      // NEXT_TASK_SQL returns the locked task row whole: mapped to the entity, not selected again.
+      const task = tx.em.map(Task, candidate);
       const project = await loadProject(tx, task);
-      return assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */ });
+      return assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */, held });
     });
   }
 
@@ -234,13 +251,15 @@ export class LifecycleService {
 
   private async submitAs(tx: Tx, workerId: number, taskId: number, data: JsonObject, action: SubmitAction): Promise<Task> {
     const task = await lockTask(tx, taskId);
-    const project = await loadProject(tx, task);
+    // The project row is read only where it is needed (a reviewer assignment policy; completion locks it):
+    // a plain submission needs its id alone, which the task has.
+    const projectId = task.project.id;
     const step = this.engine.catalog.step(task.step.id);
     const assignments = await liveAssignments(tx, task);
     const mine = assignments.filter((a) => a.worker?.id === workerId);
     checkSubmit({
       taskStatus: task.status,
-      submissionPrerequisitesComplete: await this.submissionPrerequisitesComplete(tx, project, step.def.submissionDependsOn),
+      submissionPrerequisitesComplete: await this.submissionPrerequisitesComplete(tx, projectId, step.def.submissionDependsOn),
       workerAssignments: mine,
     });
     const submitter = mine[0]!;
@@ -265,35 +284,39 @@ export class LifecycleService {
     const workerIds = workerIdsOf(assignments);
     tx.emit({
       type: action === SubmitAction.REJECT ? EventType.TASK_RETURNED : EventType.TASK_SUBMITTED,
-      projectId: project.id,
+      projectId,
       taskId: task.id,
       payload: { workerId, level: submitter.level, action, workerIds, toLevel: receiving },
     });
     emitStatusChange(tx, task, previous, workerIds);
 
     if (next === TaskStatus.PENDING_REVIEW) {
-      await tx.em.flush();
-      await applyAssignmentPolicy(tx, task, project, step.def.assignmentPolicy.reviewer, assignments.length);
+      const policy = step.def.assignmentPolicy.reviewer;
+      // anyone_certified (the default) assigns nobody: it needs neither the project row nor a flush here.
+      if (!assignsNobody(tx, task, policy)) {
+        await tx.em.flush();
+        await applyAssignmentPolicy(tx, task, await loadProject(tx, task), policy, assignments.length);
+      }
     } else if (next === TaskStatus.COMPLETE) {
-      await this.afterCompletion(tx, task, project, workerIds);
+      await this.afterCompletion(tx, task, projectId, workerIds);
     }
     return task;
   }
 
-  private async submissionPrerequisitesComplete(tx: Tx, project: Project, slugs: readonly string[]): Promise<boolean> {
+  private async submissionPrerequisitesComplete(tx: Tx, projectId: number, slugs: readonly string[]): Promise<boolean> {
     if (slugs.length === 0) return true;
     const rows = await tx.em.execute<{ n: string }[]>(
       `select count(*) as n from task t join step s on s.id = t.step_id where t.project_id = ? and t.status = ? and s.slug in (?)`, // em.execute inlines an array as a list: `any(?)` breaks
-      [project.id, TaskStatus.COMPLETE, slugs as string[]],
+      [projectId, TaskStatus.COMPLETE, slugs as string[]],
     );
     return Number(rows[0]!.n) === new Set(slugs).size;
   }
 
   /** A task just completed: downstream tasks may now be created, and the project may be done. */
-  private async afterCompletion(tx: Tx, task: Task, project: Project, workerIds: number[]): Promise<void> {
-    tx.emit({ type: EventType.TASK_COMPLETED, projectId: project.id, taskId: task.id, payload: { step: this.engine.catalog.step(task.step.id).def.slug, workerIds } });
+  private async afterCompletion(tx: Tx, task: Task, projectId: number, workerIds: number[]): Promise<void> {
+    tx.emit({ type: EventType.TASK_COMPLETED, projectId, taskId: task.id, payload: { step: this.engine.catalog.step(task.step.id).def.slug, workerIds } });
     await tx.em.flush();
-    await createSubsequentTasks(tx, await lockProject(tx, project.id));
+    await createSubsequentTasks(tx, await lockProject(tx, projectId));
   }
 
   // ---- admin ----------------------------------------------------------------------------
@@ -363,9 +386,8 @@ export class LifecycleService {
         const open = await openIteration(tx, a);
         if (open) Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
       }
-      const project = await loadProject(tx, task);
       emitStatusChange(tx, task, previous, []);
-      await this.afterCompletion(tx, task, project, []);
+      await this.afterCompletion(tx, task, task.project.id, []);
       return task;
     });
   }
