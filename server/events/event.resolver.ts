@@ -97,7 +97,7 @@ function stream(ctx: GqlContext, request: StreamRequest) {
 const concerns = (ctx: GqlContext) => (event: StoredEvent) =>
   seesEverything(ctx.actor) || (ctx.actor?.kind === 'worker' && workerIdsOf(event).includes(ctx.actor.workerId));
 
-const AVAILABILITY_EVENTS = new Set(['task.created', 'task.status_changed', 'task.assigned', 'task.reverted', 'project.status_changed', 'project.created']);
+const AVAILABILITY_EVENTS = new Set(['task.created', 'task.status_changed', 'task.assigned', 'task.reverted', 'project.status_changed', 'project.created', 'worker.certifications_changed']);
 
 @Resolver(() => OrchestraEvent)
 export class EventResolver {

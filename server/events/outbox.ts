@@ -16,6 +16,8 @@ export const EventType = {
   TASK_REVERTED: 'task.reverted',
   MACHINE_STEP_FAILED: 'machine.failed',
   MACHINE_STEP_RETRY_SCHEDULED: 'machine.retry_scheduled',
+  /** A worker's certifications changed: what they may claim changed with them. */
+  WORKER_CERTIFICATIONS_CHANGED: 'worker.certifications_changed',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 

@@ -1,6 +1,7 @@
 // Workers and their certifications. Granting enforces what the original only documented: a reviewer
 // certification needs the entry-level one, and a certification needs its prerequisites.
 import { Worker, WorkerCertification } from './worker.entity.js';
+import { EventType, type EventInput } from '../events/outbox.js';
 import { Certification } from '../workflow/workflow.entity.js';
 import { requireAdmin, type Actor } from '../lifecycle/actor.js';
 import { transact, type Engine } from '../lifecycle/context.js';
@@ -22,6 +23,15 @@ export interface CertificationGrant {
   certificationSlug: string;
   role: CertificationRole;
   taskClass?: TaskClass;
+}
+
+/** The event a grant or revocation writes; it names the worker, so it reaches only them (and admins). */
+function certificationsChanged(workerId: number, grant: CertificationGrant, change: 'granted' | 'revoked'): EventInput {
+  return {
+    type: EventType.WORKER_CERTIFICATIONS_CHANGED,
+    projectId: null,
+    payload: { change, workflow: grant.workflowSlug, certification: grant.certificationSlug, role: CertificationRole[grant.role], workerIds: [workerId] },
+  };
 }
 
 const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
@@ -73,6 +83,7 @@ export class WorkerService {
         const slugs = (await tx.em.find(Certification, { id: { $in: missing } })).map((c) => c.slug);
         throw certificationError(`Certification ${grant.certificationSlug} requires ${slugs.join(', ')} first.`);
       }
+      tx.emit(certificationsChanged(worker.id, grant, 'granted'));
       return tx.em.create(WorkerCertification, { worker, certification, role: grant.role, taskClass });
     });
   }
@@ -85,7 +96,9 @@ export class WorkerService {
       const certificationId = this.engine.catalog.certificationId(grant.workflowSlug, grant.certificationSlug);
       if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`);
       const roles = grant.role === CertificationRole.ENTRY_LEVEL ? [CertificationRole.ENTRY_LEVEL, CertificationRole.REVIEWER] : [grant.role];
-      return tx.em.nativeDelete(WorkerCertification, { worker: grant.workerId, certification: certificationId, taskClass, role: { $in: roles } });
+      const revoked = await tx.em.nativeDelete(WorkerCertification, { worker: grant.workerId, certification: certificationId, taskClass, role: { $in: roles } });
+      if (revoked) tx.emit(certificationsChanged(grant.workerId, grant, 'revoked'));
+      return revoked;
     });
   }
 }

@@ -165,14 +165,16 @@ describe('check 2: a waiting task must have no entry-level assignment', () => {
 describe('check 3: the worker must be certified for the role the task needs', () => {
   it('refuses a worker without certifications, and one holding another certification', async () => {
     const p = await project('write');
-    await expectRefused(async () => h.lifecycle.claimTask(await worker('nobody'), p.taskId), NOT_CERTIFIED, p);
-    await expectRefused(async () => h.lifecycle.claimTask(await worker('editor', [EDITOR]), p.taskId), NOT_CERTIFIED, p);
+    const [nobody, editor] = [await worker('nobody'), await worker('editor', [EDITOR])];
+    await expectRefused(() => h.lifecycle.claimTask(nobody, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(() => h.lifecycle.claimTask(editor, p.taskId), NOT_CERTIFIED, p);
   });
 
   it('needs every required certification', async () => {
     const p = await project('both');
-    await expectRefused(async () => h.lifecycle.claimTask(await worker('writer', [WRITER]), p.taskId), NOT_CERTIFIED, p);
-    await expectRefused(async () => h.lifecycle.claimTask(await worker('editor', [EDITOR]), p.taskId), NOT_CERTIFIED, p);
+    const [writer, editor] = [await worker('writer', [WRITER]), await worker('editor', [EDITOR])];
+    await expectRefused(() => h.lifecycle.claimTask(writer, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(() => h.lifecycle.claimTask(editor, p.taskId), NOT_CERTIFIED, p);
     const both = await worker('both', [WRITER, EDITOR]);
     await h.lifecycle.claimTask(both, p.taskId);
     expect((await h.task(p.id, p.step))!.assignments.map((a) => a.worker)).toEqual([both.username]);
@@ -201,7 +203,8 @@ describe('check 3: the worker must be certified for the role the task needs', ()
   it('refuses everyone a machine step', async () => {
     const p = await project('machine');
     expect((await h.task(p.id, p.step))!.status).toBe('AWAITING_PROCESSING');
-    await expectRefused(async () => h.lifecycle.claimTask(await worker('anyone', [WRITER_REVIEWER, EDITOR]), p.taskId), NOT_CERTIFIED, p);
+    const anyone = await worker('anyone', [WRITER_REVIEWER, EDITOR]);
+    await expectRefused(() => h.lifecycle.claimTask(anyone, p.taskId), NOT_CERTIFIED, p);
   });
 });
 

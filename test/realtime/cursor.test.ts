@@ -4,11 +4,32 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { useServer, type TestServer } from '../support/server.js';
 import { collect, wsClient } from '../support/ws.js';
-import { diamondWorkflow } from '../workflows/fixtures.js';
+import { CertificationRole } from '../../server/lifecycle/status.js';
+import { diamondWorkflow, reviewWorkflow } from '../workflows/fixtures.js';
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await useServer({ workflows: [diamondWorkflow] });
+  s = await useServer({ workflows: [diamondWorkflow, reviewWorkflow] });
+});
+
+describe('availableTaskCounts and certifications', () => {
+  it('change when an admin grants or revokes a certification', async () => {
+    const w = await s.h.worker('grant_w', [], { password: 'password1' });
+    const token = await s.login('grant_w', 'password1');
+    await s.h.project('review', 'noreview'); // one task waits for a certified writer
+    await s.settled();
+    const client = wsClient(s.url, { authorization: `Bearer ${token}` });
+    const sub = collect(client, `subscription { availableTaskCounts { entryLevel review } }`);
+    const grant = { workerId: w.workerId, workflowSlug: 'review', certificationSlug: 'writer', role: CertificationRole.ENTRY_LEVEL };
+    expect((await sub.waitFor(1))[0].availableTaskCounts).toEqual({ entryLevel: 0, review: 0 });
+    while (s.http.realtime.subscriptions === 0) await new Promise((r) => setTimeout(r, 10));
+    await s.h.workers.grantCertification(s.h.admin, grant);
+    expect((await sub.waitFor(2))[1].availableTaskCounts).toEqual({ entryLevel: 1, review: 0 });
+    await s.h.workers.revokeCertification(s.h.admin, grant);
+    expect((await sub.waitFor(3))[2].availableTaskCounts).toEqual({ entryLevel: 0, review: 0 });
+    sub.stop();
+    await client.dispose();
+  });
 });
 
 describe('eventCursor', () => {

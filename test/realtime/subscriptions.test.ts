@@ -157,7 +157,9 @@ async function failureOf(sub: Collected<unknown>): Promise<unknown[]> {
 async function workerWithToken(name: string, certs: Parameters<TestServer['h']['worker']>[1] = []) {
   const username = `${name}_${++seq}`;
   const actor = await s.h.worker(username, certs, { password: PASSWORD });
-  return { actor, token: await s.login(username, PASSWORD) };
+  const token = await s.login(username, PASSWORD);
+  await s.settled(); // the certification grants' events are out: live subscriptions start after them
+  return { actor, token };
 }
 
 const pos = (cursor: string): [bigint, bigint] => {
@@ -455,10 +457,13 @@ describe('who receives what', () => {
     expect(bProject.items).toHaveLength(4);
     expect([...bd.map((d) => d.event.taskId), ...bp.map((e) => e.taskId)]).not.toContain(String(left));
     // Replaying from the start of the stream gives B nothing of A's either.
+    // (B's own certification grant comes first: it is B's event, written when B was certified.)
     const replay = await live<{ dashboardChanges: Dash }>(bClient, DASHBOARD, { after: '0.0' });
-    await replay.waitFor(6);
+    await replay.waitFor(7);
     await settle();
-    expect(replay.items.map((i) => i.dashboardChanges.event.cursor)).toEqual(bd.map((d) => d.event.cursor));
+    const replayed = replay.items.map((i) => i.dashboardChanges.event);
+    expect(replayed[0]).toMatchObject({ type: 'worker.certifications_changed', taskId: null, projectId: null });
+    expect(replayed.slice(1).map((e) => e.cursor)).toEqual(bd.map((d) => d.event.cursor));
   });
 
   it('closes a connection without valid credentials with 4403', async () => {
