@@ -23,6 +23,7 @@ import { CertificationRole, TaskClass } from '../server/lifecycle/status.js';
 import { Worker, WorkerCertification } from '../server/workers/worker.entity.js';
 import { Certification } from '../server/workflow/workflow.entity.js';
 import { defineWorkflow } from '../server/workflow/definition.js';
+import { percentile, pool } from './stats.js';
 
 // ---- options ------------------------------------------------------------------------------------
 
@@ -116,20 +117,6 @@ async function database(): Promise<string> {
 
 // ---- measuring ----------------------------------------------------------------------------------------
 
-/** Runs fn over items with at most `limit` at a time. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
-
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
 
 interface PhaseResult {
   calls: number;

@@ -32,6 +32,8 @@ import { EVENTS_CHANNEL } from '../server/events/outbox.js';
 import { Worker } from '../server/workers/worker.entity.js';
 import { BENCH_STEPS } from './workflow.js';
 import { freePort } from '../test/support/net.js';
+import { percentile, pool } from './stats.js';
+import { sleep } from '../test/support/wait.js';
 
 // ---- options ------------------------------------------------------------------------------------
 
@@ -64,7 +66,6 @@ const DRAIN_MS = 5_000;
 const BENCH_DIR = path.join(PROJECT_ROOT, '.data', 'bench');
 
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Everything stops by itself: a watchdog for setup + run + teardown.
 const budgetMs = 180_000 + N * 15 + SECONDS * 1000;
@@ -85,20 +86,6 @@ function openFilesLimit(): number {
 }
 
 
-/** Runs fn over items with at most `limit` at a time. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
-
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 // ---- the server process ---------------------------------------------------------------------------

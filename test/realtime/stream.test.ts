@@ -16,6 +16,7 @@ import { startHttpServer } from '../../server/http/server.js';
 import { createServer, useServer, type TestServer } from '../support/server.js';
 import { collect, wsClient, type Collected } from '../support/ws.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
+import { sleep, until } from '../support/wait.js';
 
 const EVENTS = `subscription($after: String, $wf: String) { events(after: $after, workflowSlug: $wf) { cursor type projectId taskId data } }`;
 const INSERT = `insert into domain_event (type, project_id, task_id, payload) values ('task.status_changed', null, null, '{"workerIds": []}') returning id::text as id, tx_id::text as tx_id`;
@@ -44,15 +45,6 @@ beforeAll(async () => {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const clients: Client[] = [];
 const connections: pg.Client[] = [];

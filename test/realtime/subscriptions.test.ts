@@ -15,6 +15,7 @@ import { defineWorkflow } from '../../server/workflow/definition.js';
 import { useServer, type TestServer } from '../support/server.js';
 import { collect, wsClient, type Collected } from '../support/ws.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
+import { sleep, until } from '../support/wait.js';
 
 /** Switches that make the `fragile` workflow's policies throw, so a use case fails half-way. */
 const failing = { creation: false, reviewer: false };
@@ -114,15 +115,6 @@ beforeAll(async () => {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const clients: Client[] = [];
 
