@@ -17,11 +17,11 @@ import pg from 'pg';
 import { startOrchestra, type Orchestra } from '../server/app.js';
 import { loadConfig, PROJECT_ROOT } from '../server/config.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from '../server/db/embedded.js';
-import { SYSTEM, type Actor } from '../server/lifecycle/actor.js';
+import { SYSTEM, type Actor } from '../server/kernel/actor.js';
 import { SubmitAction } from '../server/lifecycle/rules.js';
-import { CertificationRole, TaskClass } from '../server/lifecycle/status.js';
+import { CertificationRole, TaskClass } from '../server/kernel/status.js';
 import { Worker, WorkerCertification } from '../server/workers/worker.entity.js';
-import { Certification } from '../server/workflow/workflow.entity.js';
+import { Certification } from '../server/catalog/catalog.entity.js';
 import { defineWorkflow } from '../server/workflow/definition.js';
 import { percentile, pool } from './stats.js';
 
@@ -267,8 +267,8 @@ async function batch(app: Orchestra, n: number, concurrency: number): Promise<Ma
 async function main() {
   log(`${N} projects per batch (${2 * N} created), concurrency ${C}, warm-up ${WARMUP}`);
   const url = await database();
-  const config = loadConfig(process.env, { databaseUrl: url, machine: { ...loadConfig().machine, runInProcess: false } });
-  const app = await startOrchestra({ config, definitions: [lifecycleBenchWorkflow], runMachineSteps: false });
+  const config = loadConfig(process.env, { databaseUrl: url, jobs: { ...loadConfig().jobs, inProcess: false } });
+  const app = await startOrchestra({ config, definitions: [lifecycleBenchWorkflow], jobs: false });
   try {
     const loadBefore = os.loadavg();
     if (WARMUP > 0) {

@@ -11,9 +11,9 @@ import { benchWorkflow } from './workflow.js';
 type Request = { type: 'mem' | 'stats' | 'stop'; id: number };
 
 const send = (message: unknown) => process.send?.(message);
-const config = loadConfig(process.env, { machine: { ...loadConfig().machine, runInProcess: false } });
+const config = loadConfig(process.env, { jobs: { ...loadConfig().jobs, inProcess: false } });
 if (!config.databaseUrl) throw new Error('bench/server.ts needs DATABASE_URL');
-const app = await startOrchestra({ config, definitions: [benchWorkflow], runMachineSteps: false });
+const app = await startOrchestra({ config, definitions: [benchWorkflow], jobs: false });
 const http = await startHttpServer(app, { host: '127.0.0.1', port: config.port });
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();

@@ -20,14 +20,14 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startOrchestra, type Orchestra } from '../server/app.js';
-import { SESSION_PREFIX } from '../server/auth/service.js';
+import { SESSION_PREFIX } from '../server/auth/auth.service.js';
 import { Session } from '../server/auth/auth.entity.js';
 import { loadConfig, PROJECT_ROOT } from '../server/config.js';
 import { makePool } from '../server/db/database.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from '../server/db/embedded.js';
-import { SYSTEM, type Actor } from '../server/lifecycle/actor.js';
+import { SYSTEM, type Actor } from '../server/kernel/actor.js';
 import { SubmitAction } from '../server/lifecycle/rules.js';
-import { AssignmentStatus, IterationStatus, TaskStatus } from '../server/lifecycle/status.js';
+import { AssignmentStatus, IterationStatus, TaskStatus } from '../server/kernel/status.js';
 import { EVENTS_CHANNEL } from '../server/events/outbox.js';
 import { Worker } from '../server/workers/worker.entity.js';
 import { BENCH_STEPS } from './workflow.js';
@@ -395,8 +395,8 @@ async function main() {
   log(`N=${N} subscribers, ${RATE} transitions/s for ${SECONDS} s, driver: ${DRIVER}`);
   const url = await database();
   // The driver: Orchestra in this process (migrates a fresh database), lifecycle use cases straight on the DB.
-  const config = loadConfig(process.env, { databaseUrl: url, machine: { ...loadConfig().machine, runInProcess: false } });
-  const app = await startOrchestra({ config, definitions: [(await import('./workflow.js')).benchWorkflow], runMachineSteps: false });
+  const config = loadConfig(process.env, { databaseUrl: url, jobs: { ...loadConfig().jobs, inProcess: false } });
+  const app = await startOrchestra({ config, definitions: [(await import('./workflow.js')).benchWorkflow], jobs: false });
   const clientLoop = monitorEventLoopDelay({ resolution: 10 });
   let clients: Client[] = [];
   const driverDb = makePool(url, 16);

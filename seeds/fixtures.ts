@@ -1,8 +1,8 @@
 // Demo accounts and data (the original's fixtures). The passwords are for demo databases only.
 import type { Orchestra } from '../server/app.js';
 import { hashPassword } from '../server/auth/passwords.js';
-import { SYSTEM } from '../server/lifecycle/actor.js';
-import { CertificationRole, TaskClass } from '../server/lifecycle/status.js';
+import { SYSTEM } from '../server/kernel/actor.js';
+import { CertificationRole, TaskClass } from '../server/kernel/status.js';
 import { Worker } from '../server/workers/worker.entity.js';
 
 interface Account {
@@ -42,6 +42,7 @@ export async function loadFixture(app: Orchestra, name: string): Promise<string[
       firstName: account.firstName,
       lastName: account.lastName,
       isAdmin: account.isAdmin ?? false,
+      // Demo passwords are shorter than people's passwords may be: hashed here, for demo databases only.
       passwordHash: await hashPassword(account.password),
     });
     for (const [workflowSlug, certificationSlug, role] of account.certifications ?? []) {

@@ -1,25 +1,58 @@
-// Assembles Orchestra: database, workflows, the lifecycle engine and (optionally) the in-process
-// machine-step runner. The server, the CLI and the tests all start from here.
-import type { Runner } from 'graphile-worker';
-import { AuthService } from './auth/service.js';
+// The composition root: assembles Orchestra — database, workflows, the lifecycle engine and the
+// read use cases, the event stream (relay and hub), and the background work (jobs and durable
+// consumers). The server, the worker, the CLI and the tests all start from here; the doors
+// (GraphQL over HTTP, the CLI, jobs) only get the services they call.
+import { AuthService } from './auth/auth.service.js';
+import { syncWorkflows, type Catalog } from './catalog/catalog.js';
+import { CatalogQueries } from './catalog/catalog.queries.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
-import type { Engine } from './lifecycle/context.js';
-import { LifecycleService } from './lifecycle/service.js';
-import { startMachineRunner } from './machine/runner.js';
-import { syncWorkflows } from './workflow/catalog.js';
+import type { EventConsumer } from './events/consumers.js';
+import { EventQueries } from './events/event.queries.js';
+import { Realtime } from './events/realtime.js';
+import { FileStore } from './files/file-store.js';
+import { startBackground, type Background } from './jobs/job-runner.js';
+import { machineStepJob } from './jobs/machine-step.job.js';
+import { WORKFLOW_HOOK_JOB, workflowHookJob, workflowHooksConsumer } from './jobs/workflow-hooks.js';
+import { LifecycleService } from './lifecycle/lifecycle.service.js';
+import { MACHINE_JOB } from './lifecycle/progress.js';
+import type { Engine } from './lifecycle/transaction.js';
+import { ProjectQueries } from './projects/project.queries.js';
+import { Reader } from './read/reader.js';
+import { DashboardQueries } from './tasks/dashboard.queries.js';
+import { TaskQueries } from './tasks/task.queries.js';
 import { loadRegistry } from './workflow/loader.js';
 import { WorkflowRegistry } from './workflow/registry.js';
-import { WorkerService } from './workers/service.js';
+import { WorkerQueries } from './workers/worker.queries.js';
+import { WorkerService } from './workers/worker.service.js';
+
+/** The read use cases, by room. Each takes the actor and a Reader. */
+export interface Reads {
+  tasks: TaskQueries;
+  dashboard: DashboardQueries;
+  projects: ProjectQueries;
+  catalog: CatalogQueries;
+  workers: WorkerQueries;
+  events: EventQueries;
+  /** A new unit of reading (one per request, or per batch of events). */
+  reader(): Reader;
+}
 
 export interface Orchestra {
   config: Config;
   db: Database;
   engine: Engine;
+  catalog: Catalog;
+  registry: WorkflowRegistry;
   lifecycle: LifecycleService;
   workers: WorkerService;
   auth: AuthService;
-  runner: Runner | null;
+  reads: Reads;
+  files: FileStore;
+  /** This process's view of the event stream: relay and hub (started by `realtime` or `jobs`). */
+  realtime: Realtime;
+  /** Jobs and durable consumers, when this process runs them. */
+  background: Background | null;
   close(): Promise<void>;
 }
 
@@ -30,7 +63,12 @@ export interface StartOptions {
   /** An already open database (tests): closed by the caller, not by close(). */
   db?: Database;
   random?: () => number;
-  runMachineSteps?: boolean;
+  /** Run background jobs and durable consumers in this process (default: config.jobs.inProcess). */
+  jobs?: boolean;
+  /** Follow the event stream from the start (a server does; the relay also starts with `jobs`). */
+  realtime?: boolean;
+  /** More durable consumers (besides the workflow hooks) and their jobs. */
+  consumers?: { consumer: EventConsumer; tasks: Record<string, (payload: unknown) => Promise<void>> }[];
   log?: (message: string) => void;
 }
 
@@ -40,17 +78,56 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
   const db = options.db ?? (await openDatabase(config, { log: options.log }));
   const catalog = await syncWorkflows(db.orm, registry);
   const engine: Engine = { orm: db.orm, catalog, config, random: options.random ?? Math.random, now: () => new Date() };
-  const runner = (options.runMachineSteps ?? config.machine.runInProcess) ? await startMachineRunner(engine, db.pool) : null;
+  const lifecycle = new LifecycleService(engine);
+  const files = new FileStore(config.filesDir);
+  const realtime = new Realtime(db.pool, db.url);
+  const runJobs = options.jobs ?? config.jobs.inProcess;
+  if (options.realtime || runJobs) await realtime.start();
+
+  let background: Background | null = null;
+  if (runJobs) {
+    const shutdown = new AbortController();
+    const extra = options.consumers ?? [];
+    background = await startBackground({
+      pool: db.pool,
+      concurrency: config.jobs.concurrency,
+      tasks: {
+        [MACHINE_JOB]: machineStepJob({ lifecycle, files, shutdown: shutdown.signal, log: options.log }),
+        [WORKFLOW_HOOK_JOB]: workflowHookJob({ pool: db.pool, registry, files, log: options.log }),
+        ...Object.assign({}, ...extra.map((e) => e.tasks)),
+      },
+      consumers: [workflowHooksConsumer(registry), ...extra.map((e) => e.consumer)],
+      onStopping: () => shutdown.abort(),
+    });
+    // New events wake the consumers at once (they also poll).
+    const consumers = background.consumers;
+    realtime.onEvents(() => void consumers.wake());
+  }
+
   return {
     config,
     db,
     engine,
-    lifecycle: new LifecycleService(engine),
+    catalog,
+    registry,
+    lifecycle,
     workers: new WorkerService(engine),
     auth: new AuthService(engine),
-    runner,
+    reads: {
+      tasks: new TaskQueries(),
+      dashboard: new DashboardQueries(),
+      projects: new ProjectQueries(),
+      catalog: new CatalogQueries(),
+      workers: new WorkerQueries(),
+      events: new EventQueries(db.pool),
+      reader: () => new Reader(db.orm, catalog),
+    },
+    files,
+    realtime,
+    background,
     async close() {
-      await runner?.stop();
+      await background?.stop();
+      await realtime.stop();
       if (!options.db) await db.close();
     },
   };

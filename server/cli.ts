@@ -2,17 +2,13 @@
 // Exit codes: 0 done, 1 the command failed (message on stderr), 2 the command was misused.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startOrchestra, type Orchestra } from './app.js';
-import { hashPassword } from './auth/passwords.js';
 import { onShutdown } from './shutdown.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
-import { SYSTEM } from './lifecycle/actor.js';
-import { OrchestraError } from './lifecycle/errors.js';
-import { AssignmentStatus, CertificationRole, ProjectStatus, TaskClass, TaskStatus } from './lifecycle/status.js';
-import { Project } from './projects/project.entity.js';
-import { Task, TaskAssignment } from './tasks/task.entity.js';
+import { SYSTEM } from './kernel/actor.js';
+import { OrchestraError } from './kernel/errors.js';
+import { CertificationRole, TaskClass } from './kernel/status.js';
 import { loadRegistry } from './workflow/loader.js';
-import { Worker } from './workers/worker.entity.js';
 import { loadDemo, loadFixture } from '../seeds/fixtures.js';
 
 const say = (message: string) => process.stdout.write(`${message}\n`);
@@ -39,20 +35,14 @@ const jsonObject = (value: string): Record<string, never> => {
   throw new InvalidArgumentError('must be a JSON object, e.g. \'{"url": "https://example.org"}\'.');
 };
 
-/** Runs a command with Orchestra started (no machine runner unless asked), closing it afterwards. */
-async function withOrchestra<T>(fn: (app: Orchestra) => Promise<T>, runMachineSteps = false): Promise<T> {
-  const app = await startOrchestra({ runMachineSteps });
+/** Runs a command with Orchestra started (no background jobs), closing it afterwards. */
+async function withOrchestra<T>(fn: (app: Orchestra) => Promise<T>): Promise<T> {
+  const app = await startOrchestra({ jobs: false });
   try {
     return await fn(app);
   } finally {
     await app.close();
   }
-}
-
-async function workerByName(app: Orchestra, username: string): Promise<Worker> {
-  const worker = await app.db.orm.em.fork().findOne(Worker, { username });
-  if (!worker) throw new Error(`No worker named "${username}".`);
-  return worker;
 }
 
 export function buildCli(): Command {
@@ -72,10 +62,10 @@ export function buildCli(): Command {
 
   program
     .command('worker')
-    .description('Run machine steps only (scale out by starting several).')
+    .description('Run background jobs only: machine steps and event consumers (scale out by starting several).')
     .action(async () => {
-      const app = await startOrchestra({ runMachineSteps: true, log: say });
-      say('Orchestra machine-step worker running. Ctrl-C stops it.');
+      const app = await startOrchestra({ jobs: true, log: say });
+      say('Orchestra worker running (machine steps, event consumers). Ctrl-C stops it.');
       onShutdown(() => app.close(), say);
       await new Promise(() => {}); // runs until a signal stops it
     });
@@ -140,7 +130,7 @@ export function buildCli(): Command {
           firstName: opts.firstName,
           lastName: opts.lastName,
           email: opts.email,
-          passwordHash: opts.password ? await hashPassword(opts.password) : null,
+          password: opts.password ?? null,
         }),
       );
       say(`Created worker ${worker.username} (id ${worker.id})${opts.admin ? ' as admin' : ''}.`);
@@ -152,9 +142,8 @@ export function buildCli(): Command {
     .option('--training', 'for TRAINING work instead of REAL', false)
     .action(async (username: string, workflow: string, certification: string, opts: { reviewer: boolean; training: boolean }) => {
       await withOrchestra(async (app) => {
-        const worker = await workerByName(app, username);
         await app.workers.grantCertification(SYSTEM, {
-          workerId: worker.id,
+          username,
           workflowSlug: workflow,
           certificationSlug: certification,
           role: opts.reviewer ? CertificationRole.REVIEWER : CertificationRole.ENTRY_LEVEL,
@@ -190,28 +179,7 @@ export function buildCli(): Command {
     .argument('<id>', 'project id', positiveInt)
     .description('Show a project with its tasks and assignments (JSON).')
     .action(async (projectId: number) => {
-      const info = await withOrchestra(async (app) => {
-        const em = app.db.orm.em.fork();
-        const project = await em.findOne(Project, { id: projectId });
-        if (!project) throw new Error(`No project with id ${projectId}.`);
-        const tasks = await em.find(Task, { project }, { orderBy: { id: 'asc' } });
-        const assignments = await em.find(TaskAssignment, { task: { project } }, { orderBy: { level: 'asc' }, populate: ['worker'] });
-        return {
-          id: project.id,
-          description: project.shortDescription,
-          status: ProjectStatus[project.status],
-          priority: project.priority,
-          projectData: project.projectData,
-          tasks: tasks.map((t) => ({
-            id: t.id,
-            step: app.engine.catalog.step(t.step.id).def.slug,
-            status: TaskStatus[t.status],
-            assignments: assignments
-              .filter((a) => a.task.id === t.id)
-              .map((a) => ({ level: a.level, worker: a.worker?.username ?? null, status: AssignmentStatus[a.status], data: a.data, lastError: a.lastError })),
-          })),
-        };
-      });
+      const info = await withOrchestra((app) => app.reads.projects.summary(SYSTEM, app.reads.reader(), projectId));
       say(JSON.stringify(info, null, 2));
     });
   projects

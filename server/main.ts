@@ -12,7 +12,7 @@ const say = (message: string) => process.stdout.write(`${message}\n`);
 
 export async function serve(options: { port?: number } = {}): Promise<void> {
   const config = loadConfig(process.env, options.port ? { port: options.port } : {});
-  const app = await startOrchestra({ config, log: say });
+  const app = await startOrchestra({ config, log: say, realtime: true });
   if (!config.databaseUrl && (await app.db.orm.em.fork().count(Worker)) === 0) {
     const created = await loadDemo(app);
     say(`Empty demo database: loaded demo data (accounts: ${created.join(', ')}).`);

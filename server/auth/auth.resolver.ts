@@ -1,14 +1,12 @@
 // Login and logout (session cookie for the app, token for scripts) and API keys for integrators.
 import 'reflect-metadata';
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { parseId } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
-import { parseId } from '../graphql/relay.js';
 import { Worker } from '../workers/worker.entity.js';
 import { requireActor } from './access.js';
 import { ApiKey } from './auth.entity.js';
-import { SESSION_TTL_MS } from './service.js';
-
-export const SESSION_COOKIE = 'orchestra_session';
+import { SESSION_COOKIE, SESSION_TTL_MS } from './auth.service.js';
 
 @InputType()
 class LoginInput {
@@ -53,7 +51,7 @@ class ApiKeyPayload {
 export class AuthResolver {
   @Mutation(() => LoginPayload)
   async login(@Arg('input') input: LoginInput, @Ctx() ctx: GqlContext): Promise<LoginPayload> {
-    const result = await ctx.app.auth.login(input.username, input.password);
+    const result = await ctx.services.auth.login(input.username, input.password);
     ctx.cookies.set(SESSION_COOKIE, result.token, { maxAgeSeconds: SESSION_TTL_MS / 1000 });
     // The rest of this response is read as the worker who just logged in.
     ctx.actor = { kind: 'worker', workerId: result.worker.id, isAdmin: result.worker.isAdmin };
@@ -65,22 +63,22 @@ export class AuthResolver {
   @Mutation(() => LogoutPayload)
   async logout(@Ctx() ctx: GqlContext): Promise<LogoutPayload> {
     ctx.cookies.clear(SESSION_COOKIE);
-    const loggedOut = ctx.actor?.kind === 'worker' && ctx.credential ? await ctx.app.auth.logout(ctx.credential) : false;
+    const loggedOut = ctx.actor?.kind === 'worker' && ctx.credential ? await ctx.services.auth.logout(ctx.credential) : false;
     return { loggedOut };
   }
 
   @Query(() => [ApiKey], { description: 'Integrators’ API keys (admins).' })
   apiKeys(@Ctx() ctx: GqlContext): Promise<ApiKey[]> {
-    return ctx.app.auth.listApiKeys(requireActor(ctx));
+    return ctx.services.auth.listApiKeys(requireActor(ctx.actor));
   }
 
   @Mutation(() => CreateApiKeyPayload, { description: 'Admin: create an API key for an integrator.' })
   createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: GqlContext): Promise<CreateApiKeyPayload> {
-    return ctx.app.auth.createApiKey(requireActor(ctx), input.name);
+    return ctx.services.auth.createApiKey(requireActor(ctx.actor), input.name);
   }
 
   @Mutation(() => ApiKeyPayload, { description: 'Admin: revoke an API key; requests made with it fail from now on.' })
   async revokeApiKey(@Arg('input') input: RevokeApiKeyInput, @Ctx() ctx: GqlContext): Promise<ApiKeyPayload> {
-    return { apiKey: await ctx.app.auth.revokeApiKey(requireActor(ctx), parseId(input.id)) };
+    return { apiKey: await ctx.services.auth.revokeApiKey(requireActor(ctx.actor), parseId(input.id)) };
   }
 }

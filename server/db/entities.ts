@@ -1,10 +1,10 @@
 // Every MikroORM entity, in one list for the ORM config.
 import { ApiKey, Session } from '../auth/auth.entity.js';
-import { DomainEvent } from '../events/event.entity.js';
+import { DomainEventRow, EventConsumerRow } from '../events/event.entity.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker, WorkerCertification } from '../workers/worker.entity.js';
-import { Certification, Step, Workflow, WorkflowVersion } from '../workflow/workflow.entity.js';
+import { Certification, Step, Workflow, WorkflowVersion } from '../catalog/catalog.entity.js';
 
 export const entities = [
   Workflow,
@@ -17,7 +17,8 @@ export const entities = [
   Task,
   TaskAssignment,
   Iteration,
-  DomainEvent,
+  DomainEventRow,
+  EventConsumerRow,
   Session,
   ApiKey,
 ];

@@ -5,20 +5,17 @@
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { holdsTask, requireActor, requireSeesEverything, seesEverything } from '../auth/access.js';
-import { createLoaders, type Loaders } from '../graphql/loaders.js';
+import { requireActor, requireSeesEverything, requireWorkerActor, seesEverything } from '../auth/access.js';
+import { parseId } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
-import { parseId } from '../graphql/relay.js';
-import { badInput, forbidden, notFound } from '../lifecycle/errors.js';
-import { COUNT_CLAIMABLE_SQL } from '../lifecycle/pool.js';
-import { dashboardState, DashboardState } from '../lifecycle/rules.js';
-import { AssignmentStatus, TaskStatus } from '../lifecycle/status.js';
+import { forbidden, refuse } from '../kernel/errors.js';
+import { EventType, workerIdsOf } from '../kernel/events.js';
+import { DashboardState } from '../lifecycle/rules.js';
 import { Project } from '../projects/project.entity.js';
-import { Task, TaskAssignment } from '../tasks/task.entity.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { workerIdsOf } from './hub.js';
+import type { Reader } from '../read/reader.js';
+import { Task } from '../tasks/task.entity.js';
 import { endingOnReturn, type StreamRequest } from './realtime.js';
-import { cursorOf, parseCursor, releasedHead, type StoredEvent } from './stream.js';
+import { parseCursor, type StoredEvent } from './stream.js';
 
 @ObjectType('OrchestraEvent', { description: 'Something that happened, after its transaction committed.' })
 export class OrchestraEvent {
@@ -28,7 +25,9 @@ export class OrchestraEvent {
   @Field() occurredAt!: Date;
   @Field(() => ID, { nullable: true }) projectId!: number | null;
   @Field(() => ID, { nullable: true }) taskId!: number | null;
-  @Field(() => GraphQLJSONObject, { description: 'What changed (statuses, levels, worker ids).' }) data!: Record<string, unknown>;
+  @Field({ description: 'Who caused it: worker:<id>, integrator:<key id> or system.' }) actor!: string;
+  @Field(() => GraphQLJSONObject, { description: 'What changed (statuses, levels, worker ids); kernel/events.ts lists every type’s fields.' })
+  data!: object;
 }
 
 @ObjectType({ description: 'Where one of the viewer’s tasks shows on their dashboard now.' })
@@ -58,27 +57,26 @@ const toGraphQL = (e: StoredEvent): OrchestraEvent => ({
   occurredAt: e.occurredAt,
   projectId: e.projectId,
   taskId: e.taskId,
+  actor: e.actor,
   data: e.payload,
 });
 
-const batchScopes = new WeakMap<object, { em: EntityManager; loaders: Loaders }>();
+const batchReaders = new WeakMap<object, Reader>();
 
 /**
- * Each event is resolved with a fresh unit of work, so nested fields show the state after it. The events
- * of one relay delivery share one (it reads only after they all committed): the rows they need are read
- * once for every subscription they reach, not once per event and subscriber. Loaders are the same for
- * every viewer (resolvers check access themselves), so sharing them shows no one more than before.
+ * Each event is resolved with a fresh reader, so nested fields show the state after it. The events of
+ * one relay delivery share one (it reads only after they all committed): the rows they need are read
+ * once for every subscription they reach, not once per event and subscriber. A reader is the same for
+ * every viewer (read use cases check access themselves), so sharing it shows no one more than before.
  */
 function freshen(ctx: GqlContext, event: StoredEvent): void {
   const batch = ctx.realtime?.batchOf(event);
-  let scope = batch && batchScopes.get(batch);
-  if (!scope) {
-    const em = ctx.app.db.orm.em.fork() as EntityManager;
-    scope = { em, loaders: createLoaders(em) };
-    if (batch) batchScopes.set(batch, scope);
+  let reader = batch && batchReaders.get(batch);
+  if (!reader) {
+    reader = ctx.services.reads.reader();
+    if (batch) batchReaders.set(batch, reader);
   }
-  ctx.em = scope.em;
-  ctx.loaders = scope.loaders;
+  ctx.reader = reader;
 }
 
 function realtimeOf(ctx: GqlContext) {
@@ -89,7 +87,7 @@ function realtimeOf(ctx: GqlContext) {
 /** Validates the request now (errors reach the client as GraphQL errors), then streams. */
 function stream(ctx: GqlContext, request: StreamRequest) {
   const realtime = realtimeOf(ctx);
-  if (request.after && !parseCursor(request.after)) throw badInput('Invalid cursor.');
+  if (request.after && !parseCursor(request.after)) throw refuse('INVALID_CURSOR');
   return realtime.stream(request);
 }
 
@@ -97,39 +95,41 @@ function stream(ctx: GqlContext, request: StreamRequest) {
 const concerns = (ctx: GqlContext) => (event: StoredEvent) =>
   seesEverything(ctx.actor) || (ctx.actor?.kind === 'worker' && workerIdsOf(event).includes(ctx.actor.workerId));
 
-const AVAILABILITY_EVENTS = new Set(['task.created', 'task.status_changed', 'task.assigned', 'task.reverted', 'project.status_changed', 'project.created', 'worker.certifications_changed']);
+const AVAILABILITY_EVENTS = new Set<string>([
+  EventType.TASK_CREATED,
+  EventType.TASK_STATUS_CHANGED,
+  EventType.TASK_ASSIGNED,
+  EventType.TASK_REVERTED,
+  EventType.PROJECT_STATUS_CHANGED,
+  EventType.PROJECT_CREATED,
+  EventType.WORKER_CERTIFICATIONS_CHANGED,
+]);
 
 @Resolver(() => OrchestraEvent)
 export class EventResolver {
   @Query(() => String, {
     description: 'Where the event stream is now. Load what you show, then subscribe with `after:` this cursor: nothing that happens in between is missed.',
   })
-  async eventCursor(@Ctx() ctx: GqlContext): Promise<string> {
-    requireActor(ctx);
-    return cursorOf(await releasedHead(ctx.app.db.pool));
+  eventCursor(@Ctx() ctx: GqlContext): Promise<string> {
+    return ctx.services.reads.events.cursor(ctx.actor);
   }
 
   @FieldResolver(() => Task, { nullable: true, description: 'The task as it is now (null when the viewer may not see it).' })
-  async task(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Task | null> {
-    if (e.taskId === null) return null;
-    if (!seesEverything(ctx.actor) && !(await holdsTask(ctx, e.taskId))) return null;
-    return ctx.loaders.task.load(e.taskId);
+  task(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Task | null> {
+    return e.taskId === null ? Promise.resolve(null) : ctx.services.reads.tasks.taskOfEvent(ctx.actor, ctx.reader, e.taskId);
   }
 
   @FieldResolver(() => Project, { nullable: true })
   async project(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Project | null> {
-    return e.projectId === null ? null : ctx.loaders.project.load(e.projectId);
+    return e.projectId === null ? null : ctx.reader.load.project.load(e.projectId);
   }
 
   @Subscription(() => OrchestraEvent, {
     description: 'Changes of one task (its workers, admins and integrators).',
     subscribe: async ({ args, context }) => {
       const ctx = context as GqlContext;
-      requireActor(ctx);
       const taskId = parseId(args.taskId, 'taskId');
-      const task = await ctx.loaders.task.load(taskId);
-      if (!task) throw notFound('Task', taskId);
-      if (!seesEverything(ctx.actor) && !(await holdsTask(ctx, taskId))) throw forbidden('You may not see this task.');
+      await ctx.services.reads.tasks.requireTaskAccess(ctx.actor, ctx.reader, taskId);
       return stream(ctx, { topics: [`task:${taskId}`], filter: { taskId }, accept: concerns(ctx), after: args.after });
     },
   })
@@ -147,14 +147,8 @@ export class EventResolver {
     description: 'Changes of one project: its status and its tasks (workers: the tasks they are on).',
     subscribe: async ({ args, context }) => {
       const ctx = context as GqlContext;
-      const actor = requireActor(ctx);
       const projectId = parseId(args.projectId, 'projectId');
-      const project = await ctx.loaders.project.load(projectId);
-      if (!project) throw notFound('Project', projectId);
-      if (!seesEverything(actor)) {
-        const onIt = actor.kind === 'worker' && (await ctx.em.count(TaskAssignment, { task: { project: projectId }, worker: actor.workerId }));
-        if (!onIt) throw forbidden('You may not see this project.');
-      }
+      await ctx.services.reads.projects.requireProjectAccess(ctx.actor, ctx.reader, projectId);
       return stream(ctx, { topics: [`project:${projectId}`], filter: { projectId }, accept: concerns(ctx), after: args.after });
     },
   })
@@ -172,7 +166,7 @@ export class EventResolver {
     description: 'Every event, or every event of one workflow’s projects (admins and integrator keys).',
     subscribe: async ({ args, context }) => {
       const ctx = context as GqlContext;
-      requireSeesEverything(ctx);
+      requireSeesEverything(ctx.actor);
       const slug = args.workflowSlug as string | null | undefined;
       return stream(ctx, { topics: [slug ? `workflow:${slug}` : 'all'], filter: slug ? { workflowSlug: slug } : {}, after: args.after });
     },
@@ -191,9 +185,8 @@ export class EventResolver {
     description: 'The viewer’s dashboard: a task entering, leaving or moving between groups.',
     subscribe: async ({ args, context }) => {
       const ctx = context as GqlContext;
-      const actor = requireActor(ctx);
-      if (actor.kind !== 'worker') throw forbidden('Only workers have a dashboard.');
-      return stream(ctx, { topics: [`worker:${actor.workerId}`], filter: { workerId: actor.workerId }, accept: concerns(ctx), after: args.after });
+      const workerId = requireWorkerActor(ctx.actor, 'Only workers have a dashboard.');
+      return stream(ctx, { topics: [`worker:${workerId}`], filter: { workerId }, accept: concerns(ctx), after: args.after });
     },
   })
   async dashboardChanges(
@@ -202,10 +195,10 @@ export class EventResolver {
     @Arg('after', () => String, { nullable: true }) _after?: string,
   ): Promise<DashboardChange> {
     freshen(ctx, event);
-    const workerId = ctx.actor?.kind === 'worker' ? ctx.actor.workerId : -1;
+    const dashboard = ctx.services.reads.dashboard;
     // A task event concerns that task; a project event each of the viewer's tasks in the project.
-    const taskIds = event.taskId !== null ? [event.taskId] : await tasksOf(ctx, event.projectId!, workerId);
-    const tasks = await Promise.all(taskIds.map(async (taskId) => ({ taskId, state: await stateFor(ctx, taskId, workerId) })));
+    const taskIds = event.taskId !== null ? [event.taskId] : await dashboard.tasksInProject(ctx.actor, ctx.reader, event.projectId!);
+    const tasks = await Promise.all(taskIds.map(async (taskId) => ({ taskId, state: await dashboard.stateOf(ctx.actor, ctx.reader, taskId) })));
     return { event: toGraphQL(event), taskId: tasks[0]?.taskId ?? 0, state: tasks[0]?.state ?? null, tasks };
   }
 
@@ -213,17 +206,11 @@ export class EventResolver {
     description: 'How many tasks the viewer may claim now (new work and reviews); sent at once and whenever it changes.',
     subscribe: async ({ context }) => {
       const ctx = context as GqlContext;
-      const actor = requireActor(ctx);
-      if (actor.kind !== 'worker') throw forbidden('Only workers claim tasks.');
+      requireWorkerActor(ctx.actor, 'Only workers claim tasks.');
       realtimeOf(ctx);
       let events: AsyncGenerator<StoredEvent> | null = null;
       const counts = (async function* () {
-        const count = async (): Promise<AvailableTaskCounts> => {
-          const [row] = await ctx.app.db.orm.em
-            .fork()
-            .execute<{ entry_level: number; review: number }[]>(COUNT_CLAIMABLE_SQL, [actor.workerId, [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW], actor.workerId]);
-          return { entryLevel: row?.entry_level ?? 0, review: row?.review ?? 0 };
-        };
+        const count = (): Promise<AvailableTaskCounts> => ctx.services.reads.dashboard.availableTaskCounts(ctx.actor, ctx.services.reads.reader());
         // Listen first, then count: a change between the two is not lost (it recounts once more).
         events = stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) });
         let last = await count();
@@ -240,26 +227,4 @@ export class EventResolver {
   availableTaskCounts(@Root() counts: AvailableTaskCounts): AvailableTaskCounts {
     return counts;
   }
-}
-
-async function tasksOf(ctx: GqlContext, projectId: number, workerId: number): Promise<number[]> {
-  const rows = await ctx.em.find(TaskAssignment, { worker: workerId, task: { project: projectId } }, { orderBy: { task: { id: 'asc' } } });
-  return [...new Set(rows.map((a) => a.task.id))];
-}
-
-/** Where the task shows on the worker's dashboard now (rules.dashboardState), or null. */
-async function stateFor(ctx: GqlContext, taskId: number, workerId: number): Promise<DashboardState | null> {
-  const task = await ctx.loaders.task.load(taskId);
-  if (!task) return null;
-  const assignments = await ctx.loaders.assignmentsByTask.load(taskId);
-  const mine = assignments.find((a) => a.worker?.id === workerId);
-  const project = await ctx.loaders.project.load(task.project.id);
-  if (!mine || !project) return null;
-  return dashboardState({
-    assignmentStatus: mine.status,
-    level: mine.level,
-    taskStatus: task.status,
-    projectStatus: project.status,
-    lowerLevelProcessing: assignments.some((a) => a.level < mine.level && a.status === AssignmentStatus.PROCESSING),
-  });
 }

@@ -3,22 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { EventHub, EventQueue, topicsOf } from './hub.js';
 import type { StoredEvent } from './stream.js';
 
-const event = (id: number, over: Partial<StoredEvent> = {}): StoredEvent => ({
-  cursor: `1.${id}`,
-  id,
-  txId: 1n,
-  type: 'task.status_changed',
-  projectId: 7,
-  taskId: 70 + id,
-  payload: { workerIds: [3, 4] },
-  occurredAt: new Date(0),
-  ...over,
-});
+const event = (id: number, over: Partial<StoredEvent> = {}): StoredEvent =>
+  ({
+    cursor: `1.${id}`,
+    id,
+    txId: 1n,
+    type: 'task.status_changed',
+    projectId: 7,
+    taskId: 70 + id,
+    payload: { status: 'PROCESSING', previousStatus: 'AWAITING_PROCESSING', step: 'write', workerIds: [3, 4] },
+    actor: 'system',
+    occurredAt: new Date(0),
+    ...over,
+  }) as StoredEvent;
 
 describe('EventHub', () => {
   it('derives topics from the event: all, project, task, workflow and each worker named', () => {
     expect(topicsOf(event(1), 'journalism')).toEqual(['all', 'project:7', 'task:71', 'workflow:journalism', 'worker:3', 'worker:4']);
-    expect(topicsOf(event(1, { projectId: null, taskId: null, payload: {} }), null)).toEqual(['all']);
+    expect(topicsOf(event(1, { projectId: null, taskId: null, payload: {} as never }), null)).toEqual(['all']);
   });
 
   it('delivers each event once to a sink listening on several of its topics, and nothing after unsubscribing', () => {

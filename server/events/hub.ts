@@ -1,7 +1,8 @@
 // In-process fan-out: subscribers register for topics (project:<id>, task:<id>, worker:<id>,
 // workflow:<slug>, all) and the relay's events reach only the subscribers of their topics, so one
 // process can hold many thousands of subscriptions without testing each against every event.
-import { ErrorCode, OrchestraError } from '../lifecycle/errors.js';
+import { ErrorCode, OrchestraError, Reason } from '../kernel/errors.js';
+import { workerIdsOf } from '../kernel/events.js';
 import type { StoredEvent } from './stream.js';
 
 export type Sink = (event: StoredEvent) => void;
@@ -13,12 +14,6 @@ export function topicsOf(event: StoredEvent, workflowSlug: string | null): strin
   if (workflowSlug) topics.push(`workflow:${workflowSlug}`);
   for (const id of workerIdsOf(event)) topics.push(`worker:${id}`);
   return topics;
-}
-
-/** The workers an event concerns: those on its task (or, for project events, in its project). */
-export function workerIdsOf(event: StoredEvent): number[] {
-  const ids = event.payload.workerIds;
-  return Array.isArray(ids) ? ids.filter((id): id is number => typeof id === 'number') : [];
 }
 
 export class EventHub {
@@ -80,7 +75,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     if (this.items.length >= this.limit) {
-      this.fail(new OrchestraError(ErrorCode.SLOW_SUBSCRIBER, 'Subscriber is too slow: events were dropped. Resubscribe with your last cursor.'));
+      this.fail(new OrchestraError(ErrorCode.SLOW_SUBSCRIBER, 'Subscriber is too slow: events were dropped. Resubscribe with your last cursor.', Reason.SLOW_SUBSCRIBER));
       return;
     }
     this.items.push(item);

@@ -4,8 +4,8 @@
 import type pg from 'pg';
 import { EventHub, EventQueue } from './hub.js';
 import { EventRelay } from './relay.js';
-import { isAfter, parseCursor, readReleased, type Position, type StoredEvent, type StreamFilter } from './stream.js';
-import { badInput } from '../lifecycle/errors.js';
+import { isAfter, parseCursor, readReleased, workflowsOfProjects, type Position, type StoredEvent, type StreamFilter } from './stream.js';
+import { refuse } from '../kernel/errors.js';
 
 export interface StreamRequest {
   /** Hub topics that carry the events this subscription may want. */
@@ -40,14 +40,33 @@ export class Realtime {
     });
   }
 
+  private starting: Promise<void> | null = null;
+
+  /** Starts following the stream (once; later calls wait for the first). */
   start(): Promise<void> {
-    return this.relay.start();
+    this.starting ??= this.relay.start();
+    return this.starting;
   }
 
-  /** Ends every open subscription (their clients see them complete) and stops the relay. */
-  async stop(): Promise<void> {
+  get started(): boolean {
+    return this.starting !== null;
+  }
+
+  /** Subscription streams still running (a closed stream ends at its next step). */
+  private live = 0;
+
+  /** Ends every open subscription and waits until their streams have ended (their clients see them complete). */
+  async endSubscriptions(): Promise<void> {
     for (const q of this.open) q.close();
     this.open.clear();
+    for (let waited = 0; this.live > 0 && waited < 2000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setImmediate(r)); // let the protocol send each "complete" before sockets close
+  }
+
+  /** Ends every open subscription and stops the relay. */
+  async stop(): Promise<void> {
+    await this.endSubscriptions();
+    if (this.starting) await this.starting.catch(() => {});
     await this.relay.stop();
   }
 
@@ -60,11 +79,8 @@ export class Realtime {
   private async deliver(events: StoredEvent[]): Promise<void> {
     const unknown = [...new Set(events.map((e) => e.projectId).filter((id): id is number => id !== null && !this.workflowOfProject.has(id)))];
     if (unknown.length) {
-      const { rows } = await this.pool.query<{ id: number; slug: string }>(
-        `select p.id, w.slug from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where p.id = any($1::int[])`,
-        [unknown],
-      );
-      for (const id of unknown) this.workflowOfProject.set(id, rows.find((r) => r.id === id)?.slug ?? null);
+      const slugs = await workflowsOfProjects(this.pool, unknown);
+      for (const id of unknown) this.workflowOfProject.set(id, slugs.get(id) ?? null);
     }
     const batch = {};
     for (const event of events) this.batches.set(event, batch);
@@ -81,7 +97,7 @@ export class Realtime {
     let last: Position | null = null;
     if (request.after) {
       last = parseCursor(request.after);
-      if (!last) throw badInput('Invalid cursor.');
+      if (!last) throw refuse('INVALID_CURSOR');
     }
     const accept = request.accept ?? (() => true);
     const queue = new EventQueue<StoredEvent>();
@@ -106,6 +122,7 @@ export class Realtime {
     queue: EventQueue<StoredEvent>,
     end: () => void,
   ): AsyncGenerator<StoredEvent> {
+    this.live++;
     try {
       if (last) {
         for (;;) {
@@ -124,6 +141,7 @@ export class Realtime {
         yield event;
       }
     } finally {
+      this.live--;
       end();
     }
   }

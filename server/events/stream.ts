@@ -6,18 +6,10 @@
 // can then appear before a released event any more, so a reader that remembers the last (tx_id, id)
 // it saw — its cursor — can never miss one, and every reader sees the same order.
 import type pg from 'pg';
+import type { DomainEvent } from '../kernel/events.js';
 
-export interface StoredEvent {
-  /** `<tx_id>.<id>`: the event's place in the stream; resume with `after: cursor`. */
-  cursor: string;
-  id: number;
-  txId: bigint;
-  type: string;
-  projectId: number | null;
-  taskId: number | null;
-  payload: Record<string, unknown>;
-  occurredAt: Date;
-}
+/** An event read back from the outbox (the stream's element). */
+export type StoredEvent = DomainEvent;
 
 export interface Position {
   txId: bigint;
@@ -59,19 +51,22 @@ interface Row {
   project_id: number | null;
   task_id: number | null;
   payload: Record<string, unknown>;
+  actor: string;
   created_at: Date;
 }
 
-const toEvent = (r: Row): StoredEvent => ({
-  cursor: `${r.tx_id}.${r.id}`,
-  id: Number(r.id),
-  txId: BigInt(r.tx_id),
-  type: r.type,
-  projectId: r.project_id,
-  taskId: r.task_id,
-  payload: r.payload,
-  occurredAt: r.created_at,
-});
+const toEvent = (r: Row): StoredEvent =>
+  ({
+    cursor: `${r.tx_id}.${r.id}`,
+    id: Number(r.id),
+    txId: BigInt(r.tx_id),
+    type: r.type,
+    projectId: r.project_id,
+    taskId: r.task_id,
+    payload: r.payload,
+    actor: r.actor,
+    occurredAt: r.created_at,
+  }) as StoredEvent;
 
 /** Released events after a position, in stream order, optionally filtered. */
 export async function readReleased(db: pg.Pool | pg.PoolClient, after: Position, limit: number, filter: StreamFilter = {}): Promise<StoredEvent[]> {
@@ -94,7 +89,7 @@ export async function readReleased(db: pg.Pool | pg.PoolClient, after: Position,
     where.push(`e.project_id in (select p.id from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where w.slug = $${params.length})`);
   }
   const { rows } = await db.query<Row>(
-    `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.created_at
+    `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.actor, e.created_at
        from domain_event e
       where (e.tx_id, e.id) > ($1::text::xid8, $2::bigint)
         and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -107,11 +102,30 @@ export async function readReleased(db: pg.Pool | pg.PoolClient, after: Position,
 }
 
 /** The position of the newest released event: where a reader that wants only new events starts. */
-export async function releasedHead(db: pg.Pool): Promise<Position> {
+export async function releasedHead(db: pg.Pool | pg.PoolClient): Promise<Position> {
   const { rows } = await db.query<{ tx_id: string; id: string }>(
     `select tx_id::text as tx_id, id from domain_event
       where tx_id < pg_snapshot_xmin(pg_current_snapshot())
       order by tx_id desc, id desc limit 1`,
   );
   return rows[0] ? { txId: BigInt(rows[0].tx_id), id: Number(rows[0].id) } : START;
+}
+
+/** One event by id (a job that was handed an event id reads it back). */
+export async function readEvent(db: pg.Pool | pg.PoolClient, id: number): Promise<StoredEvent | null> {
+  const { rows } = await db.query<Row>(
+    `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.actor, e.created_at from domain_event e where e.id = $1`,
+    [id],
+  );
+  return rows[0] ? toEvent(rows[0]) : null;
+}
+
+/** The workflow slug of each project (events are routed by workflow). */
+export async function workflowsOfProjects(db: pg.Pool | pg.PoolClient, projectIds: number[]): Promise<Map<number, string>> {
+  if (projectIds.length === 0) return new Map();
+  const { rows } = await db.query<{ id: number; slug: string }>(
+    `select p.id, w.slug from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where p.id = any($1::int[])`,
+    [projectIds],
+  );
+  return new Map(rows.map((r) => [r.id, r.slug]));
 }

@@ -1,32 +1,46 @@
-// The GraphQL context: one forked EntityManager and one set of DataLoaders per request, the caller
-// (actor) resolved from its credentials, and the services every resolver calls.
-import type { EntityManager } from '@mikro-orm/postgresql';
+// The GraphQL context: the caller (actor) resolved from its credentials, one batched reader per
+// request, and the services resolvers call — nothing more. Resolvers translate: they parse ids and
+// inputs, call a use case with the actor, and shape the answer.
 import type { Orchestra } from '../app.js';
+import type { AuthService } from '../auth/auth.service.js';
 import type { Realtime } from '../events/realtime.js';
-import type { Actor } from '../lifecycle/actor.js';
+import type { Actor } from '../kernel/actor.js';
+import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
+import type { Reader } from '../read/reader.js';
+import type { WorkerService } from '../workers/worker.service.js';
 import type { Worker } from '../workers/worker.entity.js';
-import { createLoaders, type Loaders } from './loaders.js';
+import type { Reads } from '../app.js';
 
 export interface ResponseCookies {
   set(name: string, value: string, options: { maxAgeSeconds: number }): void;
   clear(name: string): void;
 }
 
+export interface GqlServices {
+  lifecycle: LifecycleService;
+  workers: WorkerService;
+  auth: AuthService;
+  reads: Reads;
+}
+
 export interface GqlContext {
-  em: EntityManager;
   actor: Actor | null;
   /** The logged-in worker (null for integrators and anonymous callers). */
   viewer: Worker | null;
   /** The secret the caller authenticated with (used by logout). */
   credential: string | null;
-  app: Orchestra;
-  loaders: Loaders;
+  reader: Reader;
+  services: GqlServices;
   cookies: ResponseCookies;
-  /** This process's event relay and hub (subscriptions). */
-  realtime?: Realtime | null;
+  /** The process's event stream, for subscriptions (null over plain HTTP). */
+  realtime: Realtime | null;
 }
 
-export function createContext(app: Orchestra, fields: Omit<GqlContext, 'em' | 'loaders' | 'app'> & { em?: EntityManager }): GqlContext {
-  const em = fields.em ?? (app.db.orm.em.fork() as EntityManager);
-  return { ...fields, em, app, loaders: createLoaders(em) };
+export const servicesOf = (app: Orchestra): GqlServices => ({ lifecycle: app.lifecycle, workers: app.workers, auth: app.auth, reads: app.reads });
+
+export function createContext(
+  services: GqlServices,
+  fields: Pick<GqlContext, 'actor' | 'viewer' | 'credential' | 'cookies'> & { realtime?: Realtime | null },
+): GqlContext {
+  return { ...fields, realtime: fields.realtime ?? null, services, reader: services.reads.reader() };
 }

@@ -1,6 +1,6 @@
 // Where a request's credentials are: `X-Api-Key`, `Authorization: Bearer`, or the session cookie.
 import type http from 'node:http';
-import { SESSION_COOKIE } from '../auth/auth.resolver.js';
+import { SESSION_COOKIE } from '../auth/auth.service.js';
 
 export function parseCookies(header: string | undefined): Record<string, string> {
   const cookies: Record<string, string> = {};

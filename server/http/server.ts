@@ -7,16 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Orchestra } from '../app.js';
-import { createContext, type GqlContext, type ResponseCookies } from '../graphql/context.js';
-import { formatError, toGraphQLError } from '../graphql/errors.js';
+import { createContext, servicesOf, type GqlContext, type ResponseCookies } from '../graphql/context.js';
+import { formatError, httpStatusPolicy, toGraphQLError } from '../graphql/errors.js';
 import { orchestraSchema } from '../graphql/schema.js';
 import { nulTextGuard } from '../graphql/text-guard.js';
-import { isAdmin } from '../lifecycle/actor.js';
-import { OrchestraError } from '../lifecycle/errors.js';
+import { isAdmin } from '../kernel/actor.js';
+import { OrchestraError } from '../kernel/errors.js';
+import type { Realtime } from '../events/realtime.js';
 import { credentialsOf } from './credentials.js';
 import { graphiqlAsset, graphiqlPage } from './graphiql.js';
 import { attachSubscriptions } from './ws.js';
-import { Realtime } from '../events/realtime.js';
 
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -33,9 +33,9 @@ const MAX_BODY_BYTES = 1_000_000;
 /** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
 export async function contextFor(app: Orchestra, headers: http.IncomingHttpHeaders, cookies: ResponseCookies): Promise<GqlContext> {
   const credentials = credentialsOf(headers);
-  const ctx = createContext(app, { actor: null, viewer: null, credential: credentials.apiKey ?? credentials.sessionToken, cookies });
+  const ctx = createContext(servicesOf(app), { actor: null, viewer: null, credential: credentials.apiKey ?? credentials.sessionToken, cookies });
   try {
-    const who = await app.auth.resolve(ctx.em, credentials);
+    const who = await app.auth.resolve(credentials);
     ctx.actor = who?.actor ?? null;
     ctx.viewer = who?.worker ?? null;
   } catch (error) {
@@ -108,7 +108,9 @@ export async function startHttpServer(
     includeStacktraceInErrorResponses: false,
     introspection: true, // guarded per request in production (admins only)
     csrfPrevention: true,
-    plugins: [introspectionGuard(production), nulTextGuard],
+    // Embedding Orchestra must not take over the process's signals: shutdown is ours (server/shutdown.ts).
+    stopOnTerminationSignals: false,
+    plugins: [introspectionGuard(production), nulTextGuard, httpStatusPolicy],
   });
   await apollo.start();
 
@@ -199,7 +201,7 @@ export async function startHttpServer(
     server.once('error', reject);
     server.listen(options.port ?? app.config.port, options.host ?? app.config.host, () => resolve());
   });
-  const realtime = new Realtime(app.db.pool, app.db.url);
+  const realtime = app.realtime;
   await realtime.start();
   const subscriptions = attachSubscriptions(app, server, schema, realtime, options.keepAliveMs);
   const address = server.address() as AddressInfo;

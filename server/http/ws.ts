@@ -9,9 +9,9 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Orchestra } from '../app.js';
 import type { Realtime } from '../events/realtime.js';
-import { createContext } from '../graphql/context.js';
+import { createContext, servicesOf } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
-import type { Actor } from '../lifecycle/actor.js';
+import type { Actor } from '../kernel/actor.js';
 import type { Worker } from '../workers/worker.entity.js';
 import { credentialsOf } from './credentials.js';
 
@@ -35,6 +35,7 @@ function paramsCredentials(params: Record<string, unknown> | undefined): { sessi
 export function attachSubscriptions(app: Orchestra, server: http.Server, schema: GraphQLSchema, realtime: Realtime, keepAliveMs = 12_000) {
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const connections = new WeakMap<object, Connection>();
+  const services = servicesOf(app);
   const disposable = useServer<Record<string, unknown>, { connection?: Connection }>(
     {
       schema,
@@ -44,7 +45,7 @@ export function attachSubscriptions(app: Orchestra, server: http.Server, schema:
         const secret = credentials.apiKey ?? credentials.sessionToken;
         if (!secret) return false; // → 4403 Forbidden
         try {
-          const who = await app.auth.resolve(app.db.orm.em.fork(), credentials);
+          const who = await app.auth.resolve(credentials);
           if (!who) return false;
           connections.set(ctx.extra, { actor: who.actor, viewer: who.worker, credential: secret });
           return true;
@@ -55,7 +56,7 @@ export function attachSubscriptions(app: Orchestra, server: http.Server, schema:
       // One context per operation; subscription resolvers renew its unit of work for each event.
       context: (ctx) => {
         const c = connections.get(ctx.extra)!;
-        return createContext(app, { actor: c.actor, viewer: c.viewer, credential: c.credential, cookies: noCookies, realtime });
+        return createContext(services, { actor: c.actor, viewer: c.viewer, credential: c.credential, cookies: noCookies, realtime });
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
       // A subscribe resolver's refusal (FORBIDDEN, BAD_INPUT, …) and field errors arrive as a result
@@ -69,7 +70,7 @@ export function attachSubscriptions(app: Orchestra, server: http.Server, schema:
   return {
     wss,
     async close() {
-      await realtime.stop(); // completes every open subscription
+      await realtime.endSubscriptions(); // completes every open subscription (the relay is the app's: it goes on)
       await disposable.dispose(); // closes sockets (1001 Going Away)
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

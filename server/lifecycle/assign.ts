@@ -1,15 +1,15 @@
 // Giving a task to a worker — by their own claim, by the next-task pull, by an admin or by an
 // assignment policy — always goes through `assignWorker`, so the checks of spec §3.3 hold everywhere.
-import type { AssignmentPolicy, JsonObject } from '../workflow/definition.js';
+import type { AssignmentPolicy } from '../workflow/definition.js';
+import type { JsonObject } from '../kernel/json.js';
 import type { Project } from '../projects/project.entity.js';
 import { Iteration, TaskAssignment, type Task } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
-import { EventType } from '../events/outbox.js';
-import type { Tx } from './context.js';
-import { assignmentPolicyError, Messages, OrchestraError, notFound } from './errors.js';
+import type { Tx } from './transaction.js';
+import { assignmentPolicyError, OrchestraError, notFound, refuse } from '../kernel/errors.js';
 import { currentAssignment, heldCertifications, heldCertificationsAndWorkload, liveAssignments, prerequisitesOf, workload, type Workload } from './load.js';
 import { checkClaim, checkWorkerMayTakeWork, isCertified, type HeldCertification } from './rules.js';
-import { TaskStatus } from './status.js';
+import { TaskStatus } from '../kernel/status.js';
 
 export interface AssignOptions {
   /** Apply the worker's own limits (cap on work in progress, returned work first): claims, not admins. */
@@ -52,19 +52,31 @@ export async function assignWorker(tx: Tx, task: Task, project: Project, worker:
   const previous = task.status;
   task.status = level === 0 ? TaskStatus.PROCESSING : TaskStatus.REVIEWING;
   await tx.em.flush();
-  const workerIds = [...assignments.map((a) => a.worker?.id), worker.id].filter((id): id is number => id != null);
-  tx.emit({ type: EventType.TASK_ASSIGNED, projectId: project.id, taskId: task.id, payload: { workerId: worker.id, level, assignmentId: assignment.id, workerIds } });
+  const workerIds = [...workerIdsOf(assignments), worker.id];
+  tx.emit({ type: 'task.assigned', projectId: project.id, taskId: task.id, payload: { workerId: worker.id, level, assignmentId: assignment.id, workerIds } });
   emitStatusChange(tx, task, previous, workerIds);
   return assignment;
 }
 
+type TaskStatusName = keyof typeof TaskStatus;
+
 export function emitStatusChange(tx: Tx, task: Task, previous: TaskStatus, workerIds: number[]): void {
   tx.emit({
-    type: EventType.TASK_STATUS_CHANGED,
+    type: 'task.status_changed',
     projectId: task.project.id,
     taskId: task.id,
-    payload: { status: TaskStatus[task.status], previousStatus: TaskStatus[previous], step: tx.engine.catalog.step(task.step.id).def.slug, workerIds },
+    payload: {
+      status: TaskStatus[task.status] as TaskStatusName,
+      previousStatus: TaskStatus[previous] as TaskStatusName,
+      step: tx.engine.catalog.step(task.step.id).def.slug,
+      workerIds,
+    },
   });
+}
+
+/** The workers of some assignments (machine assignments have none). */
+export function workerIdsOf(assignments: readonly TaskAssignment[]): number[] {
+  return assignments.map((a) => a.worker?.id).filter((id): id is number => id != null);
 }
 
 /**
@@ -107,13 +119,13 @@ export async function applyAssignmentPolicy(tx: Tx, task: Task, project: Project
   } else if (policy.policy === 'previously_completed_steps') {
     candidates = await previousWorkers(tx, project, policy.relatedSteps);
   } else {
-    throw assignmentPolicyError(Messages.ASSIGNMENT_POLICY);
+    throw refuse('ASSIGNMENT_POLICY');
   }
 
   for (const username of candidates) {
     const worker = await tx.em.findOne(Worker, { username });
     try {
-      if (!worker) throw notFound('Worker', username);
+      if (!worker) throw notFound('Worker', username, 'username');
       await assignWorker(tx, task, project, worker, { enforceLimits: false });
       return;
     } catch (error) {

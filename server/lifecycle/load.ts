@@ -1,14 +1,14 @@
 // Loading what a use case needs, with the locks it needs. Lock order, everywhere: worker → task(s) →
 // project; keeping one order is what keeps concurrent use cases from deadlocking.
 import { ReferenceKind, wrap, type EntityClass, type EntityDictionary, type EntityProperty } from '@mikro-orm/postgresql';
-import type { JsonObject, Prerequisites } from '../workflow/definition.js';
+import type { JsonObject, Prerequisites } from '../kernel/json.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
-import type { Tx } from './context.js';
-import { Messages, notFound, taskDependencyError } from './errors.js';
+import type { Tx } from './transaction.js';
+import { notFound, refuse } from '../kernel/errors.js';
 import type { HeldCertification } from './rules.js';
-import { AssignmentStatus, IterationStatus, TaskStatus } from './status.js';
+import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.js';
 
 /**
  * The rows of a plain SELECT as managed entities, exactly as em.find makes them (pending changes of the
@@ -60,7 +60,7 @@ export async function lockWorker(tx: Tx, workerId: number): Promise<Worker> {
 
 export async function findWorker(tx: Tx, where: { id: number } | { username: string }): Promise<Worker> {
   const worker = await tx.em.findOne(Worker, where);
-  if (!worker) throw notFound('Worker', 'id' in where ? where.id : where.username);
+  if (!worker) throw 'id' in where ? notFound('Worker', where.id) : notFound('Worker', where.username, 'username');
   return worker;
 }
 
@@ -160,7 +160,7 @@ export function prerequisitesFrom(
   const result: Prerequisites = {};
   for (const slug of ancestors) {
     const task = bySlug.get(slug);
-    if (!task || task.status !== TaskStatus.COMPLETE) throw taskDependencyError(Messages.DEPENDENCY_NOT_SATISFIED, { step: slug });
+    if (!task || task.status !== TaskStatus.COMPLETE) throw refuse('DEPENDENCY_NOT_SATISFIED', { step: slug });
     const own = assignments.get(task.id) ?? [];
     result[slug] = (own[own.length - 1]?.data ?? {}) as JsonObject;
   }

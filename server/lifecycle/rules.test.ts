@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { ReviewPolicy } from '../workflow/definition.js';
-import { ErrorCode, Messages, OrchestraError } from './errors.js';
+import { ErrorCode, Messages, OrchestraError } from '../kernel/errors.js';
 import {
   checkClaim,
   checkSubmit,
@@ -21,7 +21,7 @@ import {
   type HeldCertification,
   type RevertIteration,
 } from './rules.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from './status.js';
+import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
 
 const { AWAITING_PROCESSING, PROCESSING, PENDING_REVIEW, REVIEWING, POST_REVIEW_PROCESSING, COMPLETE, ABORTED } = TaskStatus;
 const { SUBMIT, ACCEPT, REJECT } = SubmitAction;

@@ -1,8 +1,8 @@
 // The pure transition rules of the task lifecycle (spec §3.2–§3.6, §3.16, §3.18).
 // No I/O here: the service loads rows, asks these functions, and applies their answers.
 import type { ReviewPolicy } from '../workflow/definition.js';
-import { Messages, illegalTaskSubmission, invalidRevertError, reviewPolicyError, taskAssignmentError, taskStatusError, workerCertificationError } from './errors.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from './status.js';
+import { refuse } from '../kernel/errors.js';
+import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
 
 /** What a worker does with the task they hold: submit and accept send work up, reject sends it down. */
 export enum SubmitAction {
@@ -22,10 +22,10 @@ export function reviewNeeded(policy: ReviewPolicy, liveAssignments: number, rand
   if (policy.policy === 'no_review') return false;
   if (policy.policy === 'sampled_review') {
     const { rate, maxReviews } = policy;
-    if (typeof rate !== 'number' || typeof maxReviews !== 'number') throw reviewPolicyError(Messages.REVIEW_POLICY);
+    if (typeof rate !== 'number' || typeof maxReviews !== 'number') throw refuse('REVIEW_POLICY');
     return maxReviews > liveAssignments - 1 && random() < rate;
   }
-  throw reviewPolicyError(Messages.REVIEW_POLICY);
+  throw refuse('REVIEW_POLICY');
 }
 
 /** The task's next status after a submission (spec §3.4). `needsReview` is asked only where sampling applies. */
@@ -33,21 +33,21 @@ export function nextTaskStatus(status: TaskStatus, action: SubmitAction, needsRe
   const reject = action === SubmitAction.REJECT;
   switch (status) {
     case TaskStatus.PROCESSING:
-      if (reject) throw illegalTaskSubmission(Messages.NOT_REJECTABLE);
+      if (reject) throw refuse('NOT_REJECTABLE');
       return needsReview() ? TaskStatus.PENDING_REVIEW : TaskStatus.COMPLETE;
     case TaskStatus.REVIEWING:
       if (reject) return TaskStatus.POST_REVIEW_PROCESSING;
       return needsReview() ? TaskStatus.PENDING_REVIEW : TaskStatus.COMPLETE;
     case TaskStatus.POST_REVIEW_PROCESSING:
       // A middle reviewer who was returned work cannot reject further down: fix and send it back up.
-      if (reject) throw illegalTaskSubmission(Messages.NOT_REJECTABLE);
+      if (reject) throw refuse('NOT_REJECTABLE');
       return TaskStatus.REVIEWING;
     case TaskStatus.ABORTED:
-      throw illegalTaskSubmission(reject ? Messages.NOT_REJECTABLE : Messages.NOT_SUBMITTABLE);
+      throw refuse(reject ? 'NOT_REJECTABLE' : 'NOT_SUBMITTABLE');
     case TaskStatus.AWAITING_PROCESSING:
     case TaskStatus.PENDING_REVIEW:
     case TaskStatus.COMPLETE:
-      throw illegalTaskSubmission(Messages.ILLEGAL_STATUS_SUBMIT);
+      throw refuse('ILLEGAL_STATUS_SUBMIT');
   }
 }
 
@@ -102,19 +102,19 @@ export function checkClaim(f: ClaimFacts): { level: number; role: CertificationR
   let role: CertificationRole;
   if (f.taskStatus === TaskStatus.AWAITING_PROCESSING) role = CertificationRole.ENTRY_LEVEL;
   else if (f.taskStatus === TaskStatus.PENDING_REVIEW) role = CertificationRole.REVIEWER;
-  else throw taskAssignmentError(Messages.STATUS_INCOMPATIBLE);
+  else throw refuse('STATUS_INCOMPATIBLE');
   if (role === CertificationRole.ENTRY_LEVEL && f.assignments.some((a) => a.level === 0)) {
-    throw taskAssignmentError(Messages.TASK_INCORRECT_STATE);
+    throw refuse('TASK_INCORRECT_STATE');
   }
-  if (!f.certified(role)) throw workerCertificationError(Messages.NOT_CERTIFIED_TASK);
-  if (f.assignments.some((a) => a.workerId === f.workerId)) throw taskAssignmentError(Messages.ALREADY_ASSIGNED);
+  if (!f.certified(role)) throw refuse('NOT_CERTIFIED_TASK');
+  if (f.assignments.some((a) => a.workerId === f.workerId)) throw refuse('ALREADY_ASSIGNED');
   return { level: f.assignments.length, role };
 }
 
 /** Limits on a worker taking new work themselves (claim, next task); admins assigning work bypass them. */
 export function checkWorkerMayTakeWork(f: { hasReturnedWork: boolean; inProgress: number; maxInProgress: number }): void {
-  if (f.hasReturnedWork) throw taskAssignmentError(Messages.PENDING_FEEDBACK);
-  if (f.inProgress >= f.maxInProgress) throw taskAssignmentError(Messages.MAX_TASKS);
+  if (f.hasReturnedWork) throw refuse('PENDING_FEEDBACK');
+  if (f.inProgress >= f.maxInProgress) throw refuse('MAX_TASKS');
 }
 
 // ---- submit -----------------------------------------------------------------------------
@@ -128,10 +128,11 @@ export interface SubmitFacts {
 
 /** Checks of a submission in the original's order (spec §3.5), before the next status is computed. */
 export function checkSubmit(f: SubmitFacts): void {
-  if (!f.submissionPrerequisitesComplete) throw illegalTaskSubmission(Messages.SUBMISSION_PREREQUISITES);
-  if (f.taskStatus === TaskStatus.COMPLETE) throw taskStatusError(Messages.ALREADY_COMPLETED);
-  if (f.workerAssignments.length !== 1) throw taskAssignmentError(Messages.BROKEN_STATE);
-  if (f.workerAssignments[0]!.status !== AssignmentStatus.PROCESSING) throw illegalTaskSubmission(Messages.NOT_ALLOWED_SUBMIT);
+  if (!f.submissionPrerequisitesComplete) throw refuse('SUBMISSION_PREREQUISITES');
+  if (f.taskStatus === TaskStatus.COMPLETE) throw refuse('ALREADY_COMPLETED');
+  if (f.workerAssignments.length !== 1) throw refuse('BROKEN_STATE');
+  // An aborted task's assignments are ABORTED: the task's status answers (spec T18, "not in submittable state").
+  if (f.workerAssignments[0]!.status !== AssignmentStatus.PROCESSING && f.taskStatus !== TaskStatus.ABORTED) throw refuse('NOT_ALLOWED_SUBMIT');
 }
 
 // ---- revert -----------------------------------------------------------------------------
@@ -163,11 +164,11 @@ export function planRevert(
   taskStatus: TaskStatus,
 ): RevertPlan {
   const target = iterations.find((i) => i.id === targetId);
-  if (!target) throw invalidRevertError('Iteration does not belong to this task.');
+  if (!target) throw refuse('REVERT_FOREIGN_ITERATION');
   const byStart = [...iterations].sort((a, b) => a.start.getTime() - b.start.getTime() || a.id - b.id);
   const ofAssignment = byStart.filter((i) => i.assignmentId === target.assignmentId);
-  if (revertBefore && ofAssignment[0]!.id !== target.id) throw invalidRevertError(Messages.REVERT_BEFORE_NOT_FIRST);
-  if (taskStatus === TaskStatus.ABORTED) throw invalidRevertError(Messages.REVERT_ABORTED);
+  if (revertBefore && ofAssignment[0]!.id !== target.id) throw refuse('REVERT_BEFORE_NOT_FIRST');
+  if (taskStatus === TaskStatus.ABORTED) throw refuse('REVERT_ABORTED');
 
   const targetIndex = byStart.findIndex((i) => i.id === target.id);
   const changes = new Map<number, RevertChange>();

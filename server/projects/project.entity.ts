@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import '../graphql/enums.js';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Entity, OptionalProps, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
-import type { JsonObject } from '../workflow/definition.js';
-import { ProjectStatus, TaskClass } from '../lifecycle/status.js';
-import { WorkflowVersion } from '../workflow/workflow.entity.js';
+import type { JsonObject } from '../kernel/json.js';
+import { ProjectStatus, TaskClass } from '../kernel/status.js';
+import { WorkflowVersion } from '../catalog/catalog.entity.js';
 
 @ObjectType({ description: 'An instance of a workflow version: its tasks move through the workflow.' })
 @Entity()

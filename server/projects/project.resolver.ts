@@ -3,14 +3,13 @@
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { canSeeTask, requireActor, requireSeesEverything, seesEverything } from '../auth/access.js';
+import { requireActor } from '../auth/access.js';
+import { Workflow, WorkflowVersion } from '../catalog/catalog.entity.js';
+import { ConnectionType, parseId, toConnection, type Connection } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
-import { ConnectionType, decodeCursor, pageSize, parseId, toConnection, type Connection } from '../graphql/relay.js';
-import { badInput, forbidden, notFound } from '../lifecycle/errors.js';
-import { ProjectStatus, TaskClass } from '../lifecycle/status.js';
-import { Task, TaskAssignment } from '../tasks/task.entity.js';
-import type { JsonObject } from '../workflow/definition.js';
-import { Workflow, WorkflowVersion } from '../workflow/workflow.entity.js';
+import type { JsonObject } from '../kernel/json.js';
+import { ProjectStatus, TaskClass } from '../kernel/status.js';
+import { Task } from '../tasks/task.entity.js';
 import { Project } from './project.entity.js';
 
 @InputType()
@@ -42,22 +41,17 @@ class CreateSubsequentTasksPayload {
 
 const ProjectConnection = ConnectionType(Project, 'Project');
 
-async function projectPayload(ctx: GqlContext, id: number): Promise<ProjectPayload> {
-  return { project: (await ctx.em.findOne(Project, { id }, { refresh: true }))! };
+/** After a write, what the payload's fields read is the state after it. */
+function written(ctx: GqlContext, project: Project): ProjectPayload {
+  ctx.reader.forget();
+  return { project };
 }
 
 @Resolver(() => Project)
 export class ProjectResolver {
   @Query(() => Project, { description: 'A project with its tasks (admins, integrators, and workers on it).' })
-  async project(@Arg('id', () => ID) id: string, @Ctx() ctx: GqlContext): Promise<Project> {
-    const actor = requireActor(ctx);
-    const project = await ctx.loaders.project.load(parseId(id));
-    if (!project) throw notFound('Project', id);
-    if (!seesEverything(actor)) {
-      const onIt = await ctx.em.count(TaskAssignment, { task: { project: project.id }, worker: actor.kind === 'worker' ? actor.workerId : -1 });
-      if (!onIt) throw forbidden('You may not see this project.');
-    }
-    return project;
+  project(@Arg('id', () => ID) id: string, @Ctx() ctx: GqlContext): Promise<Project> {
+    return ctx.services.reads.projects.project(ctx.actor, ctx.reader, parseId(id));
   }
 
   @Query(() => ProjectConnection, { description: 'Projects, newest first (admins and integrators).' })
@@ -68,43 +62,28 @@ export class ProjectResolver {
     @Arg('status', () => ProjectStatus, { nullable: true }) status?: ProjectStatus,
     @Arg('workflowSlug', () => String, { nullable: true }) workflowSlug?: string,
   ): Promise<Connection<Project>> {
-    requireSeesEverything(ctx);
-    const size = pageSize(first);
-    const where: Record<string, unknown> = {};
-    if (status !== undefined && status !== null) where.status = status;
-    if (workflowSlug) where.version = { workflow: { slug: workflowSlug } };
-    const total = await ctx.em.count(Project, where);
-    if (after) {
-      const [id] = decodeCursor(after, ['int']);
-      if (typeof id !== 'number') throw badInput('Invalid cursor.');
-      where.id = { $lt: id };
-    }
-    const rows = await ctx.em.find(Project, where, { orderBy: { id: 'desc' }, limit: size + 1 });
-    return toConnection(rows, size, (p) => [p.id], total);
+    return toConnection(await ctx.services.reads.projects.projects(ctx.actor, ctx.reader, { status, workflowSlug }, { first, after }));
   }
 
   @FieldResolver(() => WorkflowVersion)
   async workflowVersion(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<WorkflowVersion> {
-    return (await ctx.loaders.version.load(project.version.id))!;
+    return (await ctx.reader.load.version.load(project.version.id))!;
   }
 
   @FieldResolver(() => Workflow)
   async workflow(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<Workflow> {
-    const version = (await ctx.loaders.version.load(project.version.id))!;
-    return (await ctx.loaders.workflow.load(version.workflow.id))!;
+    const version = (await ctx.reader.load.version.load(project.version.id))!;
+    return (await ctx.reader.load.workflow.load(version.workflow.id))!;
   }
 
   @FieldResolver(() => [Task], { description: 'The project’s tasks the viewer may see, in creation order.' })
-  async tasks(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<Task[]> {
-    const tasks = await ctx.loaders.tasksByProject.load(project.id);
-    if (seesEverything(ctx.actor)) return tasks;
-    const visible = await Promise.all(tasks.map((t) => canSeeTask(ctx, t)));
-    return tasks.filter((_, i) => visible[i]);
+  tasks(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<Task[]> {
+    return ctx.services.reads.projects.tasks(ctx.actor, ctx.reader, project);
   }
 
   @Mutation(() => ProjectPayload, { description: 'Create a project of a workflow version; its first tasks are created at once.' })
   async createProject(@Arg('input') input: CreateProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    const project = await ctx.app.lifecycle.createProject(requireActor(ctx), {
+    const project = await ctx.services.lifecycle.createProject(requireActor(ctx.actor), {
       workflowSlug: input.workflowSlug,
       versionSlug: input.versionSlug,
       description: input.description,
@@ -113,32 +92,30 @@ export class ProjectResolver {
       projectData: input.projectData ?? {},
       scratchpadUrl: input.scratchpadUrl ?? null,
     });
-    return projectPayload(ctx, project.id);
+    return written(ctx, project);
   }
 
   @Mutation(() => ProjectPayload, { description: 'End (abort) a project: its open tasks are ABORTED.' })
   async endProject(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    const project = await ctx.app.lifecycle.endProject(requireActor(ctx), parseId(input.projectId, 'projectId'));
-    return projectPayload(ctx, project.id);
+    return written(ctx, await ctx.services.lifecycle.endProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')));
   }
 
   @Mutation(() => ProjectPayload, { description: 'Admin: put a project on hold (its tasks leave the pool).' })
   async pauseProject(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    const project = await ctx.app.lifecycle.pauseProject(requireActor(ctx), parseId(input.projectId, 'projectId'));
-    return projectPayload(ctx, project.id);
+    return written(ctx, await ctx.services.lifecycle.pauseProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')));
   }
 
   @Mutation(() => ProjectPayload, { description: 'Admin: make a paused project active again.' })
   async resumeProject(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    const project = await ctx.app.lifecycle.resumeProject(requireActor(ctx), parseId(input.projectId, 'projectId'));
-    return projectPayload(ctx, project.id);
+    return written(ctx, await ctx.services.lifecycle.resumeProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')));
   }
 
   @Mutation(() => CreateSubsequentTasksPayload, { description: 'Admin: create the tasks whose dependencies are complete.' })
   async createSubsequentTasks(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<CreateSubsequentTasksPayload> {
+    const actor = requireActor(ctx.actor);
     const id = parseId(input.projectId, 'projectId');
-    const created = await ctx.app.lifecycle.createSubsequentTasks(requireActor(ctx), id);
-    const tasks = created.length ? await ctx.em.find(Task, { id: { $in: created.map((t) => t.id) } }) : [];
-    return { ...(await projectPayload(ctx, id)), createdTasks: tasks };
+    const created = await ctx.services.lifecycle.createSubsequentTasks(actor, id);
+    ctx.reader.forget();
+    return { project: await ctx.services.reads.projects.project(actor, ctx.reader, id), createdTasks: created };
   }
 }

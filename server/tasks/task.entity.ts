@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import '../graphql/enums.js';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Collection, Entity, OptionalProps, Enum, Filter, Index, ManyToOne, OneToMany, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
-import type { JsonObject } from '../workflow/definition.js';
-import { AssignmentStatus, IterationStatus, TaskStatus } from '../lifecycle/status.js';
+import type { JsonObject } from '../kernel/json.js';
+import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.js';
 import { Project } from '../projects/project.entity.js';
-import { Step } from '../workflow/workflow.entity.js';
+import { Step } from '../catalog/catalog.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 
 @ObjectType({ description: 'An instance of a step in a project.' })
@@ -53,12 +52,14 @@ export class TaskAssignment {
 @Entity()
 @Filter({ name: 'live', cond: { isDeleted: false }, default: true })
 export class Iteration {
-  [OptionalProps]?: 'status' | 'startDatetime' | 'endDatetime' | 'submittedData' | 'isDeleted';
+  [OptionalProps]?: 'status' | 'startDatetime' | 'endDatetime' | 'submittedData' | 'feedback' | 'isDeleted';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => TaskAssignment) assignment!: Rel<TaskAssignment>;
   @Field(() => IterationStatus) @Enum({ items: () => IterationStatus }) status: IterationStatus = IterationStatus.PROCESSING;
   @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
   @Field(() => Date, { nullable: true }) @Property({ type: 'datetime', nullable: true }) endDatetime: Date | null = null;
   @Property({ type: 'json' }) submittedData: JsonObject = {};
+  /** What the worker said with the work they sent up or down (a reviewer's feedback when returning it). */
+  @Property({ type: 'text', nullable: true }) feedback: string | null = null;
   @Property() isDeleted = false;
 }

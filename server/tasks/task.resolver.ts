@@ -1,19 +1,17 @@
 // Tasks, assignments and iterations, and every task use case as a mutation. Resolvers only translate:
-// parse ids, call the lifecycle service with the caller as actor, and shape the payload.
+// parse ids, call a use case with the caller as actor, and shape the payload.
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { canSeeAssignmentData, canSeeTask, holdsTask, requireActor, seesEverything } from '../auth/access.js';
+import { Step } from '../catalog/catalog.entity.js';
+import { parseId, parseOptionalId } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
-import { parseId } from '../graphql/relay.js';
-import { Tx } from '../lifecycle/context.js';
-import { forbidden, notFound } from '../lifecycle/errors.js';
-import { currentAssignment, prerequisitesOf } from '../lifecycle/load.js';
+import { requireActor } from '../auth/access.js';
+import type { JsonObject } from '../kernel/json.js';
+import { CertificationRole, IterationStatus, TaskStatus } from '../kernel/status.js';
+import { NoTaskReason } from '../lifecycle/lifecycle.service.js';
 import { RevertChange, SubmitAction } from '../lifecycle/rules.js';
-import { CertificationRole, IterationStatus, TaskStatus } from '../lifecycle/status.js';
 import { Project } from '../projects/project.entity.js';
-import type { JsonObject } from '../workflow/definition.js';
-import { Step } from '../workflow/workflow.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 import { Iteration, Task, TaskAssignment } from './task.entity.js';
 
@@ -41,18 +39,22 @@ class SubmitTaskInput {
   @Field(() => ID) taskId!: string;
   @Field(() => GraphQLJSONObject) data!: JsonObject;
   @Field(() => SubmitAction) action!: SubmitAction;
+  @Field(() => String, { nullable: true, description: 'What the worker below should know (a reviewer returning work), kept with this iteration.' })
+  feedback?: string | null;
 }
 
-@InputType()
+@InputType({ description: 'Name the worker by workerId or by username.' })
 class AssignTaskInput {
   @Field(() => ID) taskId!: string;
-  @Field(() => ID) workerId!: string;
+  @Field(() => ID, { nullable: true }) workerId?: string | null;
+  @Field(() => String, { nullable: true }) username?: string | null;
 }
 
-@InputType()
+@InputType({ description: 'Name the worker by workerId or by username.' })
 class ReassignAssignmentInput {
   @Field(() => ID) assignmentId!: string;
-  @Field(() => ID) workerId!: string;
+  @Field(() => ID, { nullable: true }) workerId?: string | null;
+  @Field(() => String, { nullable: true }) username?: string | null;
 }
 
 @InputType()
@@ -67,6 +69,13 @@ class RevertTaskInput {
 class AssignmentPayload {
   @Field(() => TaskAssignment) assignment!: TaskAssignment;
   @Field(() => Task) task!: Task;
+}
+
+@ObjectType({ description: 'The task given to the worker, or none and why.' })
+class RequestTaskPayload {
+  @Field(() => TaskAssignment, { nullable: true }) assignment!: TaskAssignment | null;
+  @Field(() => Task, { nullable: true }) task!: Task | null;
+  @Field(() => NoTaskReason, { nullable: true, description: 'Set when no task was given.' }) reason!: NoTaskReason | null;
 }
 
 @ObjectType()
@@ -99,129 +108,129 @@ class RevertTaskPayload {
   @Field(() => [RevertAssignmentChange]) assignments!: RevertAssignmentChange[];
 }
 
-const actorOf = requireActor;
-
-async function taskPayload(ctx: GqlContext, task: Task): Promise<TaskPayload> {
-  return { task: (await ctx.em.findOne(Task, { id: task.id }, { refresh: true }))! };
+/** After a write, what the payload's fields read is the state after it. */
+function written<T>(ctx: GqlContext, value: T): T {
+  ctx.reader.forget();
+  return value;
 }
 
-async function assignmentPayload(ctx: GqlContext, assignment: TaskAssignment): Promise<AssignmentPayload> {
-  const fresh = (await ctx.em.findOne(TaskAssignment, { id: assignment.id }, { refresh: true }))!;
-  return { assignment: fresh, task: (await ctx.em.findOne(Task, { id: fresh.task.id }, { refresh: true }))! };
-}
+const assignmentPayload = (ctx: GqlContext, assignment: TaskAssignment): AssignmentPayload => written(ctx, { assignment, task: assignment.task as Task });
 
 // ---- Task ----------------------------------------------------------------------------------
 
 @Resolver(() => Task)
 export class TaskResolver {
   @Query(() => Task, { description: 'A task the viewer holds or may claim (admins and integrators: any).' })
-  async task(@Arg('id', () => ID) id: string, @Ctx() ctx: GqlContext): Promise<Task> {
-    requireActor(ctx);
-    const task = await ctx.loaders.task.load(parseId(id));
-    if (!task) throw notFound('Task', id);
-    if (!(await canSeeTask(ctx, task))) throw forbidden('You may not see this task.');
-    return task;
+  task(@Arg('id', () => ID) id: string, @Ctx() ctx: GqlContext): Promise<Task> {
+    return ctx.services.reads.tasks.task(ctx.actor, ctx.reader, parseId(id));
   }
 
   @FieldResolver(() => Step)
   async step(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<Step> {
-    return (await ctx.loaders.step.load(task.step.id))!;
+    return (await ctx.reader.load.step.load(task.step.id))!;
   }
 
   @FieldResolver(() => Project)
   async project(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<Project> {
-    return (await ctx.loaders.project.load(task.project.id))!;
+    return (await ctx.reader.load.project.load(task.project.id))!;
   }
 
   @FieldResolver(() => [TaskAssignment], { description: 'Live assignments by level (0 = entry level).' })
   assignments(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<TaskAssignment[]> {
-    return ctx.loaders.assignmentsByTask.load(task.id);
+    return ctx.services.reads.tasks.assignments(ctx.reader, task);
   }
 
   @FieldResolver(() => TaskAssignment, { nullable: true, description: 'The PROCESSING assignment, else the highest level.' })
-  async currentAssignment(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<TaskAssignment | null> {
-    return currentAssignment(await ctx.loaders.assignmentsByTask.load(task.id));
+  currentAssignment(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<TaskAssignment | null> {
+    return ctx.services.reads.tasks.currentAssignment(ctx.reader, task);
   }
 
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'The current assignment’s data (null when the viewer may not see it).' })
-  async latestData(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
-    const current = currentAssignment(await ctx.loaders.assignmentsByTask.load(task.id));
-    if (!current || !(await canSeeAssignmentData(ctx, current))) return null;
-    return current.data;
+  latestData(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
+    return ctx.services.reads.tasks.latestData(ctx.actor, ctx.reader, task);
   }
 
   @FieldResolver(() => GraphQLJSONObject, {
     nullable: true,
     description: 'Final data of every upstream step, keyed by step slug (to the task’s workers, admins and integrators).',
   })
-  async prerequisites(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
-    if (!seesEverything(ctx.actor) && !(await holdsTask(ctx, task.id))) return null;
-    const step = ctx.app.engine.catalog.step(task.step.id);
-    const project = (await ctx.loaders.project.load(task.project.id))!;
-    try {
-      return (await prerequisitesOf(new Tx(ctx.em, ctx.app.engine), project, step.def.ancestors)) as JsonObject;
-    } catch {
-      return null; // an upstream task is not complete (e.g. after a revert): nothing to show yet
-    }
+  prerequisites(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
+    return ctx.services.reads.tasks.prerequisites(ctx.actor, ctx.reader, task);
   }
 
   // ---- worker use cases ----
 
   @Mutation(() => AssignmentPayload, { description: 'Claim a task that waits for a worker (or reviewer).' })
   async claimTask(@Arg('input') input: TaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    return assignmentPayload(ctx, await ctx.app.lifecycle.claimTask(actorOf(ctx), parseId(input.taskId, 'taskId')));
+    return assignmentPayload(ctx, await ctx.services.lifecycle.claimTask(requireActor(ctx.actor), parseId(input.taskId, 'taskId')));
   }
 
-  @Mutation(() => AssignmentPayload, { description: 'Get the next task: highest project priority, oldest project, oldest task first.' })
-  async requestTask(@Arg('input', () => RequestTaskInput, { nullable: true }) input: RequestTaskInput | null, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    return assignmentPayload(ctx, await ctx.app.lifecycle.requestTask(actorOf(ctx), { role: input?.role ?? undefined }));
+  @Mutation(() => RequestTaskPayload, {
+    description: 'Get the next task: highest project priority, oldest project, oldest task first. None (with a reason) when there is nothing to do.',
+  })
+  async requestTask(@Arg('input', () => RequestTaskInput, { nullable: true }) input: RequestTaskInput | null, @Ctx() ctx: GqlContext): Promise<RequestTaskPayload> {
+    const result = await ctx.services.lifecycle.requestTask(requireActor(ctx.actor), { role: input?.role ?? undefined });
+    return written(ctx, { assignment: result.assignment, task: (result.assignment?.task as Task | undefined) ?? null, reason: result.reason });
   }
 
   @Mutation(() => AssignmentPayload, { description: 'Save the working copy of a task you hold.' })
   async saveTask(@Arg('input') input: SaveTaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    return assignmentPayload(ctx, await ctx.app.lifecycle.saveTask(actorOf(ctx), { taskId: parseId(input.taskId, 'taskId'), data: input.data }));
+    const saved = await ctx.services.lifecycle.saveTask(requireActor(ctx.actor), { taskId: parseId(input.taskId, 'taskId'), data: input.data });
+    return assignmentPayload(ctx, saved);
   }
 
   @Mutation(() => TaskPayload, { description: 'SUBMIT or ACCEPT sends work up (to review or completion); REJECT returns it below.' })
   async submitTask(@Arg('input') input: SubmitTaskInput, @Ctx() ctx: GqlContext): Promise<TaskPayload> {
-    const task = await ctx.app.lifecycle.submitTask(actorOf(ctx), { taskId: parseId(input.taskId, 'taskId'), data: input.data, action: input.action });
-    return taskPayload(ctx, task);
+    const task = await ctx.services.lifecycle.submitTask(requireActor(ctx.actor), {
+      taskId: parseId(input.taskId, 'taskId'),
+      data: input.data,
+      action: input.action,
+      feedback: input.feedback,
+    });
+    return written(ctx, { task });
   }
 
   // ---- admin use cases ----
 
   @Mutation(() => AssignmentPayload, { description: 'Admin: give a waiting task to a worker (the claim checks apply, the worker’s own limits do not).' })
   async assignTask(@Arg('input') input: AssignTaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    const a = await ctx.app.lifecycle.assignTask(actorOf(ctx), { taskId: parseId(input.taskId, 'taskId'), workerId: parseId(input.workerId, 'workerId') });
+    const a = await ctx.services.lifecycle.assignTask(requireActor(ctx.actor), {
+      taskId: parseId(input.taskId, 'taskId'),
+      workerId: parseOptionalId(input.workerId, 'workerId'),
+      username: input.username,
+    });
     return assignmentPayload(ctx, a);
   }
 
   @Mutation(() => AssignmentPayload, { description: 'Admin: give an assignment to another worker; its status, data and iterations stay.' })
   async reassignAssignment(@Arg('input') input: ReassignAssignmentInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    const a = await ctx.app.lifecycle.reassignAssignment(actorOf(ctx), {
+    const a = await ctx.services.lifecycle.reassignAssignment(requireActor(ctx.actor), {
       assignmentId: parseId(input.assignmentId, 'assignmentId'),
-      workerId: parseId(input.workerId, 'workerId'),
+      workerId: parseOptionalId(input.workerId, 'workerId'),
+      username: input.username,
     });
     return assignmentPayload(ctx, a);
   }
 
   @Mutation(() => TaskPayload, { description: 'Admin: submit the current holder’s work on their behalf, or complete a task nobody holds.' })
   async completeAndSkipTask(@Arg('input') input: TaskInput, @Ctx() ctx: GqlContext): Promise<TaskPayload> {
-    return taskPayload(ctx, await ctx.app.lifecycle.completeAndSkipTask(actorOf(ctx), parseId(input.taskId, 'taskId')));
+    return written(ctx, { task: await ctx.services.lifecycle.completeAndSkipTask(requireActor(ctx.actor), parseId(input.taskId, 'taskId')) });
   }
 
   @Mutation(() => RevertTaskPayload, { description: 'Admin: revert a task to (or before) an iteration. dryRun (the default) only reports.' })
   async revertTask(@Arg('input') input: RevertTaskInput, @Ctx() ctx: GqlContext): Promise<RevertTaskPayload> {
-    const audit = await ctx.app.lifecycle.revertTask(actorOf(ctx), {
+    const actor = requireActor(ctx.actor);
+    const audit = await ctx.services.lifecycle.revertTask(actor, {
       taskId: parseId(input.taskId, 'taskId'),
       iterationId: parseId(input.iterationId, 'iterationId'),
       revertBefore: input.revertBefore,
       commit: !input.dryRun,
     });
-    const workers = await ctx.loaders.worker.loadMany(audit.assignments.map((a) => a.workerId).filter((id): id is number => id !== null));
+    written(ctx, null);
+    const workers = await ctx.reader.load.worker.loadMany(audit.assignments.map((a) => a.workerId).filter((id): id is number => id !== null));
     const byId = new Map(workers.filter((w): w is Worker => w instanceof Worker).map((w) => [w.id, w]));
     return {
-      task: (await taskPayload(ctx, { id: audit.taskId } as Task)).task,
+      task: await ctx.services.reads.tasks.task(actor, ctx.reader, audit.taskId),
       statusBefore: audit.statusBefore,
       revertedStatus: audit.revertedStatus,
       committed: audit.committed,
@@ -231,7 +240,7 @@ export class TaskResolver {
 
   @Mutation(() => AssignmentPayload, { description: 'Admin: run a FAILED machine step again.' })
   async rerunMachineStep(@Arg('input') input: TaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    return assignmentPayload(ctx, await ctx.app.lifecycle.rerunMachineStep(actorOf(ctx), parseId(input.taskId, 'taskId')));
+    return assignmentPayload(ctx, await ctx.services.lifecycle.rerunMachineStep(requireActor(ctx.actor), parseId(input.taskId, 'taskId')));
   }
 }
 
@@ -241,22 +250,22 @@ export class TaskResolver {
 export class TaskAssignmentResolver {
   @FieldResolver(() => Worker, { nullable: true, description: 'Null for machine steps.' })
   async worker(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<Worker | null> {
-    return a.worker ? ctx.loaders.worker.load(a.worker.id) : null;
+    return a.worker ? ctx.reader.load.worker.load(a.worker.id) : null;
   }
 
   @FieldResolver(() => Task)
   async task(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<Task> {
-    return (await ctx.loaders.task.load(a.task.id))!;
+    return (await ctx.reader.load.task.load(a.task.id))!;
   }
 
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'This level’s working copy (null when the viewer may not see it).' })
-  async data(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
-    return (await canSeeAssignmentData(ctx, a)) ? a.data : null;
+  data(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
+    return ctx.services.reads.tasks.assignmentData(ctx.actor, ctx.reader, a);
   }
 
   @FieldResolver(() => [Iteration], { description: 'Oldest first.' })
   iterations(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<Iteration[]> {
-    return ctx.loaders.iterationsByAssignment.load(a.id);
+    return ctx.services.reads.tasks.iterations(ctx.reader, a);
   }
 }
 
@@ -264,12 +273,16 @@ export class TaskAssignmentResolver {
 export class IterationResolver {
   @FieldResolver(() => TaskAssignment)
   async assignment(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<TaskAssignment> {
-    return (await ctx.loaders.assignment.load(i.assignment.id))!;
+    return (await ctx.reader.load.assignment.load(i.assignment.id))!;
   }
 
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'What was sent up or down when the iteration ended.' })
   async submittedData(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
-    const assignment = await ctx.loaders.assignment.load(i.assignment.id);
-    return assignment && (await canSeeAssignmentData(ctx, assignment)) ? i.submittedData : null;
+    return (await ctx.services.reads.tasks.iterationVisible(ctx.actor, ctx.reader, i)) ? i.submittedData : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'What the worker said with the work they sent (a reviewer’s feedback when returning it).' })
+  async feedback(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<string | null> {
+    return (await ctx.services.reads.tasks.iterationVisible(ctx.actor, ctx.reader, i)) ? i.feedback : null;
   }
 }

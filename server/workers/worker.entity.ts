@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import '../graphql/enums.js';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Entity, OptionalProps, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
-import { CertificationRole, TaskClass } from '../lifecycle/status.js';
-import { Certification } from '../workflow/workflow.entity.js';
+import { CertificationRole, TaskClass } from '../kernel/status.js';
+import { Certification } from '../catalog/catalog.entity.js';
 
 @ObjectType({ description: 'A person who works on tasks (and, as admin, manages projects).' })
 @Entity()

@@ -1,14 +1,11 @@
 // Workers and certifications: the viewer, the worker list (admins), and the admin use cases.
 import 'reflect-metadata';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { requireActor, seesEverything } from '../auth/access.js';
-import { hashPassword } from '../auth/passwords.js';
+import { requireActor } from '../auth/access.js';
+import { Certification } from '../catalog/catalog.entity.js';
+import { ConnectionType, parseId, parseOptionalId, toConnection, type Connection } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
-import { ConnectionType, decodeCursor, pageSize, parseId, toConnection, type Connection } from '../graphql/relay.js';
-import { isAdmin, requireAdmin } from '../lifecycle/actor.js';
-import { badInput, forbidden, notFound } from '../lifecycle/errors.js';
-import { CertificationRole, TaskClass } from '../lifecycle/status.js';
-import { Certification } from '../workflow/workflow.entity.js';
+import { CertificationRole, TaskClass } from '../kernel/status.js';
 import { Worker, WorkerCertification } from './worker.entity.js';
 
 @InputType()
@@ -26,9 +23,10 @@ class WorkerPayload {
   @Field(() => Worker) worker!: Worker;
 }
 
-@InputType()
+@InputType({ description: 'Name the worker by workerId or by username.' })
 class CertificationGrantInput {
-  @Field(() => ID) workerId!: string;
+  @Field(() => ID, { nullable: true }) workerId?: string | null;
+  @Field(() => String, { nullable: true }) username?: string | null;
   @Field() workflowSlug!: string;
   @Field() certificationSlug!: string;
   @Field(() => CertificationRole) role!: CertificationRole;
@@ -48,9 +46,6 @@ class RevokeCertificationPayload {
 
 const WorkerConnection = ConnectionType(Worker, 'Worker');
 
-const isSelfOrAdmin = (ctx: GqlContext, worker: Worker) =>
-  !!ctx.actor && (isAdmin(ctx.actor) || (ctx.actor.kind === 'worker' && ctx.actor.workerId === worker.id));
-
 @Resolver(() => Worker)
 export class WorkerResolver {
   @Query(() => Worker, { nullable: true, description: 'The logged-in worker (null when not logged in as a worker).' })
@@ -64,60 +59,57 @@ export class WorkerResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<Connection<Worker>> {
-    if (!seesEverything(requireActor(ctx))) throw forbidden('Only project admins may list workers.');
-    const size = pageSize(first);
-    const where = after ? { username: { $gt: String(decodeCursor(after, ['string'])[0]) } } : {};
-    const rows = await ctx.em.find(Worker, where, { orderBy: { username: 'asc' }, limit: size + 1 });
-    return toConnection(rows, size, (w) => [w.username], await ctx.em.count(Worker));
+    return toConnection(await ctx.services.reads.workers.workers(ctx.actor, ctx.reader, { first, after }));
   }
 
-  @Query(() => Worker)
-  async worker(@Arg('id', () => ID) id: string, @Ctx() ctx: GqlContext): Promise<Worker> {
-    requireActor(ctx);
-    const worker = await ctx.loaders.worker.load(parseId(id));
-    if (!worker) throw notFound('Worker', id);
-    if (!isSelfOrAdmin(ctx, worker) && !seesEverything(ctx.actor)) throw forbidden('You may not see this worker.');
-    return worker;
+  @Query(() => Worker, { description: 'A worker by id or by username: yourself, or anyone to admins and integrators.' })
+  worker(
+    @Ctx() ctx: GqlContext,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('username', () => String, { nullable: true }) username?: string | null,
+  ): Promise<Worker> {
+    return ctx.services.reads.workers.worker(ctx.actor, ctx.reader, { id: parseOptionalId(id), username });
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Visible to the worker and admins.' })
   email(@Root() worker: Worker, @Ctx() ctx: GqlContext): string | null {
-    return isSelfOrAdmin(ctx, worker) ? worker.email : null;
+    return ctx.services.reads.workers.email(ctx.actor, worker);
   }
 
   @FieldResolver(() => [WorkerCertification], { description: 'Visible to the worker and admins (empty otherwise).' })
-  async certifications(@Root() worker: Worker, @Ctx() ctx: GqlContext): Promise<WorkerCertification[]> {
-    return isSelfOrAdmin(ctx, worker) ? ctx.loaders.certificationsByWorker.load(worker.id) : [];
+  certifications(@Root() worker: Worker, @Ctx() ctx: GqlContext): Promise<WorkerCertification[]> {
+    return ctx.services.reads.workers.certifications(ctx.actor, ctx.reader, worker);
   }
 
   @Mutation(() => WorkerPayload, { description: 'Admin: create a worker account.' })
   async createWorker(@Arg('input') input: CreateWorkerInput, @Ctx() ctx: GqlContext): Promise<WorkerPayload> {
-    const actor = requireActor(ctx);
-    requireAdmin(actor);
-    if (input.password != null && input.password.length < 8) throw badInput('password must have at least 8 characters.');
-    const worker = await ctx.app.workers.createWorker(actor, {
+    const worker = await ctx.services.workers.createWorker(requireActor(ctx.actor), {
       username: input.username,
       firstName: input.firstName,
       lastName: input.lastName,
       email: input.email,
       isAdmin: input.isAdmin,
-      passwordHash: input.password ? await hashPassword(input.password) : null,
+      password: input.password ?? null,
     });
-    return { worker: (await ctx.em.findOne(Worker, { id: worker.id }))! };
+    return { worker };
   }
 
   @Mutation(() => GrantCertificationPayload, { description: 'Admin: certify a worker (REVIEWER needs ENTRY_LEVEL; prerequisites first).' })
   async grantCertification(@Arg('input') input: CertificationGrantInput, @Ctx() ctx: GqlContext): Promise<GrantCertificationPayload> {
-    const wc = await ctx.app.workers.grantCertification(requireActor(ctx), { ...input, workerId: parseId(input.workerId, 'workerId') });
-    return { workerCertification: (await ctx.em.findOne(WorkerCertification, { id: wc.id }))! };
+    const workerCertification = await ctx.services.workers.grantCertification(requireActor(ctx.actor), {
+      ...input,
+      workerId: parseOptionalId(input.workerId, 'workerId'),
+    });
+    return { workerCertification };
   }
 
   @Mutation(() => RevokeCertificationPayload, { description: 'Admin: take a certification away.' })
   async revokeCertification(@Arg('input') input: CertificationGrantInput, @Ctx() ctx: GqlContext): Promise<RevokeCertificationPayload> {
-    const workerId = parseId(input.workerId, 'workerId');
-    const revoked = await ctx.app.workers.revokeCertification(requireActor(ctx), { ...input, workerId });
-    const worker = await ctx.em.findOne(Worker, { id: workerId });
-    if (!worker) throw notFound('Worker', workerId);
+    const { revoked, worker } = await ctx.services.workers.revokeCertification(requireActor(ctx.actor), {
+      ...input,
+      workerId: parseOptionalId(input.workerId, 'workerId'),
+    });
+    ctx.reader.forget();
     return { revoked, worker };
   }
 }
@@ -126,11 +118,11 @@ export class WorkerResolver {
 export class WorkerCertificationResolver {
   @FieldResolver(() => Certification)
   async certification(@Root() wc: WorkerCertification, @Ctx() ctx: GqlContext): Promise<Certification> {
-    return (await ctx.loaders.certification.load(wc.certification.id))!;
+    return (await ctx.reader.load.certification.load(wc.certification.id))!;
   }
 
   @FieldResolver(() => Worker)
   async worker(@Root() wc: WorkerCertification, @Ctx() ctx: GqlContext): Promise<Worker> {
-    return (await ctx.loaders.worker.load(wc.worker.id))!;
+    return (await ctx.reader.load.worker.load(wc.worker.id))!;
   }
 }

@@ -3,12 +3,10 @@
 // their `run` function. The loader (loader.ts) validates every version before anything
 // is stored, and the registry keeps the definitions in memory for the lifecycle engine.
 
-/** JSON value stored as task data, project data and machine results. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { DomainEvent, EventType } from '../kernel/events.js';
+import type { Json, JsonObject, Prerequisites } from '../kernel/json.js';
 
-/** Data of every upstream step (transitively), keyed by step slug: each step's final data. */
-export type Prerequisites = Record<string, JsonObject>;
+export type { Json, JsonObject, Prerequisites };
 
 export interface CertificationDefinition {
   slug: string;
@@ -67,10 +65,45 @@ export interface AlwaysCreate {
 export type CreationPolicyFunction = (prerequisites: Prerequisites, projectData: JsonObject) => boolean;
 export type CreationPolicy = AlwaysCreate | CreationPolicyFunction;
 
+// ---- files ----------------------------------------------------------------------------
+/** A file of a project's file store. Paths are relative: `Raw Photos/beach.jpg`. */
+export interface ProjectFile {
+  path: string;
+  size: number;
+  contentType: string;
+  modifiedAt: Date;
+}
+
+/** A project's own files (documents, uploaded photos, machine output), kept by Orchestra. */
+export interface ProjectFiles {
+  readonly projectId: number;
+  write(path: string, data: Uint8Array | string, options?: { contentType?: string }): Promise<ProjectFile>;
+  read(path: string): Promise<{ data: Buffer; file: ProjectFile }>;
+  /** Files directly in a folder (`''` for the top), by name. */
+  list(folder?: string): Promise<ProjectFile[]>;
+  exists(path: string): Promise<boolean>;
+  remove(path: string): Promise<void>;
+}
+
 // ---- steps ----------------------------------------------------------------------------
+/** What a machine step's function is given besides the data: where it runs, and its project's files. */
+export interface MachineContext {
+  taskId: number;
+  projectId: number;
+  stepSlug: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  /** Writes a line to the server log, prefixed with the step and task. */
+  log: (message: string) => void;
+  /** Aborted when the attempt must stop (the process is shutting down, or the step ran past its time limit). */
+  signal: AbortSignal;
+  files: ProjectFiles;
+}
+
 export type MachineFunction = (
   projectData: JsonObject & { project_id: number },
   prerequisites: Prerequisites,
+  context: MachineContext,
 ) => JsonObject | Promise<JsonObject>;
 
 /** How the worker app renders a human step: a Svelte component of the workflow or a form schema. */
@@ -102,6 +135,8 @@ export interface MachineStepDefinition extends StepCommon {
   run: MachineFunction;
   /** Attempts before the assignment is FAILED (default from config). */
   maxAttempts?: number;
+  /** An attempt running longer is aborted (its signal fires) and counts as failed (default from config). */
+  timeoutMs?: number;
 }
 export type StepDefinition = HumanStepDefinition | MachineStepDefinition;
 
@@ -112,12 +147,28 @@ export interface VersionDefinition {
   steps: StepDefinition[];
 }
 
+// ---- event hooks ------------------------------------------------------------------------
+/** What an event hook is given besides the event. */
+export interface HookContext {
+  log: (message: string) => void;
+  /** The event's project's files (null for events of no project). */
+  files: ProjectFiles | null;
+}
+
+/**
+ * Code that runs after an event of one of the workflow's projects committed — at least once, in a
+ * background job (retried when it throws), never for a change that was rolled back.
+ */
+export type EventHooks = { [T in EventType]?: (event: DomainEvent<T>, context: HookContext) => void | Promise<void> };
+
 export interface WorkflowDefinition {
   slug: string;
   name: string;
   description?: string;
   certifications?: CertificationDefinition[];
   versions: VersionDefinition[];
+  /** Code run after events of this workflow's projects (see EventHooks). */
+  hooks?: EventHooks;
   /** Optional: creates demo projects for this workflow (`orchestra seed`). */
   sampleData?: unknown;
 }

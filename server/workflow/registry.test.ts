@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ErrorCode } from '../lifecycle/errors.js';
+import { ErrorCode } from '../kernel/errors.js';
 import { DEFAULT_ASSIGNMENT_POLICY, DEFAULT_CREATION_POLICY, DEFAULT_REVIEW_POLICY, defineWorkflow } from './definition.js';
 import { WorkflowRegistry, WorkflowValidationError } from './registry.js';
 
@@ -92,6 +92,7 @@ describe('WorkflowRegistry', () => {
       ui: null,
       run: null,
       maxAttempts: null,
+      timeoutMs: null,
       position: 0,
       ancestors: [],
     });

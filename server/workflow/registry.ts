@@ -1,13 +1,14 @@
 // The in-memory workflows the lifecycle engine reads: validated definitions with every
 // default applied, so that no other code has to know which fields an author may leave out.
 
-import { ErrorCode, OrchestraError } from '../lifecycle/errors.js';
+import { ErrorCode, OrchestraError, Reason } from '../kernel/errors.js';
 import {
   DEFAULT_ASSIGNMENT_POLICY,
   DEFAULT_CREATION_POLICY,
   DEFAULT_REVIEW_POLICY,
   type AssignmentPolicy,
   type CreationPolicy,
+  type EventHooks,
   type MachineFunction,
   type ReviewPolicy,
   type StepDefinition,
@@ -35,6 +36,7 @@ export interface ResolvedStep {
   ui: StepUi | null;
   run: MachineFunction | null;
   maxAttempts: number | null;
+  timeoutMs: number | null;
   /** Index in definition order. */
   position: number;
   /** Transitive closure of creationDependsOn, in the version's definition order. */
@@ -66,6 +68,7 @@ export interface ResolvedWorkflow {
   certifications: ResolvedCertification[];
   versions: ResolvedVersion[];
   version(slug: string): ResolvedVersion | undefined;
+  hooks: EventHooks;
   definition: WorkflowDefinition;
 }
 
@@ -74,6 +77,7 @@ export class WorkflowValidationError extends OrchestraError {
     super(
       ErrorCode.WORKFLOW_ERROR,
       `Workflow definitions are invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+      Reason.WORKFLOW_INVALID,
       { problems },
     );
     this.name = 'WorkflowValidationError';
@@ -124,6 +128,7 @@ function resolveWorkflow(definition: WorkflowDefinition): ResolvedWorkflow {
     })),
     versions,
     version: (slug) => bySlug.get(slug),
+    hooks: definition.hooks ?? {},
     definition,
   };
 }
@@ -166,6 +171,7 @@ function resolveStep(definition: StepDefinition, position: number): ResolvedStep
       ui: null,
       run: definition.run,
       maxAttempts: definition.maxAttempts ?? null,
+      timeoutMs: definition.timeoutMs ?? null,
     };
   }
   return {
@@ -181,6 +187,7 @@ function resolveStep(definition: StepDefinition, position: number): ResolvedStep
     ui: definition.ui ?? null,
     run: null,
     maxAttempts: null,
+    timeoutMs: null,
   };
 }
 

@@ -7,6 +7,8 @@
 // missing, invalid or a duplicate is addressed by index instead (`workflows[1]`,
 // `journalism.versions.v1.steps[3]`), so that its problems are never confused with another's.
 
+import { EVENT_TYPES } from '../kernel/events.js';
+
 export interface Problem {
   path: string;
   message: string;
@@ -164,6 +166,15 @@ function checkWorkflow(workflow: Item, report: Report): void {
 
   const versions = listField(workflow.obj.versions, `${workflow.path}.versions`, 'version', true, report);
   for (const version of versions.items) checkVersion(version, certs.slugs, report);
+  if (workflow.obj.hooks !== undefined) checkHooks(workflow.obj.hooks, `${workflow.path}.hooks`, report);
+}
+
+function checkHooks(hooks: unknown, path: string, report: Report): void {
+  if (!isObject(hooks)) return report(path, `hooks must be an object of event type → function, got ${show(hooks)}`);
+  for (const [type, hook] of Object.entries(hooks)) {
+    if (!(EVENT_TYPES as string[]).includes(type)) report(`${path}.${type}`, `unknown event type "${type}" (known: ${EVENT_TYPES.join(', ')})`);
+    else if (typeof hook !== 'function') report(`${path}.${type}`, `a hook must be a function, got ${show(hook)}`);
+  }
 }
 
 function checkVersion(version: Item, certifications: Set<string>, report: Report): void {
@@ -208,8 +219,10 @@ function checkStep(step: Item, certifications: Set<string>, kinds: Map<string, u
     if (s.reviewPolicy !== undefined) checkReviewPolicy(s.reviewPolicy, `${path}.reviewPolicy`, report);
     if (s.assignmentPolicy !== undefined) checkAssignmentPolicies(s.assignmentPolicy, `${path}.assignmentPolicy`, kinds, report);
   }
-  if (s.maxAttempts !== undefined && !(Number.isInteger(s.maxAttempts) && (s.maxAttempts as number) > 0)) {
-    report(`${path}.maxAttempts`, `maxAttempts must be a positive integer, got ${show(s.maxAttempts)}`);
+  for (const field of ['maxAttempts', 'timeoutMs']) {
+    if (s[field] !== undefined && !(Number.isInteger(s[field]) && (s[field] as number) > 0)) {
+      report(`${path}.${field}`, `${field} must be a positive integer, got ${show(s[field])}`);
+    }
   }
   if (s.creationPolicy !== undefined) checkCreationPolicy(s.creationPolicy, `${path}.creationPolicy`, report);
   if (s.completionEndsProject !== undefined && typeof s.completionEndsProject !== 'boolean') {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../server/config.js';
 import type { Database } from '../../server/db/database.js';
-import { CertificationRole, ProjectStatus } from '../../server/lifecycle/status.js';
+import { CertificationRole, ProjectStatus } from '../../server/kernel/status.js';
 import { Project } from '../../server/projects/project.entity.js';
 import { Worker, WorkerCertification } from '../../server/workers/worker.entity.js';
 import { createTestDatabase } from '../support/db.js';
@@ -151,7 +151,7 @@ describe('accounts and projects', SLOW, () => {
     expect(priority).toMatchObject({ code: 2, stderr: expect.stringContaining("argument 'abc' is invalid. must be a whole number.") });
     expect(notANumber).toMatchObject({ code: 2, stderr: expect.stringContaining("value 'notanumber' is invalid for argument 'id'. must be a positive whole number.") });
     expect(shortPassword).toMatchObject({ code: 2, stderr: 'error: --password must have at least 8 characters.\n' });
-    expect(noWorker).toMatchObject({ code: 1, stderr: 'error: No worker named "nobody".\n' });
+    expect(noWorker).toMatchObject({ code: 1, stderr: 'error: Worker not found for the given username.\n' });
     for (const run of [unknown, missing, priority, notANumber, shortPassword, noWorker]) expect(run.stdout).toBe('');
     expect(await db.orm.em.fork().count(Worker, { username: 'bob' })).toBe(0);
   });

@@ -6,7 +6,7 @@
 // keeps introspection and GraphiQL for admins.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
-import { executeMachineStep } from '../../server/machine/runner.js';
+import { executeMachineStep } from '../../server/jobs/machine-step.job.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
 import { dbState } from '../support/db-state.js';
 import { createServer, type GqlResponse, type TestServer } from '../support/server.js';
@@ -175,7 +175,7 @@ const ADMIN_MUTATIONS: AdminCase[] = [
     async setup() {
       const p = await s.h.project('authz', 'machine');
       const taskId = await s.h.taskId(p.id, 'fetch');
-      expect(await executeMachineStep(s.h.orchestra.engine, taskId)).toBe('failed');
+      expect(await executeMachineStep(s.h.orchestra, taskId)).toBe('failed');
       return { input: { taskId: id(taskId) }, task: [p.id, 'fetch'] };
     },
     check: (d) => expect(d.rerunMachineStep.assignment).toEqual({ status: 'PROCESSING', attempts: 0 }),

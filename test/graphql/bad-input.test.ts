@@ -1,5 +1,6 @@
 // Bad input over real HTTP: every malformed request gets a typed error (NOT_FOUND, BAD_INPUT, or
-// Apollo's own BAD_REQUEST / BAD_USER_INPUT / GRAPHQL_VALIDATION_FAILED / GRAPHQL_PARSE_FAILED),
+// GraphQL's own BAD_REQUEST / GRAPHQL_VALIDATION_FAILED / GRAPHQL_PARSE_FAILED), with the HTTP status
+// the error table gives its code (a failed request: 400 bad input, 404 not found, 409 conflict),
 // never INTERNAL_SERVER_ERROR, never a stack trace or a file path, and changes nothing (every
 // domain row, the outbox and the job queue are compared before and after).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,30 +136,34 @@ const MALFORMED_IDS: unknown[] = ['abc', '-1', '0', '1.5', '1e3', '0x10', ' 7', 
 describe('ids', () => {
   it.each(BY_ID)('$name: an unknown id is NOT_FOUND', async (c) => {
     const res = await post(c.query, c.vars('999999'), c.token === 'worker' ? workerToken : adminToken);
-    await expectTyped(res, 'NOT_FOUND', 200, /matching query does not exist\.$/);
+    // In the original's words where it had them (spec §4.3, §4.4).
+    await expectTyped(res, 'NOT_FOUND', 404, /^(No task for given id|Project not found for the given id\.|\w+ matching query does not exist\.)$/);
   });
 
   it.each(BY_ID)('$name: a non-numeric, negative, zero or huge id is BAD_INPUT', async (c) => {
     for (const bad of MALFORMED_IDS) {
       const res = await post(c.query, c.vars(bad as string), c.token === 'worker' ? workerToken : adminToken);
-      await expectTyped(res, 'BAD_INPUT', 200, /is not a valid id/);
+      await expectTyped(res, 'BAD_INPUT', 400, /is not a valid id/);
     }
   });
 
-  it('an id that is not an ID at all (a float, an object, a boolean) is refused by GraphQL (BAD_USER_INPUT, 400)', async () => {
+  it('an id that is not an ID at all (a float, an object, a boolean) is refused by GraphQL (BAD_INPUT, 400)', async () => {
     for (const bad of [1.5, { id: 1 }, true, null]) {
-      await expectTyped(await post('query($id: ID!) { task(id: $id) { id } }', { id: bad }), 'BAD_USER_INPUT', 400);
+      await expectTyped(await post('query($id: ID!) { task(id: $id) { id } }', { id: bad }), 'BAD_INPUT', 400);
     }
     await expectTyped(await post('{ task(id: 1.5) { id } }'), 'GRAPHQL_VALIDATION_FAILED', 400);
   });
 
-  it('unknown workflows, versions and certifications are typed errors too', async () => {
+  it('unknown workflows, versions and certifications are NOT_FOUND (404), as an unknown certification is', async () => {
     const create = 'mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }';
-    await expectTyped(await post(create, { input: { workflowSlug: 'nope', versionSlug: 'v1', description: 'x' } }), 'BAD_INPUT', 200, 'Unknown workflow version nope/v1.');
-    await expectTyped(await post(create, { input: { workflowSlug: 'review', versionSlug: 'v9', description: 'x' } }), 'BAD_INPUT', 200, 'Unknown workflow version review/v9.');
+    for (const [workflowSlug, versionSlug] of [['nope', 'v1'], ['review', 'v9']]) {
+      const res = await post(create, { input: { workflowSlug, versionSlug, description: 'x' } });
+      await expectTyped(res, 'NOT_FOUND', 404, 'WorkflowVersion matching query does not exist.');
+      expect(res.body!.errors![0]!.extensions).toMatchObject({ reason: 'NOT_FOUND', slug: `${workflowSlug}/${versionSlug}` });
+    }
     const grant = 'mutation($input: CertificationGrantInput!) { grantCertification(input: $input) { workerCertification { id } } }';
-    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'review', certificationSlug: 'nope', role: 'ENTRY_LEVEL' } }), 'NOT_FOUND');
-    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'nope', certificationSlug: 'writer', role: 'ENTRY_LEVEL' } }), 'NOT_FOUND');
+    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'review', certificationSlug: 'nope', role: 'ENTRY_LEVEL' } }), 'NOT_FOUND', 404);
+    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'nope', certificationSlug: 'writer', role: 'ENTRY_LEVEL' } }), 'NOT_FOUND', 404);
     expect(await post('query { workflow(slug: "nope") { id } }')).toMatchObject({ status: 200, body: { data: { workflow: null } } });
   });
 });
@@ -171,31 +176,31 @@ describe('input values', () => {
 
   it('a wrong enum value for `action` or `role` is refused by GraphQL (HTTP 400)', async () => {
     for (const action of ['PUBLISH', 'submit', '', 3]) {
-      await expectTyped(await post(SUBMIT, { input: { taskId: heldTaskId, data: { text: 'x' }, action } }, workerToken), 'BAD_USER_INPUT', 400);
+      await expectTyped(await post(SUBMIT, { input: { taskId: heldTaskId, data: { text: 'x' }, action } }, workerToken), 'BAD_INPUT', 400);
     }
     await expectTyped(await post(`mutation { submitTask(input: { taskId: "${heldTaskId}", data: {}, action: PUBLISH }) { task { id } } }`, {}, workerToken), 'GRAPHQL_VALIDATION_FAILED', 400);
     await expectTyped(await post(`mutation { submitTask(input: { taskId: "${heldTaskId}", data: {}, action: "SUBMIT" }) { task { id } } }`, {}, workerToken), 'GRAPHQL_VALIDATION_FAILED', 400);
 
-    await expectTyped(await post('mutation($r: CertificationRole) { requestTask(input: { role: $r }) { task { id } } }', { r: 'BOSS' }, workerToken), 'BAD_USER_INPUT', 400);
+    await expectTyped(await post('mutation($r: CertificationRole) { requestTask(input: { role: $r }) { task { id } } }', { r: 'BOSS' }, workerToken), 'BAD_INPUT', 400);
     await expectTyped(await post('mutation { requestTask(input: { role: BOSS }) { task { id } } }', {}, workerToken), 'GRAPHQL_VALIDATION_FAILED', 400);
     const grant = 'mutation($input: CertificationGrantInput!) { grantCertification(input: $input) { workerCertification { id } } }';
-    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'review', certificationSlug: 'writer', role: 'ADMIN' } }), 'BAD_USER_INPUT', 400);
-    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'review', certificationSlug: 'writer', role: 'ENTRY_LEVEL', taskClass: 'FAKE' } }), 'BAD_USER_INPUT', 400);
+    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'review', certificationSlug: 'writer', role: 'ADMIN' } }), 'BAD_INPUT', 400);
+    await expectTyped(await post(grant, { input: { workerId, workflowSlug: 'review', certificationSlug: 'writer', role: 'ENTRY_LEVEL', taskClass: 'FAKE' } }), 'BAD_INPUT', 400);
     await expectTyped(await post('{ projects(status: DONE) { totalCount } }'), 'GRAPHQL_VALIDATION_FAILED', 400);
   });
 
   it('`data` that is not a JSON object is refused, and the worker’s saved data stays', async () => {
     for (const data of [[1, 2], 'text', 42, true, null, [{ text: 'x' }]]) {
-      await expectTyped(await post(SAVE, { input: { taskId: heldTaskId, data } }, workerToken), ['BAD_USER_INPUT', 'BAD_INPUT'], 400);
-      await expectTyped(await post(SUBMIT, { input: { taskId: heldTaskId, data, action: 'SUBMIT' } }, workerToken), ['BAD_USER_INPUT', 'BAD_INPUT'], 400);
+      await expectTyped(await post(SAVE, { input: { taskId: heldTaskId, data } }, workerToken), 'BAD_INPUT', 400);
+      await expectTyped(await post(SUBMIT, { input: { taskId: heldTaskId, data, action: 'SUBMIT' } }, workerToken), 'BAD_INPUT', 400);
     }
     // Written in the query itself, the same values fail validation.
     for (const literal of ['"text"', '[1, 2]', '42', 'null']) {
-      await expectTyped(await post(`mutation { saveTask(input: { taskId: "${heldTaskId}", data: ${literal} }) { task { id } } }`, {}, workerToken), ['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT'], 400);
+      await expectTyped(await post(`mutation { saveTask(input: { taskId: "${heldTaskId}", data: ${literal} }) { task { id } } }`, {}, workerToken), ['GRAPHQL_VALIDATION_FAILED', 'BAD_INPUT'], 400);
     }
     await expectTyped(
       await post('mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }', { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'x', projectData: ['a'] } }),
-      ['BAD_USER_INPUT', 'BAD_INPUT'],
+      'BAD_INPUT',
       400,
     );
     expect((await s.h.task(Number(projectId), 'write'))!.assignments[0]!.data).toEqual({ text: 'saved' });
@@ -228,7 +233,7 @@ describe('input values', () => {
     ]) {
       await expectTyped(await post(create, { input }), 'BAD_INPUT');
     }
-    await expectTyped(await post(create, { input: { username: 'worker' } }), 'CONFLICT', 200, 'A worker named worker already exists.');
+    await expectTyped(await post(create, { input: { username: 'worker' } }), 'CONFLICT', 409, 'A worker named worker already exists.');
     await expectTyped(await post('mutation($n: String!) { createApiKey(input: { name: $n }) { secret } }', { n: 'k'.repeat(201) }), 'BAD_INPUT');
     await expectTyped(await post('mutation($n: String!) { createApiKey(input: { name: $n }) { secret } }', { n: '   ' }), 'BAD_INPUT');
   });
@@ -239,8 +244,8 @@ describe('input values', () => {
     await expectTyped(await post('{ worker(id: "1") { passwordHash } }'), 'GRAPHQL_VALIDATION_FAILED', 400);
     await expectTyped(await post(`{ task(id: "${heldTaskId}", force: true) { id } }`), 'GRAPHQL_VALIDATION_FAILED', 400);
     await expectTyped(await post(`mutation { claimTask(input: { taskId: "${heldTaskId}", asWorker: "1" }) { task { id } } }`, {}, workerToken), 'GRAPHQL_VALIDATION_FAILED', 400);
-    await expectTyped(await post('mutation($input: TaskInput!) { claimTask(input: $input) { task { id } } }', { input: { taskId: heldTaskId, asWorker: '1' } }, workerToken), 'BAD_USER_INPUT', 400);
-    await expectTyped(await post('mutation($input: TaskInput!) { claimTask(input: $input) { task { id } } }', { input: {} }, workerToken), 'BAD_USER_INPUT', 400);
+    await expectTyped(await post('mutation($input: TaskInput!) { claimTask(input: $input) { task { id } } }', { input: { taskId: heldTaskId, asWorker: '1' } }, workerToken), 'BAD_INPUT', 400);
+    await expectTyped(await post('mutation($input: TaskInput!) { claimTask(input: $input) { task { id } } }', { input: {} }, workerToken), 'BAD_INPUT', 400);
     await expectTyped(await post('mutation { createWorker(input: { username: "x", isAdmin: true, isSuperuser: true }) { worker { id } } }'), 'GRAPHQL_VALIDATION_FAILED', 400);
   });
 
@@ -249,8 +254,8 @@ describe('input values', () => {
     await expectTyped(await post('mutation { login(input: { username: "a" password: "b" }) { token } } }'), 'GRAPHQL_PARSE_FAILED', 400);
     await expectTyped(await post('{ projects(first: 99999999999) { totalCount } }'), 'GRAPHQL_VALIDATION_FAILED', 400);
     const create = 'mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }';
-    await expectTyped(await post(create, { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'x', priority: 2 ** 31 } }), 'BAD_USER_INPUT', 400);
-    await expectTyped(await post(create, { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'x', priority: 1.5 } }), 'BAD_USER_INPUT', 400);
+    await expectTyped(await post(create, { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'x', priority: 2 ** 31 } }), 'BAD_INPUT', 400);
+    await expectTyped(await post(create, { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'x', priority: 1.5 } }), 'BAD_INPUT', 400);
   });
 });
 
@@ -268,7 +273,7 @@ describe('pagination', () => {
   it.each(LISTS)('$name: first outside 1…200 is BAD_INPUT', async (l) => {
     const token = l.token === 'admin' ? adminToken : workerToken;
     for (const first of [0, -1, 201, 1000]) {
-      await expectTyped(await post(l.query(`first: ${first}`), {}, token), 'BAD_INPUT', 200, 'first must be between 1 and 200.');
+      await expectTyped(await post(l.query(`first: ${first}`), {}, token), 'BAD_INPUT', 400, 'first must be between 1 and 200.');
     }
     for (const first of [1, 200]) {
       const res = await post(l.query(`first: ${first}`), {}, token);
@@ -279,7 +284,7 @@ describe('pagination', () => {
   it.each(LISTS)('$name: a cursor the server did not make is BAD_INPUT', async (l) => {
     const token = l.token === 'admin' ? adminToken : workerToken;
     for (const after of ['not a cursor', '%%%', cursor({ id: 1 }), cursor('x'), cursor(7), cursor(null), cursor([]), cursor([null]), cursor([['nested']]), cursor(['x', 'y', 'z', 'w'])]) {
-      await expectTyped(await post(l.query('after: $after'.replace('$after', JSON.stringify(after))), {}, token), 'BAD_INPUT', 200, 'Invalid cursor.');
+      await expectTyped(await post(l.query('after: $after'.replace('$after', JSON.stringify(after))), {}, token), 'BAD_INPUT', 400, 'Invalid cursor.');
     }
   });
 

@@ -2,11 +2,11 @@
 // assign (a claim without the worker's own limits), reassign, complete-and-skip and revert (dry run
 // and commit). Every refusal changes nothing, every walk keeps the iteration invariants of spec §3.1.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../server/lifecycle/actor.js';
-import { OrchestraError } from '../../server/lifecycle/errors.js';
+import type { Actor } from '../../server/kernel/actor.js';
+import { OrchestraError } from '../../server/kernel/errors.js';
 import { RevertChange, SubmitAction } from '../../server/lifecycle/rules.js';
-import { IterationStatus, ProjectStatus, TaskStatus } from '../../server/lifecycle/status.js';
-import { executeMachineStep } from '../../server/machine/runner.js';
+import { IterationStatus, ProjectStatus, TaskStatus } from '../../server/kernel/status.js';
+import { executeMachineStep } from '../../server/jobs/machine-step.job.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
 import { useHarness, type Harness, type TaskSnapshot } from '../support/harness.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
@@ -455,7 +455,7 @@ describe('completeAndSkipTask (spec §3.9)', () => {
   it('completes a failed machine task: its assignment SUBMITTED, its open iteration closed, the next task created', async () => {
     const p = await h.project('admin', 'machine');
     const taskId = await h.taskId(p.id, 'fetch');
-    expect(await executeMachineStep(h.orchestra.engine, taskId)).toBe('failed');
+    expect(await executeMachineStep(h.orchestra, taskId)).toBe('failed');
     let t = await snapshot(p, 'fetch');
     expect(t.status).toBe('PROCESSING');
     expect(t.assignments).toEqual([expect.objectContaining({ worker: null, status: 'FAILED', lastError: 'upstream down' })]);

@@ -3,11 +3,11 @@
 // function of the workflow's own.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
-import { ProjectStatus } from '../../server/lifecycle/status.js';
+import { ProjectStatus } from '../../server/kernel/status.js';
 import { Project } from '../../server/projects/project.entity.js';
 import { Task } from '../../server/tasks/task.entity.js';
 import { defineWorkflow, type AssignmentPolicyContext, type HumanStepDefinition } from '../../server/workflow/definition.js';
-import type { Actor } from '../../server/lifecycle/actor.js';
+import type { Actor } from '../../server/kernel/actor.js';
 import { useHarness, type Harness } from '../support/harness.js';
 
 const NO_REVIEW = { policy: 'no_review' } as const;
@@ -158,7 +158,7 @@ describe('specified_worker', () => {
     const before = await counts();
     await expect(h.project('assign', 'specified-unknown')).rejects.toMatchObject({
       code: 'ASSIGNMENT_POLICY_ERROR',
-      message: 'Worker matching query does not exist.',
+      message: 'Worker not found for the given username.',
     });
     expect(await counts()).toEqual(before);
   });

@@ -2,9 +2,9 @@
 // original's precedence, certification roles and task classes, paused projects, and the worker's own
 // limits (cap on work in progress, returned work first). A refused claim changes nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OrchestraError } from '../../server/lifecycle/errors.js';
+import { OrchestraError } from '../../server/kernel/errors.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
-import { TaskClass } from '../../server/lifecycle/status.js';
+import { TaskClass } from '../../server/kernel/status.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
 
@@ -315,7 +315,7 @@ describe('the project must be active', () => {
 
   it('an unknown task is not found', async () => {
     const w = await worker('writer', [WRITER]);
-    await expect(h.lifecycle.claimTask(w, 987654)).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'Task matching query does not exist.' });
+    await expect(h.lifecycle.claimTask(w, 987654)).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'No task for given id' });
   });
 });
 

@@ -4,7 +4,7 @@
 // submissions back, and the project completes, pauses, resumes and ends.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
-import { ProjectStatus } from '../../server/lifecycle/status.js';
+import { ProjectStatus } from '../../server/kernel/status.js';
 import { Project } from '../../server/projects/project.entity.js';
 import { Task } from '../../server/tasks/task.entity.js';
 import {
@@ -13,7 +13,7 @@ import {
   type JsonObject,
   type Prerequisites,
 } from '../../server/workflow/definition.js';
-import type { Actor } from '../../server/lifecycle/actor.js';
+import type { Actor } from '../../server/kernel/actor.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { diamondWorkflow } from '../workflows/fixtures.js';
 
@@ -224,10 +224,10 @@ describe('creating a project', () => {
     expect(a.iterations).toEqual([]);
   });
 
-  it('refuses an unknown workflow or version with BAD_INPUT and creates nothing', async () => {
+  it('refuses an unknown workflow or version with NOT_FOUND (as an unknown certification is) and creates nothing', async () => {
     const before = await counts();
-    await expect(h.project('nope', 'v1')).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'Unknown workflow version nope/v1.' });
-    await expect(h.project('diamond', 'v9')).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'Unknown workflow version diamond/v9.' });
+    await expect(h.project('nope', 'v1')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'WorkflowVersion matching query does not exist.' });
+    await expect(h.project('diamond', 'v9')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'WorkflowVersion matching query does not exist.', details: { slug: 'diamond/v9' } });
     expect(await counts()).toEqual(before);
   });
 
@@ -460,7 +460,7 @@ describe('createSubsequentTasks (admin)', () => {
 
     await expect(h.lifecycle.createSubsequentTasks(h.admin, 999999)).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message: 'Project matching query does not exist.',
+      message: 'Project not found for the given id.',
     });
   });
 });

@@ -3,9 +3,9 @@
 // active projects the worker is certified for in the role and task class needed, never one they already
 // hold an assignment on; typed errors when nothing fits; the worker's own limits apply.
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OrchestraError } from '../../server/lifecycle/errors.js';
+import { OrchestraError } from '../../server/kernel/errors.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
-import { CertificationRole, TaskClass } from '../../server/lifecycle/status.js';
+import { CertificationRole, TaskClass } from '../../server/kernel/status.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
 
@@ -47,8 +47,9 @@ async function pendingReview(by: W, extra: { priority?: number; taskClass?: Task
 
 /** The task id the worker is given. */
 async function next(w: W, role?: CertificationRole): Promise<number> {
-  const assignment = await h.lifecycle.requestTask(w, role === undefined ? {} : { role });
-  return assignment.task.id;
+  const { assignment } = await h.lifecycle.requestTask(w, role === undefined ? {} : { role });
+  expect(assignment, 'the worker should have been given a task').not.toBeNull();
+  return assignment!.task.id;
 }
 
 /** Every live assignment in the database, to show a refusal changed nothing. */
@@ -69,8 +70,12 @@ async function expectRefused(w: W, expected: { code: string; message: string }, 
   expect(await allAssignments()).toEqual(before);
 }
 
-const NO_TASK = { code: 'NO_TASK_AVAILABLE', message: 'No task' };
-const NO_CERTIFICATES = { code: 'WORKER_CERTIFICATION_ERROR', message: 'No worker certificates' };
+/** "Nothing to do" is an answer, not an error: no assignment, the reason, and nothing changed. */
+async function expectNothing(w: W, role?: CertificationRole) {
+  const before = await allAssignments();
+  expect(await h.lifecycle.requestTask(w, role === undefined ? {} : { role })).toEqual({ assignment: null, reason: 'NO_TASK_AVAILABLE' });
+  expect(await allAssignments()).toEqual(before);
+}
 const MAX_TASKS = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' };
 const PENDING_FEEDBACK = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker has pending reviewer feedback that must be addressed.' };
 
@@ -78,11 +83,11 @@ describe('what a request gives', () => {
   it('an entry-level task: level 0, task PROCESSING, one open iteration', async () => {
     const w = await worker('writer', [WRITER]);
     const p = await project('write');
-    const assignment = await h.lifecycle.requestTask(w);
-    expect(assignment.task.id).toBe(p.taskId);
+    const { assignment } = await h.lifecycle.requestTask(w);
+    expect(assignment!.task.id).toBe(p.taskId);
     const t = (await h.task(p.id, p.step))!;
     expect(t.status).toBe('PROCESSING');
-    expect(t.assignments).toEqual([expect.objectContaining({ id: assignment.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} })]);
+    expect(t.assignments).toEqual([expect.objectContaining({ id: assignment!.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} })]);
     expect(t.iterations).toEqual([expect.objectContaining({ level: 0, status: 'PROCESSING', ended: false })]);
   });
 
@@ -107,7 +112,7 @@ describe('order: project priority, then oldest project, then oldest task', () =>
     const mid = await project('open', { priority: 2 });
     const got = [await next(await worker('a')), await next(await worker('b')), await next(await worker('c'))];
     expect(got).toEqual([high.taskId, mid.taskId, low.taskId]);
-    await expectRefused(await worker('d'), NO_TASK);
+    await expectNothing(await worker('d'));
   });
 
   it('negative priorities come after the default', async () => {
@@ -169,7 +174,7 @@ describe('only tasks the worker is certified for, in the role and task class nee
     const entry = await project('write', { priority: 0 });
     expect(await next(await worker('entry', [WRITER]))).toBe(entry.taskId);
     // Only the review waits now: an entry-level worker is certified for nothing that waits.
-    await expectRefused(await worker('entry2', [WRITER]), NO_CERTIFICATES);
+    await expectNothing(await worker('entry2', [WRITER]));
     expect(await next(await worker('reviewer', [WRITER_REVIEWER]))).toBe(review.taskId);
   });
 
@@ -177,7 +182,7 @@ describe('only tasks the worker is certified for, in the role and task class nee
     const real = await project('write', { priority: 9 });
     const training = await project('write', { priority: 0, taskClass: TaskClass.TRAINING });
     expect(await next(await worker('trainee', [TRAINEE]))).toBe(training.taskId);
-    await expectRefused(await worker('trainee2', [TRAINEE]), NO_CERTIFICATES);
+    await expectNothing(await worker('trainee2', [TRAINEE]));
     expect(await next(await worker('writer', [WRITER]))).toBe(real.taskId);
 
     const training2 = await project('write', { taskClass: TaskClass.TRAINING });
@@ -187,7 +192,7 @@ describe('only tasks the worker is certified for, in the role and task class nee
   it('reviews of a TRAINING project take a TRAINING reviewer certification', async () => {
     const trainee = await worker('trainee', [TRAINEE]);
     const p = await pendingReview(trainee, { taskClass: TaskClass.TRAINING });
-    await expectRefused(await worker('trainee2', [TRAINEE]), NO_CERTIFICATES);
+    await expectNothing(await worker('trainee2', [TRAINEE]));
     expect(await next(await worker('trainee_reviewer', [['claims', 'writer', 'REVIEWER', 'TRAINING']]))).toBe(p.taskId);
   });
 
@@ -207,16 +212,16 @@ describe('the role filter', () => {
     const review = await pendingReview(w, { priority: 0 });
     const entry = await project('write', { priority: 5 });
     expect(await next(await worker('r1', [WRITER_REVIEWER]), CertificationRole.REVIEWER)).toBe(review.taskId);
-    await expectRefused(await worker('r2', [WRITER_REVIEWER]), NO_TASK, CertificationRole.REVIEWER);
+    await expectNothing(await worker('r2', [WRITER_REVIEWER]), CertificationRole.REVIEWER);
     expect(await next(await worker('r3', [WRITER_REVIEWER]), CertificationRole.ENTRY_LEVEL)).toBe(entry.taskId);
-    await expectRefused(await worker('r4', [WRITER_REVIEWER]), NO_TASK, CertificationRole.ENTRY_LEVEL);
+    await expectNothing(await worker('r4', [WRITER_REVIEWER]), CertificationRole.ENTRY_LEVEL);
   });
 
-  it('tells an entry-level worker asking for reviews that they are certified for none', async () => {
+  it('gives an entry-level worker asking for reviews nothing: reviews they are not certified for are no candidates', async () => {
     const w = await worker('writer', [WRITER]);
     await pendingReview(w);
     await project('write');
-    await expectRefused(await worker('entry', [WRITER]), NO_CERTIFICATES, CertificationRole.REVIEWER);
+    await expectNothing(await worker('entry', [WRITER]), CertificationRole.REVIEWER);
   });
 });
 
@@ -224,8 +229,8 @@ describe('never a task the worker already works on', () => {
   it('does not offer a reviewer the review of their own work', async () => {
     const w = await worker('writer_reviewer', [WRITER_REVIEWER]);
     const own = await pendingReview(w, { priority: 9 });
-    await expectRefused(w, NO_TASK, CertificationRole.REVIEWER);
-    await expectRefused(w, NO_TASK);
+    await expectNothing(w, CertificationRole.REVIEWER);
+    await expectNothing(w);
 
     const other = await pendingReview(await worker('writer', [WRITER]), { priority: 0 });
     expect(await next(w)).toBe(other.taskId);
@@ -239,7 +244,7 @@ describe('what is never offered', () => {
     await h.lifecycle.pauseProject(h.admin, paused.id);
     const active = await project('open', { priority: 0 });
     expect(await next(await worker('a'))).toBe(active.taskId);
-    await expectRefused(await worker('b'), NO_TASK);
+    await expectNothing(await worker('b'));
 
     await h.lifecycle.resumeProject(h.admin, paused.id);
     expect(await next(await worker('c'))).toBe(paused.taskId);
@@ -248,7 +253,7 @@ describe('what is never offered', () => {
   it('machine steps', async () => {
     const machine = await project('machine', { priority: 9 });
     expect((await h.task(machine.id, machine.step))!.status).toBe('AWAITING_PROCESSING');
-    await expectRefused(await worker('a', [WRITER_REVIEWER, EDITOR]), NO_TASK);
+    await expectNothing(await worker('a', [WRITER_REVIEWER, EDITOR]));
     const open = await project('open', { priority: 0 });
     expect(await next(await worker('b'))).toBe(open.taskId);
     expect((await h.task(machine.id, machine.step))!.assignments).toEqual([]);
@@ -262,25 +267,25 @@ describe('what is never offered', () => {
     expect((await h.task(p.id, 'first'))!.status).toBe('COMPLETE');
     const b = await worker('b');
     expect(await next(b)).toBe(await h.taskId(p.id, 'second'));
-    await expectRefused(await worker('c'), NO_TASK);
+    await expectNothing(await worker('c'));
   });
 });
 
 describe('when nothing fits', () => {
-  it("NO_TASK_AVAILABLE 'No task' when no task waits", async () => {
-    await expectRefused(await worker('a', [WRITER_REVIEWER]), NO_TASK);
-    await expectRefused(await worker('b'), NO_TASK);
+  it('no task (an empty answer with the reason NO_TASK_AVAILABLE) when no task waits', async () => {
+    await expectNothing(await worker('a', [WRITER_REVIEWER]));
+    await expectNothing(await worker('b'));
   });
 
-  it("WORKER_CERTIFICATION_ERROR 'No worker certificates' when tasks wait but the worker is certified for none", async () => {
+  it('no task, not an error, when tasks wait but the worker is certified for none of them (they are no candidates)', async () => {
     await project('write');
     await project('both');
-    await expectRefused(await worker('nobody'), NO_CERTIFICATES);
-    await expectRefused(await worker('editor', [EDITOR]), NO_CERTIFICATES);
-    await expectRefused(await worker('editor', [EDITOR]), NO_CERTIFICATES, CertificationRole.ENTRY_LEVEL);
+    await expectNothing(await worker('nobody'));
+    await expectNothing(await worker('editor', [EDITOR]));
+    await expectNothing(await worker('editor', [EDITOR]), CertificationRole.ENTRY_LEVEL);
   });
 
-  it("'No task', not 'No worker certificates', when the only tasks the worker may take are being claimed by others", async () => {
+  it('no task when the only tasks the worker may take are being claimed by others', async () => {
     const p = await project('write');
     const w = await worker('writer', [WRITER]);
     // Another transaction holds the task's row lock, as a concurrent claim does until it commits.
@@ -288,7 +293,7 @@ describe('when nothing fits', () => {
     try {
       await other.query('begin');
       await other.query('select id from task where id = $1 for update', [p.taskId]);
-      await expectRefused(w, NO_TASK);
+      await expectNothing(w);
     } finally {
       await other.query('rollback');
       other.release();

@@ -3,9 +3,9 @@
 // from `h.draws` (pushed before a submit), so every sampling decision here is chosen by the test.
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
-import { ProjectStatus } from '../../server/lifecycle/status.js';
+import { ProjectStatus } from '../../server/kernel/status.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
-import type { Actor } from '../../server/lifecycle/actor.js';
+import type { Actor } from '../../server/kernel/actor.js';
 import { useHarness, type Harness } from '../support/harness.js';
 
 const reviewsWorkflow = defineWorkflow({
@@ -327,11 +327,11 @@ describe('submit errors (each changes nothing)', () => {
     const { writers: [w] } = await people(1, 0);
     await expect(h.lifecycle.submitTask(w!, { taskId: 999999, data: {}, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message: 'Task matching query does not exist.',
+      message: 'No task for given id',
     });
     await expect(h.lifecycle.saveTask(w!, { taskId: 999999, data: {} })).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message: 'Task matching query does not exist.',
+      message: 'No task for given id',
     });
   });
 });

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { defineWorkflow, type Prerequisites } from '../../server/workflow/definition.js';
+import { loadConfig } from '../../server/config.js';
 import { useHarness, type Harness } from '../support/harness.js';
 
 const calls: { projectData: Record<string, unknown>; prerequisites: Prerequisites }[] = [];
@@ -69,7 +70,7 @@ const machineWorkflow = defineWorkflow({
 
 let h: Harness;
 beforeAll(async () => {
-  h = await useHarness({ workflows: [machineWorkflow], runMachineSteps: true, config: { machine: { maxAttempts: 3, retryBaseDelayMs: 50, runInProcess: true, concurrency: 2 } } });
+  h = await useHarness({ workflows: [machineWorkflow], jobs: true, config: { machine: { ...loadConfig().machine, maxAttempts: 3, retryBaseDelayMs: 50 }, jobs: { inProcess: true, concurrency: 2 } } });
 });
 
 async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {

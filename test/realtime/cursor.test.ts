@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { useServer, type TestServer } from '../support/server.js';
 import { collect, wsClient } from '../support/ws.js';
-import { CertificationRole } from '../../server/lifecycle/status.js';
+import { CertificationRole } from '../../server/kernel/status.js';
 import { diamondWorkflow, reviewWorkflow } from '../workflows/fixtures.js';
 
 let s: TestServer;

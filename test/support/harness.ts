@@ -3,9 +3,9 @@
 import { afterAll } from 'vitest';
 import { startOrchestra, type Orchestra } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
-import type { Actor } from '../../server/lifecycle/actor.js';
+import type { Actor } from '../../server/kernel/actor.js';
 import { hashPassword } from '../../server/auth/passwords.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, TaskClass, TaskStatus } from '../../server/lifecycle/status.js';
+import { AssignmentStatus, CertificationRole, IterationStatus, TaskClass, TaskStatus } from '../../server/kernel/status.js';
 import { Iteration, Task, TaskAssignment } from '../../server/tasks/task.entity.js';
 import { Project } from '../../server/projects/project.entity.js';
 import type { WorkflowDefinition, JsonObject } from '../../server/workflow/definition.js';
@@ -13,7 +13,8 @@ import { createTestDatabase } from './db.js';
 
 export interface HarnessOptions {
   workflows: WorkflowDefinition[];
-  runMachineSteps?: boolean;
+  /** Run background jobs (machine steps, event consumers) in the test's process. */
+  jobs?: boolean;
   config?: Partial<Config>;
 }
 
@@ -37,7 +38,7 @@ export async function createHarness(options: HarnessOptions) {
     definitions: options.workflows,
     db,
     random: () => (draws.length ? draws.shift()! : Math.random()),
-    runMachineSteps: options.runMachineSteps ?? false,
+    jobs: options.jobs ?? false,
   });
   const usernames = new Map<number, string>();
   const admin: Actor = { kind: 'system' };
@@ -55,8 +56,7 @@ export async function createHarness(options: HarnessOptions) {
       certifications: [workflow: string, certification: string, role: 'ENTRY_LEVEL' | 'REVIEWER', taskClass?: 'REAL' | 'TRAINING'][] = [],
       extra: { isAdmin?: boolean; password?: string } = {},
     ): Promise<Actor & { kind: 'worker'; username: string }> {
-      const passwordHash = extra.password ? await hashPassword(extra.password) : null;
-      const w = await orchestra.workers.createWorker(admin, { username, isAdmin: extra.isAdmin, passwordHash });
+      const w = await orchestra.workers.createWorker(admin, { username, isAdmin: extra.isAdmin, passwordHash: extra.password ? await hashPassword(extra.password) : null });
       for (const [workflowSlug, certificationSlug, role, taskClass] of certifications) {
         if (role === 'REVIEWER') {
           await orchestra.workers.grantCertification(admin, { workerId: w.id, workflowSlug, certificationSlug, role: CertificationRole.ENTRY_LEVEL, taskClass: TaskClass[taskClass ?? 'REAL'] });

@@ -1,26 +1,15 @@
 // The lifecycle service: every state change of Orchestra is one function here, one transaction
-// each, with its permission check first. GraphQL, the compat REST API, the CLI and the machine
-// runner only translate their input and call these. Reading this file tells every action there is.
+// each, with its permission check first. GraphQL, the compat REST API, the CLI and the job runner
+// only translate their input and call these. Reading this file tells every action there is.
 import { LockMode } from '@mikro-orm/postgresql';
-import type { JsonObject } from '../workflow/definition.js';
-import { EventType } from '../events/outbox.js';
+import { requireAdmin, requireProjectManager, requireSystem, requireWorker, type Actor } from '../kernel/actor.js';
+import { badInput, notFound, refuse } from '../kernel/errors.js';
+import { isJsonObject, type JsonObject, type Prerequisites } from '../kernel/json.js';
+import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
-import { requireAdmin, requireProjectManager, requireWorker, type Actor } from './actor.js';
-import { applyAssignmentPolicy, assignsNobody, assignWorker, emitStatusChange } from './assign.js';
-import { transact, type Engine, type Tx } from './context.js';
-import { ANY_OPEN_TASK_SQL, CERTIFIED_TASK_SQL, NEXT_TASK_SQL } from './pool.js';
-import { createSubsequentTasks, queueMachineJob, setProjectStatus } from './creation.js';
-import {
-  badInput,
-  Messages,
-  machineExecutionError,
-  noTaskAvailable,
-  notFound,
-  projectStatusError,
-  taskAssignmentError,
-  workerCertificationError,
-} from './errors.js';
+import type { MachineFunction } from '../workflow/definition.js';
+import { applyAssignmentPolicy, assignsNobody, assignWorker, emitStatusChange, workerIdsOf } from './assign.js';
 import {
   currentAssignment,
   findWorker,
@@ -32,7 +21,10 @@ import {
   lockTask,
   lockWorker,
   openIteration,
+  prerequisitesOf,
 } from './load.js';
+import { NEXT_TASK_SQL } from './pool.js';
+import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus } from './progress.js';
 import {
   checkSubmit,
   checkWorkerMayTakeWork,
@@ -46,7 +38,7 @@ import {
   RevertChange,
   SubmitAction,
 } from './rules.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from './status.js';
+import { transact, type Engine, type Tx } from './transaction.js';
 
 export interface CreateProjectInput {
   workflowSlug: string;
@@ -56,6 +48,12 @@ export interface CreateProjectInput {
   taskClass?: TaskClass;
   projectData?: JsonObject;
   scratchpadUrl?: string | null;
+}
+
+/** A worker named by an admin or integrator: by id or by username (exactly one). */
+export interface WorkerRef {
+  workerId?: number | null;
+  username?: string | null;
 }
 
 export interface RevertInput {
@@ -80,18 +78,49 @@ export interface RevertAudit {
   }[];
 }
 
-const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Why requestTask gave no task (while the worker may take work: their limits are refusals). */
+export enum NoTaskReason {
+  /** No waiting task that the worker is certified for and not on already (or all are being claimed right now). */
+  NO_TASK_AVAILABLE = 'NO_TASK_AVAILABLE',
+}
+
+/** What requestTask answers: the new assignment, or none and why ("nothing to do" is not an error). */
+export type RequestTaskResult = { assignment: TaskAssignment; reason: null } | { assignment: null; reason: NoTaskReason };
+
+/** One attempt of a machine step, taken: what its function runs with. */
+export interface MachineAttempt {
+  taskId: number;
+  projectId: number;
+  stepSlug: string;
+  attempt: number;
+  run: MachineFunction;
+  timeoutMs: number;
+  projectData: JsonObject & { project_id: number };
+  prerequisites: Prerequisites;
+}
+
+export type MachineOutcome = 'completed' | 'retry_scheduled' | 'failed' | 'skipped';
+
+/** Longest feedback a reviewer may give with a submission. */
+export const MAX_FEEDBACK_LENGTH = 20_000;
 
 function requireJsonObject(value: unknown, field: string): JsonObject {
   if (!isJsonObject(value)) throw badInput(`${field} must be a JSON object.`);
   return value;
 }
 
+function workerWhere(ref: WorkerRef): { id: number } | { username: string } {
+  const byId = ref.workerId != null;
+  const byName = ref.username != null;
+  if (byId === byName) throw badInput('Name the worker by workerId or by username (one of them).');
+  return byId ? { id: ref.workerId! } : { username: ref.username! };
+}
+
 export class LifecycleService {
   constructor(readonly engine: Engine) {}
 
-  private run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return transact(this.engine, fn);
+  private run<T>(actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return transact(this.engine, actor, fn);
   }
 
   // ---- projects -------------------------------------------------------------------------
@@ -100,12 +129,10 @@ export class LifecycleService {
   async createProject(actor: Actor, input: CreateProjectInput): Promise<Project> {
     requireProjectManager(actor);
     const versionId = this.engine.catalog.versionId(input.workflowSlug, input.versionSlug);
-    if (versionId === undefined) {
-      throw badInput(`Unknown workflow version ${input.workflowSlug}/${input.versionSlug}.`);
-    }
+    if (versionId === undefined) throw notFound('WorkflowVersion', `${input.workflowSlug}/${input.versionSlug}`, 'slug');
     const projectData = requireJsonObject(input.projectData ?? {}, 'projectData');
     if (input.priority !== undefined && !Number.isInteger(input.priority)) throw badInput('priority must be an integer.');
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const project = tx.em.create(Project, {
         version: versionId,
         shortDescription: input.description,
@@ -116,7 +143,7 @@ export class LifecycleService {
         startDatetime: this.engine.now(),
       });
       await tx.em.flush();
-      tx.emit({ type: EventType.PROJECT_CREATED, projectId: project.id, payload: { workflow: input.workflowSlug, version: input.versionSlug, priority: project.priority } });
+      tx.emit({ type: 'project.created', projectId: project.id, payload: { workflow: input.workflowSlug, version: input.versionSlug, priority: project.priority } });
       await createSubsequentTasks(tx, project, { isNew: true });
       return project;
     });
@@ -125,16 +152,17 @@ export class LifecycleService {
   /** Admin: creates whatever tasks have become creatable (e.g. after a creation policy's facts changed). */
   async createSubsequentTasks(actor: Actor, projectId: number): Promise<Task[]> {
     requireAdmin(actor);
-    return this.run(async (tx) => createSubsequentTasks(tx, await lockProject(tx, projectId)));
+    return this.run(actor, async (tx) => createSubsequentTasks(tx, await lockProject(tx, projectId)));
   }
 
   /**
-   * Ends (aborts) a project: its open tasks are ABORTED and their open iterations end. Completed
-   * tasks keep their status (the original aborted them too).
+   * Ends (aborts) a project: its open tasks are ABORTED, their open iterations end and their live
+   * assignments stop being PROCESSING (ABORTED). Completed tasks keep their status (the original
+   * aborted them too).
    */
   async endProject(actor: Actor, projectId: number): Promise<Project> {
     requireProjectManager(actor);
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       // Lock order: tasks, then the project.
       const tasks = await tx.em.find(Task, { project: projectId }, { orderBy: { id: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
       const project = await lockProject(tx, projectId);
@@ -148,6 +176,7 @@ export class LifecycleService {
           { endDatetime: this.engine.now() },
         );
       }
+      for (const a of assignments) if (a.status === AssignmentStatus.PROCESSING) a.status = AssignmentStatus.ABORTED;
       for (const task of open) {
         const previous = task.status;
         task.status = TaskStatus.ABORTED;
@@ -161,11 +190,11 @@ export class LifecycleService {
   /** Pause, resume or complete a project by hand (spec §3.15). Task statuses do not change. */
   async setProjectStatus(actor: Actor, projectId: number, status: ProjectStatus): Promise<Project> {
     requireAdmin(actor);
-    return this.run(async (tx) => {
-      if (status === ProjectStatus.ABORTED) throw projectStatusError(Messages.USE_END_PROJECT);
-      if (![ProjectStatus.ACTIVE, ProjectStatus.PAUSED, ProjectStatus.COMPLETED].includes(status)) throw projectStatusError(Messages.INVALID_PROJECT_STATUS);
+    if (status === ProjectStatus.ABORTED) throw refuse('USE_END_PROJECT');
+    if (![ProjectStatus.ACTIVE, ProjectStatus.PAUSED, ProjectStatus.COMPLETED].includes(status)) throw refuse('INVALID_PROJECT_STATUS');
+    return this.run(actor, async (tx) => {
       const project = await lockProject(tx, projectId);
-      if (project.status === ProjectStatus.ABORTED) throw projectStatusError('An ended project cannot change status.');
+      if (project.status === ProjectStatus.ABORTED) throw refuse('PROJECT_ENDED');
       await setProjectStatus(tx, project, status);
       return project;
     });
@@ -184,11 +213,10 @@ export class LifecycleService {
   /** A worker claims a named task (spec §3.3), within their limits. */
   async claimTask(actor: Actor, taskId: number): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const worker = await lockWorker(tx, workerId);
       const task = await lockTask(tx, taskId);
-      const project = await loadProject(tx, task);
-      if (project.status !== ProjectStatus.ACTIVE) throw projectStatusError(Messages.PROJECT_NOT_ACTIVE);
+      const project = await loadActiveProject(tx, task);
       return assignWorker(tx, task, project, worker, { enforceLimits: true });
     });
   }
@@ -196,11 +224,12 @@ export class LifecycleService {
   /**
    * Pull model: gives the worker the best task they may take now — highest project priority, then
    * oldest project, then oldest task — among human tasks of active projects waiting for a worker in a
-   * role they are certified for. Tasks being claimed by others are skipped, not waited for.
+   * role they are certified for. Tasks being claimed by others are skipped, not waited for. When there
+   * is none, the answer says so (NO_TASK_AVAILABLE); the worker's own limits are refusals.
    */
-  async requestTask(actor: Actor, options: { role?: CertificationRole } = {}): Promise<TaskAssignment> {
+  async requestTask(actor: Actor, options: { role?: CertificationRole } = {}): Promise<RequestTaskResult> {
     const workerId = requireWorker(actor);
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const worker = await lockWorker(tx, workerId); // one request per worker at a time: keeps the cap exact
       // The worker's certifications come with the workload (one statement) and serve the claim checks below.
       const { held, workload } = await heldCertificationsAndWorkload(tx, workerId);
@@ -212,18 +241,13 @@ export class LifecycleService {
             ? [TaskStatus.PENDING_REVIEW]
             : [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW];
       const [candidate] = await tx.em.execute<({ id: number } & Record<string, unknown>)[]>(NEXT_TASK_SQL, [workerId, statuses, workerId]);
-      if (!candidate) {
-        // Tasks the worker is certified for may all be locked by concurrent claims (skipped above):
-        // that is "no task", not "not certified".
-        const [busy] = await tx.em.execute<{ id: number }[]>(CERTIFIED_TASK_SQL, [workerId, statuses, workerId]);
-        if (busy) throw noTaskAvailable(Messages.NO_TASK);
-        const [any] = await tx.em.execute<{ id: number }[]>(ANY_OPEN_TASK_SQL, [statuses, workerId]);
-        throw any ? workerCertificationError(Messages.NO_WORKER_CERTIFICATES) : noTaskAvailable(Messages.NO_TASK);
-      }
+      // Tasks the worker is not certified for are no candidates; tasks others are claiming right now are
+      // skipped. Either way there is nothing for this worker now.
+      if (!candidate) return { assignment: null, reason: NoTaskReason.NO_TASK_AVAILABLE };
       // NEXT_TASK_SQL returns the locked task row whole: mapped to the entity, not selected again.
       const task = tx.em.map(Task, candidate);
       const project = await loadProject(tx, task);
-      return assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */, held });
+      return { assignment: await assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */, held }), reason: null };
     });
   }
 
@@ -231,25 +255,30 @@ export class LifecycleService {
   async saveTask(actor: Actor, input: { taskId: number; data: unknown }): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
     const data = requireJsonObject(input.data, 'data');
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const task = await lockTask(tx, input.taskId);
       const mine = (await liveAssignments(tx, task)).find((a) => a.worker?.id === workerId);
-      if (!mine) throw taskAssignmentError(Messages.NOT_ASSOCIATED);
-      if (mine.status !== AssignmentStatus.PROCESSING || task.status === TaskStatus.ABORTED) throw taskAssignmentError(Messages.NOT_ALLOWED_SAVE);
+      if (!mine) throw refuse('NOT_ASSOCIATED');
+      if (mine.status !== AssignmentStatus.PROCESSING || task.status === TaskStatus.ABORTED) throw refuse('NOT_ALLOWED_SAVE');
       mine.data = data;
       return mine;
     });
   }
 
-  /** Submit (level 0) / accept (reviewers) send work up; reject sends it down (spec §3.4–3.5). */
-  async submitTask(actor: Actor, input: { taskId: number; data: unknown; action: SubmitAction }): Promise<Task> {
+  /**
+   * Submit (level 0) / accept (reviewers) send work up; reject sends it down (spec §3.4–3.5). A reviewer
+   * may add feedback for the worker below (kept with their iteration, shown in the task's history).
+   */
+  async submitTask(actor: Actor, input: { taskId: number; data: unknown; action: SubmitAction; feedback?: string | null }): Promise<Task> {
     const workerId = requireWorker(actor);
     const data = requireJsonObject(input.data, 'data');
-    if (!Object.values(SubmitAction).includes(input.action)) throw badInput('Illegal command');
-    return this.run((tx) => this.submitAs(tx, workerId, input.taskId, data, input.action));
+    if (!Object.values(SubmitAction).includes(input.action)) throw refuse('ILLEGAL_COMMAND');
+    const feedback = input.feedback?.trim() || null;
+    if (feedback && feedback.length > MAX_FEEDBACK_LENGTH) throw badInput(`feedback must have at most ${MAX_FEEDBACK_LENGTH} characters.`);
+    return this.run(actor, (tx) => this.submitAs(tx, workerId, input.taskId, data, input.action, feedback));
   }
 
-  private async submitAs(tx: Tx, workerId: number, taskId: number, data: JsonObject, action: SubmitAction): Promise<Task> {
+  private async submitAs(tx: Tx, workerId: number, taskId: number, data: JsonObject, action: SubmitAction, feedback: string | null): Promise<Task> {
     const task = await lockTask(tx, taskId);
     // The project row is read only where it is needed (a reviewer assignment policy; completion locks it):
     // a plain submission needs its id alone, which the task has.
@@ -269,27 +298,37 @@ export class LifecycleService {
     submitter.data = data;
     submitter.status = AssignmentStatus.SUBMITTED;
     const iteration = await openIteration(tx, submitter);
-    if (iteration) Object.assign(iteration, { status: iterationStatusFor(action), submittedData: data, endDatetime: now });
+    if (iteration) Object.assign(iteration, { status: iterationStatusFor(action), submittedData: data, endDatetime: now, feedback });
     const previous = task.status;
     task.status = next;
 
     const receiving = receivingLevel(next, submitter.level);
+    const target = receiving === null ? null : assignments.find((a) => a.level === receiving);
     if (receiving !== null) {
-      const target = assignments.find((a) => a.level === receiving);
-      if (!target) throw taskAssignmentError(`No assignment at level ${receiving} to receive the work.`);
+      if (!target) throw refuse('BROKEN_STATE', { level: receiving });
       target.data = structuredClone(data);
       target.status = AssignmentStatus.PROCESSING;
       tx.em.create(Iteration, { assignment: target, startDatetime: now });
     }
     const workerIds = workerIdsOf(assignments);
-    tx.emit({
-      type: action === SubmitAction.REJECT ? EventType.TASK_RETURNED : EventType.TASK_SUBMITTED,
-      projectId,
-      taskId: task.id,
-      payload: { workerId, level: submitter.level, action, workerIds, toLevel: receiving },
-    });
-    emitStatusChange(tx, task, previous, workerIds);
+    const common = { workerId, level: submitter.level, workerIds, iterationId: iteration?.id ?? null };
+    if (action === SubmitAction.REJECT) {
+      tx.emit({
+        type: 'task.returned',
+        projectId,
+        taskId: task.id,
+        payload: { ...common, action, toLevel: receiving!, toWorkerId: target?.worker?.id ?? null, hasFeedback: feedback !== null },
+      });
+    } else {
+      tx.emit({ type: 'task.submitted', projectId, taskId: task.id, payload: { ...common, action, toLevel: receiving } });
+    }
 
+    if (next === TaskStatus.COMPLETE) {
+      task.status = previous; // completeTask records the change from the status the task had
+      await completeTask(tx, task, assignments);
+      return task;
+    }
+    emitStatusChange(tx, task, previous, workerIds);
     if (next === TaskStatus.PENDING_REVIEW) {
       const policy = step.def.assignmentPolicy.reviewer;
       // anyone_certified (the default) assigns nobody: it needs neither the project row nor a flush here.
@@ -297,8 +336,6 @@ export class LifecycleService {
         await tx.em.flush();
         await applyAssignmentPolicy(tx, task, await loadProject(tx, task), policy, assignments.length);
       }
-    } else if (next === TaskStatus.COMPLETE) {
-      await this.afterCompletion(tx, task, projectId, workerIds);
     }
     return task;
   }
@@ -312,45 +349,41 @@ export class LifecycleService {
     return Number(rows[0]!.n) === new Set(slugs).size;
   }
 
-  /** A task just completed: downstream tasks may now be created, and the project may be done. */
-  private async afterCompletion(tx: Tx, task: Task, projectId: number, workerIds: number[]): Promise<void> {
-    tx.emit({ type: EventType.TASK_COMPLETED, projectId, taskId: task.id, payload: { step: this.engine.catalog.step(task.step.id).def.slug, workerIds } });
-    await tx.em.flush();
-    await createSubsequentTasks(tx, await lockProject(tx, projectId));
-  }
-
   // ---- admin ----------------------------------------------------------------------------
 
-  /** Admin assigns a task to a worker: the checks of a claim, without the worker's own limits. */
-  async assignTask(actor: Actor, input: { taskId: number; workerId: number }): Promise<TaskAssignment> {
+  /** Admin assigns a task to a worker: the checks of a claim (paused projects too), without the worker's own limits. */
+  async assignTask(actor: Actor, input: { taskId: number } & WorkerRef): Promise<TaskAssignment> {
     requireAdmin(actor);
-    return this.run(async (tx) => {
-      const worker = await findWorker(tx, { id: input.workerId });
+    const who = workerWhere(input);
+    return this.run(actor, async (tx) => {
+      const worker = await findWorker(tx, who);
       const task = await lockTask(tx, input.taskId);
-      return assignWorker(tx, task, await loadProject(tx, task), worker, { enforceLimits: false });
+      const project = await loadActiveProject(tx, task);
+      return assignWorker(tx, task, project, worker, { enforceLimits: false });
     });
   }
 
   /** Admin gives an existing assignment to another worker; status, data and iterations stay (spec §3.8). */
-  async reassignAssignment(actor: Actor, input: { assignmentId: number; workerId: number }): Promise<TaskAssignment> {
+  async reassignAssignment(actor: Actor, input: { assignmentId: number } & WorkerRef): Promise<TaskAssignment> {
     requireAdmin(actor);
-    return this.run(async (tx) => {
+    const who = workerWhere(input);
+    return this.run(actor, async (tx) => {
       const found = await tx.em.findOne(TaskAssignment, { id: input.assignmentId });
       if (!found) throw notFound('TaskAssignment', input.assignmentId);
       const task = await lockTask(tx, found.task.id);
       const assignment = await tx.em.findOneOrFail(TaskAssignment, { id: input.assignmentId }, { refresh: true });
-      const worker = await findWorker(tx, { id: input.workerId });
+      const worker = await findWorker(tx, who);
       const project = await loadProject(tx, task);
       const step = this.engine.catalog.step(task.step.id);
       if (!step.def.isHuman || !isCertified(step.requiredCertificationIds, await heldCertifications(tx, worker.id), roleForLevel(assignment.level), project.taskClass)) {
-        throw workerCertificationError(Messages.NOT_CERTIFIED_ASSIGNMENT);
+        throw refuse('NOT_CERTIFIED_ASSIGNMENT');
       }
       const assignments = await liveAssignments(tx, task);
-      if (assignments.some((a) => a.worker?.id === worker.id)) throw taskAssignmentError(Messages.ALREADY_ASSIGNED);
+      if (assignments.some((a) => a.worker?.id === worker.id)) throw refuse('ALREADY_ASSIGNED');
       const from = assignment.worker?.id ?? null;
       assignment.worker = worker;
       tx.emit({
-        type: EventType.TASK_REASSIGNED,
+        type: 'task.reassigned',
         projectId: project.id,
         taskId: task.id,
         payload: { assignmentId: assignment.id, level: assignment.level, fromWorkerId: from, workerId: worker.id, workerIds: [...workerIdsOf(assignments), ...(from ? [from] : [])] },
@@ -366,28 +399,17 @@ export class LifecycleService {
    */
   async completeAndSkipTask(actor: Actor, taskId: number): Promise<Task> {
     requireAdmin(actor);
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const task = await lockTask(tx, taskId);
       const assignments = await liveAssignments(tx, task);
       const current = currentAssignment(assignments);
       if (current?.worker) {
         if (current.status !== AssignmentStatus.PROCESSING) return task;
         const data = { ...current.data, _orchestra_internal: { complete_and_skip_task: true } };
-        return this.submitAs(tx, current.worker.id, task.id, data, SubmitAction.SUBMIT);
+        return this.submitAs(tx, current.worker.id, task.id, data, SubmitAction.SUBMIT, null);
       }
-      if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) throw taskAssignmentError(Messages.STATUS_INCOMPATIBLE);
-      const previous = task.status;
-      task.status = TaskStatus.COMPLETE;
-      const now = this.engine.now();
-      for (const a of assignments) {
-        a.status = AssignmentStatus.SUBMITTED;
-        // Close a machine step's open iteration as its own success would (the original left it PROCESSING
-        // on a COMPLETE task, against its iteration invariants, spec §3.1).
-        const open = await openIteration(tx, a);
-        if (open) Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
-      }
-      emitStatusChange(tx, task, previous, []);
-      await this.afterCompletion(tx, task, task.project.id, []);
+      if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) throw refuse('STATUS_INCOMPATIBLE');
+      await completeTask(tx, task, assignments);
       return task;
     });
   }
@@ -395,7 +417,7 @@ export class LifecycleService {
   /** Admin reverts a task to (or before) one of its iterations; without `commit` it is a dry run (spec §3.16). */
   async revertTask(actor: Actor, input: RevertInput): Promise<RevertAudit> {
     requireAdmin(actor);
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const task = await lockTask(tx, input.taskId);
       const assignments = await liveAssignments(tx, task);
       const iterations = assignments.length
@@ -428,7 +450,7 @@ export class LifecycleService {
       for (const it of iterations) {
         const change = plan.iterations.get(it.id);
         if (change === RevertChange.DELETED) it.isDeleted = true;
-        if (change === RevertChange.REVERTED) Object.assign(it, { status: IterationStatus.PROCESSING, endDatetime: null, submittedData: {} });
+        if (change === RevertChange.REVERTED) Object.assign(it, { status: IterationStatus.PROCESSING, endDatetime: null, submittedData: {}, feedback: null });
       }
       for (const a of assignments) {
         const change = plan.assignments.get(a.id);
@@ -440,28 +462,128 @@ export class LifecycleService {
       }
       const previous = task.status;
       task.status = plan.revertedStatus;
-      tx.emit({ type: EventType.TASK_REVERTED, projectId: task.project.id, taskId: task.id, payload: { iterationId: input.iterationId, revertBefore: input.revertBefore ?? false, workerIds: workerIdsOf(assignments) } });
+      tx.emit({
+        type: 'task.reverted',
+        projectId: task.project.id,
+        taskId: task.id,
+        payload: { iterationId: input.iterationId, revertBefore: input.revertBefore ?? false, workerIds: workerIdsOf(assignments) },
+      });
       emitStatusChange(tx, task, previous, workerIdsOf(assignments.filter((a) => !a.isDeleted)));
       return audit;
     });
   }
 
+  // ---- machine steps --------------------------------------------------------------------
+
   /** Admin re-runs a machine step whose assignment FAILED after its retries. */
   async rerunMachineStep(actor: Actor, taskId: number): Promise<TaskAssignment> {
     requireAdmin(actor);
-    return this.run(async (tx) => {
+    return this.run(actor, async (tx) => {
       const task = await lockTask(tx, taskId);
-      if (this.engine.catalog.step(task.step.id).def.isHuman) throw machineExecutionError(Messages.STEP_NOT_MACHINE);
+      if (this.engine.catalog.step(task.step.id).def.isHuman) throw refuse('STEP_NOT_MACHINE');
+      if (task.status === TaskStatus.COMPLETE) throw refuse('MACHINE_ALREADY_COMPLETED');
       const assignment = (await liveAssignments(tx, task))[0];
-      if (!assignment || assignment.status !== AssignmentStatus.FAILED) throw machineExecutionError(Messages.MACHINE_NOT_FAILED);
+      if (!assignment || assignment.status !== AssignmentStatus.FAILED || task.status === TaskStatus.ABORTED) throw refuse('MACHINE_NOT_FAILED');
       assignment.status = AssignmentStatus.PROCESSING;
       assignment.attempts = 0;
       await queueMachineJob(tx, task.id);
       return assignment;
     });
   }
+
+  /**
+   * Takes the next attempt of a machine task (spec §3.13): its level-0 assignment is created on the first
+   * attempt (task PROCESSING, one iteration), and the attempt is counted. Null when there is nothing to
+   * run: the task is done, aborted or human, or its assignment FAILED and waits for an admin's re-run.
+   */
+  async startMachineAttempt(actor: Actor, taskId: number): Promise<MachineAttempt | null> {
+    requireSystem(actor);
+    return this.run(actor, async (tx) => {
+      const task = await lockTask(tx, taskId);
+      const step = this.engine.catalog.step(task.step.id);
+      if (step.def.isHuman || !step.def.run) return null;
+      if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) return null;
+      const project = await loadProject(tx, task);
+      let assignment = (await liveAssignments(tx, task))[0];
+      const now = this.engine.now();
+      if (!assignment) {
+        assignment = tx.em.create(TaskAssignment, { task, worker: null, level: 0, startDatetime: now });
+        tx.em.create(Iteration, { assignment, startDatetime: now });
+        const previous = task.status;
+        task.status = TaskStatus.PROCESSING;
+        emitStatusChange(tx, task, previous, []);
+      } else if (assignment.status !== AssignmentStatus.PROCESSING) {
+        return null;
+      }
+      assignment.attempts += 1;
+      return {
+        taskId: task.id,
+        projectId: project.id,
+        stepSlug: step.def.slug,
+        attempt: assignment.attempts,
+        run: step.def.run,
+        timeoutMs: step.def.timeoutMs ?? this.engine.config.machine.timeoutMs,
+        projectData: { ...project.projectData, project_id: project.id },
+        prerequisites: await prerequisitesOf(tx, project, step.def.ancestors),
+      };
+    });
+  }
+
+  /**
+   * Stores a machine step's result and completes its task (creating what follows). A result of an
+   * attempt that is no longer current is dropped: the project ended while the function ran (ending it
+   * aborted the assignment), or the step was re-run meanwhile.
+   */
+  async recordMachineResult(actor: Actor, input: { taskId: number; attempt: number; result: unknown }): Promise<MachineOutcome> {
+    requireSystem(actor);
+    if (!isJsonObject(input.result)) return this.recordMachineFailure(actor, { ...input, error: 'Machine step must return a JSON object.' });
+    const result = input.result;
+    return this.run(actor, async (tx) => {
+      const { task, assignment } = await this.currentAttempt(tx, input.taskId, input.attempt);
+      if (!assignment) return 'skipped';
+      assignment.data = result;
+      assignment.lastError = null;
+      await completeTask(tx, task, [assignment]);
+      return 'completed';
+    });
+  }
+
+  /** A machine step's attempt failed: the next attempt is scheduled with backoff, or after the last one the assignment is FAILED. */
+  async recordMachineFailure(actor: Actor, input: { taskId: number; attempt: number; error: string }): Promise<MachineOutcome> {
+    requireSystem(actor);
+    const error = input.error.slice(0, 4000) || 'Machine step failed.';
+    return this.run(actor, async (tx) => {
+      const { task, assignment } = await this.currentAttempt(tx, input.taskId, input.attempt);
+      if (!assignment) return 'skipped';
+      const step = this.engine.catalog.step(task.step.id);
+      const now = this.engine.now();
+      assignment.lastError = error;
+      const maxAttempts = step.def.maxAttempts ?? this.engine.config.machine.maxAttempts;
+      if (assignment.attempts < maxAttempts && task.status !== TaskStatus.ABORTED) {
+        const delay = this.engine.config.machine.retryBaseDelayMs * 2 ** (assignment.attempts - 1);
+        const runAt = new Date(now.getTime() + delay);
+        await queueMachineJob(tx, task.id, runAt);
+        tx.emit({ type: 'machine.retry_scheduled', projectId: task.project.id, taskId: task.id, payload: { step: step.def.slug, attempt: assignment.attempts, error, runAt: runAt.toISOString() } });
+        return 'retry_scheduled';
+      }
+      assignment.status = AssignmentStatus.FAILED;
+      tx.emit({ type: 'machine.failed', projectId: task.project.id, taskId: task.id, payload: { step: step.def.slug, attempts: assignment.attempts, error } });
+      return 'failed';
+    });
+  }
+
+  /** The machine task's PROCESSING assignment when `attempt` is its current attempt (else no assignment). */
+  private async currentAttempt(tx: Tx, taskId: number, attempt: number): Promise<{ task: Task; assignment: TaskAssignment | null }> {
+    const task = await lockTask(tx, taskId);
+    const assignment = (await liveAssignments(tx, task))[0];
+    const current = assignment && assignment.status === AssignmentStatus.PROCESSING && assignment.attempts === attempt ? assignment : null;
+    return { task, assignment: current };
+  }
 }
 
-function workerIdsOf(assignments: readonly TaskAssignment[]): number[] {
-  return assignments.map((a) => a.worker?.id).filter((id): id is number => id != null);
+/** A claim and an admin's assignment answer alike when the project is paused or ended. */
+async function loadActiveProject(tx: Tx, task: Task): Promise<Project> {
+  const project = await loadProject(tx, task);
+  if (project.status !== ProjectStatus.ACTIVE) throw refuse('PROJECT_NOT_ACTIVE');
+  return project;
 }

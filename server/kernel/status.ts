@@ -15,6 +15,8 @@ export enum AssignmentStatus {
   PROCESSING = 0,
   SUBMITTED = 1,
   FAILED = 2,
+  /** Ours: the task was aborted (its project ended) while this assignment was being worked on. */
+  ABORTED = 3,
 }
 
 export enum IterationStatus {
@@ -54,6 +56,7 @@ export const AssignmentStatusDisplay: Record<AssignmentStatus, string> = {
   [AssignmentStatus.PROCESSING]: 'Processing',
   [AssignmentStatus.SUBMITTED]: 'Submitted',
   [AssignmentStatus.FAILED]: 'Failed',
+  [AssignmentStatus.ABORTED]: 'Aborted',
 };
 
 export const IterationStatusDisplay: Record<IterationStatus, string> = {

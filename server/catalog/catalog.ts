@@ -2,10 +2,10 @@
 // workflow (one transaction), and the resulting Catalog answers "which definition is this row?"
 // from memory, so use cases never query steps or certifications just to find their rules.
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { workflowError } from '../lifecycle/errors.js';
-import type { AssignmentPolicy, CreationPolicy, ReviewPolicy } from './definition.js';
-import type { ResolvedStep, ResolvedVersion, ResolvedWorkflow, WorkflowRegistry } from './registry.js';
-import { Certification, Step, Workflow, WorkflowVersion } from './workflow.entity.js';
+import { workflowError } from '../kernel/errors.js';
+import type { AssignmentPolicy, CreationPolicy, ReviewPolicy } from '../workflow/definition.js';
+import type { ResolvedStep, ResolvedVersion, ResolvedWorkflow, WorkflowRegistry } from '../workflow/registry.js';
+import { Certification, Step, Workflow, WorkflowVersion } from './catalog.entity.js';
 
 export interface CatalogStep {
   id: number;

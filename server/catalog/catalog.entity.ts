@@ -3,7 +3,6 @@
 // certifications something to reference, and give SQL (e.g. the next-task query) the step
 // facts it filters on.
 import 'reflect-metadata';
-import '../graphql/enums.js';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ArrayType, Entity, OptionalProps, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
 

@@ -1,11 +1,19 @@
 // What every use case runs with: the engine's dependencies and one transaction (Tx) that also
-// carries the events the use case causes. `transact` retries a transaction PostgreSQL aborted
-// for a deadlock, and maps database conflicts to typed errors.
-import { OptimisticLockError, UniqueConstraintViolationException, DeadlockException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+// carries the events the use case causes and who caused them. `transact` retries a transaction
+// PostgreSQL aborted for a deadlock, and maps database conflicts to typed errors.
+import {
+  DeadlockException,
+  OptimisticLockError,
+  UniqueConstraintViolationException,
+  type EntityManager,
+  type MikroORM,
+} from '@mikro-orm/postgresql';
+import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
-import { writeEvents, type EventInput } from '../events/outbox.js';
-import type { Catalog } from '../workflow/catalog.js';
-import { conflict } from './errors.js';
+import { writeEvents } from '../events/outbox.js';
+import { actorRef, type Actor } from '../kernel/actor.js';
+import { refuse } from '../kernel/errors.js';
+import type { EventInput, EventType } from '../kernel/events.js';
 
 export interface Engine {
   orm: MikroORM;
@@ -21,32 +29,33 @@ export class Tx {
   constructor(
     readonly em: EntityManager,
     readonly engine: Engine,
+    readonly actor: Actor,
   ) {}
-  emit(event: EventInput): void {
-    this.events.push(event);
+  emit<T extends EventType>(event: EventInput<T>): void {
+    this.events.push(event as EventInput);
   }
 }
 
 const MAX_ATTEMPTS = 3;
 
-export async function transact<T>(engine: Engine, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function transact<T>(engine: Engine, actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const em = engine.orm.em.fork();
     try {
       return await em.transactional(async (tem) => {
-        const tx = new Tx(tem as EntityManager, engine);
+        const tx = new Tx(tem as EntityManager, engine, actor);
         const result = await fn(tx);
         // The events go in before the use case's last changes are flushed: em.transactional flushes when
         // the callback returns, and a flush here as well would cost a second pass over the identity map.
         // Same transaction, so the order of the statements is invisible to readers of the outbox.
-        await writeEvents(tem as EntityManager, tx.events);
+        await writeEvents(tem as EntityManager, tx.events, actorRef(actor));
         return result;
       });
     } catch (error) {
       if (error instanceof DeadlockException && attempt < MAX_ATTEMPTS) continue;
-      if (error instanceof OptimisticLockError) throw conflict('The task was changed by someone else; try again.');
+      if (error instanceof OptimisticLockError) throw refuse('CONCURRENT_TASK_CHANGE');
       if (error instanceof UniqueConstraintViolationException) {
-        throw conflict('The change conflicts with a concurrent one; try again.', { constraint: (error as { constraint?: string }).constraint });
+        throw refuse('CONCURRENT_CHANGE', { constraint: (error as { constraint?: string }).constraint });
       }
       throw error;
     }

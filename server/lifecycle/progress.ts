@@ -1,25 +1,45 @@
-// Creating the tasks whose dependencies are complete, and completing the project when nothing is
-// left to do (spec §3.10). Runs at project creation and after every task completes; the caller holds
-// the project's row lock, so two tasks completing at once cannot both miss a join.
-import type { JsonObject } from '../workflow/definition.js';
-import { EventType } from '../events/outbox.js';
+// How a project moves on: a task completes (one helper for a submission, an admin's skip and a
+// machine's result), the tasks whose dependencies are now complete are created, and the project
+// completes when nothing is left to do (spec §3.10). The caller of createSubsequentTasks holds the
+// project's row lock, so two tasks completing at once cannot both miss a join.
+import { creationPolicyError } from '../kernel/errors.js';
+import type { JsonObject, Prerequisites } from '../kernel/json.js';
+import { AssignmentStatus, IterationStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
 import type { Project } from '../projects/project.entity.js';
 import { Task, type TaskAssignment } from '../tasks/task.entity.js';
-import { applyAssignmentPolicy } from './assign.js';
-import type { Tx } from './context.js';
-import { creationPolicyError } from './errors.js';
-import { prerequisitesFrom, projectTasks } from './load.js';
-import { ProjectStatus, TaskStatus } from './status.js';
+import { applyAssignmentPolicy, emitStatusChange, workerIdsOf } from './assign.js';
+import { lockProject, openIteration, prerequisitesFrom, projectTasks } from './load.js';
+import type { Tx } from './transaction.js';
 
 export const MACHINE_JOB = 'machine_step';
 
 /** Queues a machine step's job in the caller's transaction: rolled back, it never runs. */
 export async function queueMachineJob(tx: Tx, taskId: number, runAt?: Date): Promise<void> {
-  await tx.em.execute(`select graphile_worker.add_job(?, json_build_object('taskId', ?::int), run_at => ?::timestamptz)`, [
-    MACHINE_JOB,
-    taskId,
-    (runAt ?? tx.engine.now()).toISOString(),
-  ]);
+  await tx.em.execute(
+    `select graphile_worker.add_job(?, json_build_object('taskId', ?::int), run_at => ?::timestamptz, job_key => ?, job_key_mode => 'replace')`,
+    [MACHINE_JOB, taskId, (runAt ?? tx.engine.now()).toISOString(), `machine:${taskId}`],
+  );
+}
+
+/**
+ * A task is done: every live assignment is SUBMITTED and no iteration stays open (each open one ends
+ * as a REQUESTED_REVIEW of its assignment's data), the task is COMPLETE, and what follows is created.
+ * A submission closes its own iteration first (with what was submitted); this closes the rest.
+ */
+export async function completeTask(tx: Tx, task: Task, assignments: readonly TaskAssignment[]): Promise<void> {
+  const now = tx.engine.now();
+  for (const a of assignments) {
+    a.status = AssignmentStatus.SUBMITTED; // a FAILED machine step an admin skips is done too
+    const open = await openIteration(tx, a);
+    if (open) Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
+  }
+  const previous = task.status;
+  task.status = TaskStatus.COMPLETE;
+  const workerIds = workerIdsOf(assignments);
+  emitStatusChange(tx, task, previous, workerIds);
+  tx.emit({ type: 'task.completed', projectId: task.project.id, taskId: task.id, payload: { step: tx.engine.catalog.step(task.step.id).def.slug, workerIds } });
+  await tx.em.flush();
+  await createSubsequentTasks(tx, await lockProject(tx, task.project.id));
 }
 
 export async function createSubsequentTasks(tx: Tx, project: Project, options: { isNew?: boolean } = {}): Promise<Task[]> {
@@ -44,7 +64,7 @@ export async function createSubsequentTasks(tx: Tx, project: Project, options: {
 
   for (const task of created) {
     const step = tx.engine.catalog.step(task.step.id).def;
-    tx.emit({ type: EventType.TASK_CREATED, projectId: project.id, taskId: task.id, payload: { step: step.slug, status: TaskStatus[task.status], isHuman: step.isHuman } });
+    tx.emit({ type: 'task.created', projectId: project.id, taskId: task.id, payload: { step: step.slug, status: TaskStatus[task.status] as 'AWAITING_PROCESSING', isHuman: step.isHuman } });
     if (step.isHuman) await applyAssignmentPolicy(tx, task, project, step.assignmentPolicy.entryLevel, 0);
     else await queueMachineJob(tx, task.id);
   }
@@ -53,16 +73,13 @@ export async function createSubsequentTasks(tx: Tx, project: Project, options: {
   if ((endsProject || !open) && (project.status === ProjectStatus.ACTIVE || project.status === ProjectStatus.PAUSED)) {
     // With no task created here, the live assignments loaded above are all the project has: their workers
     // are those setProjectStatus would select.
-    const workerIds =
-      created.length === 0
-        ? [...new Set([...assignments.values()].flat().map((a) => a.worker?.id).filter((id): id is number => id != null))]
-        : undefined;
+    const workerIds = created.length === 0 ? [...new Set(workerIdsOf([...assignments.values()].flat()))] : undefined;
     await setProjectStatus(tx, project, ProjectStatus.COMPLETED, workerIds);
   }
   return created;
 }
 
-function evaluateCreationPolicy(policy: unknown, prerequisites: Record<string, JsonObject>, projectData: JsonObject): boolean {
+function evaluateCreationPolicy(policy: unknown, prerequisites: Prerequisites, projectData: JsonObject): boolean {
   try {
     if (typeof policy === 'function') return Boolean(policy(prerequisites, projectData));
     if ((policy as { policy?: string })?.policy === 'always_create') return true;
@@ -88,8 +105,8 @@ export async function setProjectStatus(tx: Tx, project: Project, status: Project
     )
   ).map((r) => r.worker_id);
   tx.emit({
-    type: EventType.PROJECT_STATUS_CHANGED,
+    type: 'project.status_changed',
     projectId: project.id,
-    payload: { status: ProjectStatus[status], previousStatus: ProjectStatus[previous], workerIds },
+    payload: { status: ProjectStatus[status] as keyof typeof ProjectStatus, previousStatus: ProjectStatus[previous] as keyof typeof ProjectStatus, workerIds },
   });
 }

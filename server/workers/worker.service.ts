@@ -1,12 +1,14 @@
 // Workers and their certifications. Granting enforces what the original only documented: a reviewer
 // certification needs the entry-level one, and a certification needs its prerequisites.
+import { hashPassword } from '../auth/passwords.js';
+import { Certification } from '../catalog/catalog.entity.js';
+import { requireAdmin, type Actor } from '../kernel/actor.js';
+import { badInput, certificationError, conflict, notFound, Reason } from '../kernel/errors.js';
+import type { EventInput } from '../kernel/events.js';
+import { CertificationRole, TaskClass } from '../kernel/status.js';
+import { findWorker } from '../lifecycle/load.js';
+import { transact, type Engine } from '../lifecycle/transaction.js';
 import { Worker, WorkerCertification } from './worker.entity.js';
-import { EventType, type EventInput } from '../events/outbox.js';
-import { Certification } from '../workflow/workflow.entity.js';
-import { requireAdmin, type Actor } from '../lifecycle/actor.js';
-import { transact, type Engine } from '../lifecycle/context.js';
-import { badInput, certificationError, conflict, notFound } from '../lifecycle/errors.js';
-import { CertificationRole, TaskClass } from '../lifecycle/status.js';
 
 export interface CreateWorkerInput {
   username: string;
@@ -14,60 +16,74 @@ export interface CreateWorkerInput {
   lastName?: string;
   email?: string;
   isAdmin?: boolean;
+  /** At least 8 characters; without one the worker cannot log in with a password. */
+  password?: string | null;
+  /** An argon2 hash made already (demo accounts, whose passwords are deliberately short); not with `password`. */
   passwordHash?: string | null;
 }
 
 export interface CertificationGrant {
-  workerId: number;
+  /** The worker, by id or by username (one of them). */
+  workerId?: number | null;
+  username?: string | null;
   workflowSlug: string;
   certificationSlug: string;
   role: CertificationRole;
   taskClass?: TaskClass;
 }
 
+export const MIN_PASSWORD_LENGTH = 8;
+const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
+
 /** The event a grant or revocation writes; it names the worker, so it reaches only them (and admins). */
-function certificationsChanged(workerId: number, grant: CertificationGrant, change: 'granted' | 'revoked'): EventInput {
+function certificationsChanged(workerId: number, grant: CertificationGrant, change: 'granted' | 'revoked'): EventInput<'worker.certifications_changed'> {
   return {
-    type: EventType.WORKER_CERTIFICATIONS_CHANGED,
+    type: 'worker.certifications_changed',
     projectId: null,
     payload: { change, workflow: grant.workflowSlug, certification: grant.certificationSlug, role: CertificationRole[grant.role], workerIds: [workerId] },
   };
 }
 
-const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
+function workerWhere(grant: CertificationGrant): { id: number } | { username: string } {
+  if ((grant.workerId == null) === (grant.username == null)) throw badInput('Name the worker by workerId or by username (one of them).');
+  return grant.workerId != null ? { id: grant.workerId } : { username: grant.username! };
+}
 
 export class WorkerService {
   constructor(readonly engine: Engine) {}
 
   async createWorker(actor: Actor, input: CreateWorkerInput): Promise<Worker> {
     requireAdmin(actor);
-    if (!USERNAME.test(input.username)) {
-      throw badInput('username must be 1–150 letters, digits or _ . @ + -');
-    }
+    if (!USERNAME.test(input.username)) throw badInput('username must be 1–150 letters, digits or _ . @ + -');
     for (const [field, max] of [['firstName', 150], ['lastName', 150], ['email', 254]] as const) {
       if ((input[field] ?? '').length > max) throw badInput(`${field} must have at most ${max} characters.`);
     }
-    return transact(this.engine, async (tx) => {
-      if (await tx.em.count(Worker, { username: input.username })) throw conflict(`A worker named ${input.username} already exists.`);
+    if (input.password != null && (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > 1000)) {
+      throw badInput(`password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+    }
+    if (input.password != null && input.passwordHash != null) throw badInput('Give a password or a password hash, not both.');
+    const passwordHash = input.password ? await hashPassword(input.password) : (input.passwordHash ?? null);
+    return transact(this.engine, actor, async (tx) => {
+      if (await tx.em.count(Worker, { username: input.username })) throw conflict(`A worker named ${input.username} already exists.`, {}, Reason.DUPLICATE);
       return tx.em.create(Worker, {
         username: input.username,
         firstName: input.firstName ?? '',
         lastName: input.lastName ?? '',
         email: input.email ?? '',
         isAdmin: input.isAdmin ?? false,
-        passwordHash: input.passwordHash ?? null,
+        passwordHash,
       });
     });
   }
 
   async grantCertification(actor: Actor, grant: CertificationGrant): Promise<WorkerCertification> {
     requireAdmin(actor);
+    const who = workerWhere(grant);
     const taskClass = grant.taskClass ?? TaskClass.REAL;
-    return transact(this.engine, async (tx) => {
+    return transact(this.engine, actor, async (tx) => {
       const certificationId = this.engine.catalog.certificationId(grant.workflowSlug, grant.certificationSlug);
-      if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`);
-      const worker = await tx.em.findOne(Worker, { id: grant.workerId });
-      if (!worker) throw notFound('Worker', grant.workerId);
+      if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`, 'slug');
+      const worker = await findWorker(tx, who);
       const certification = await tx.em.findOneOrFail(Certification, { id: certificationId });
       const held = await tx.em.find(WorkerCertification, { worker });
       const has = (id: number, role: CertificationRole) => held.some((h) => h.certification.id === id && h.role === role && h.taskClass === taskClass);
@@ -89,16 +105,18 @@ export class WorkerService {
   }
 
   /** Revoking an entry-level certification also revokes the reviewer one it carries. */
-  async revokeCertification(actor: Actor, grant: CertificationGrant): Promise<number> {
+  async revokeCertification(actor: Actor, grant: CertificationGrant): Promise<{ revoked: number; worker: Worker }> {
     requireAdmin(actor);
+    const who = workerWhere(grant);
     const taskClass = grant.taskClass ?? TaskClass.REAL;
-    return transact(this.engine, async (tx) => {
+    return transact(this.engine, actor, async (tx) => {
       const certificationId = this.engine.catalog.certificationId(grant.workflowSlug, grant.certificationSlug);
-      if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`);
+      if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`, 'slug');
+      const worker = await findWorker(tx, who);
       const roles = grant.role === CertificationRole.ENTRY_LEVEL ? [CertificationRole.ENTRY_LEVEL, CertificationRole.REVIEWER] : [grant.role];
-      const revoked = await tx.em.nativeDelete(WorkerCertification, { worker: grant.workerId, certification: certificationId, taskClass, role: { $in: roles } });
-      if (revoked) tx.emit(certificationsChanged(grant.workerId, grant, 'revoked'));
-      return revoked;
+      const revoked = await tx.em.nativeDelete(WorkerCertification, { worker, certification: certificationId, taskClass, role: { $in: roles } });
+      if (revoked) tx.emit(certificationsChanged(worker.id, grant, 'revoked'));
+      return { revoked, worker };
     });
   }
 }

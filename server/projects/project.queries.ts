@@ -1,0 +1,96 @@
+// Read use cases of projects: one project (the original's project_information), the paginated list
+// for admins and integrators, and the tasks of a project the viewer may see.
+import { canSeeProject, canSeeTask, requireActor, requireSeesEverything } from '../auth/access.js';
+import { seesEverything, type Actor } from '../kernel/actor.js';
+import { forbidden, notFound } from '../kernel/errors.js';
+import type { JsonObject } from '../kernel/json.js';
+import { AssignmentStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
+import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
+import type { Reader } from '../read/reader.js';
+import type { Task, TaskAssignment } from '../tasks/task.entity.js';
+import { Worker } from '../workers/worker.entity.js';
+import { Project } from './project.entity.js';
+
+export interface ProjectFilter {
+  status?: ProjectStatus | null;
+  workflowSlug?: string | null;
+}
+
+export interface ProjectSummary {
+  id: number;
+  description: string;
+  status: keyof typeof ProjectStatus;
+  priority: number;
+  projectData: JsonObject;
+  tasks: {
+    id: number;
+    step: string;
+    status: keyof typeof TaskStatus;
+    assignments: { level: number; worker: string | null; status: keyof typeof AssignmentStatus; data: JsonObject; lastError: string | null }[];
+  }[];
+}
+
+export class ProjectQueries {
+  /** A project with its tasks: admins, integrators, and workers on it. */
+  async project(actor: Actor | null, reader: Reader, id: number): Promise<Project> {
+    requireActor(actor);
+    const project = await reader.load.project.load(id);
+    if (!project) throw notFound('Project', id);
+    if (!(await canSeeProject(actor, reader, project.id))) throw forbidden('You may not see this project.');
+    return project;
+  }
+
+  /** Projects, newest first (admins and integrators). */
+  async projects(actor: Actor | null, reader: Reader, filter: ProjectFilter, page: PageRequest): Promise<Page<Project>> {
+    requireSeesEverything(actor);
+    const size = pageSize(page.first);
+    const where: Record<string, unknown> = {};
+    if (filter.status !== undefined && filter.status !== null) where.status = filter.status;
+    if (filter.workflowSlug) where.version = { workflow: { slug: filter.workflowSlug } };
+    const total = await reader.em.count(Project, where);
+    if (page.after) where.id = { $lt: decodeCursor(page.after, ['int'])[0] };
+    const rows = await reader.em.find(Project, where, { orderBy: { id: 'desc' }, limit: size + 1 });
+    return toPage(rows, size, (p) => [p.id], total);
+  }
+
+  /** The project's tasks the viewer may see, in creation order. */
+  async tasks(actor: Actor | null, reader: Reader, project: Project): Promise<Task[]> {
+    const tasks = await reader.load.tasksByProject.load(project.id);
+    if (seesEverything(actor)) return tasks;
+    const visible = await Promise.all(tasks.map((t) => canSeeTask(actor, reader, t)));
+    return tasks.filter((_, i) => visible[i]);
+  }
+
+  /** A project with its tasks and their assignments as plain JSON (the CLI prints it). */
+  async summary(actor: Actor | null, reader: Reader, id: number): Promise<ProjectSummary> {
+    const project = await this.project(actor, reader, id);
+    const tasks = await this.tasks(actor, reader, project);
+    const assignments = await reader.load.assignmentsByTask.loadMany(tasks.map((t) => t.id));
+    const workerIds = assignments.flatMap((list) => (list instanceof Error ? [] : list.map((a) => a.worker?.id))).filter((w): w is number => w != null);
+    const workers = new Map((await reader.load.worker.loadMany(workerIds)).filter((w): w is Worker => w instanceof Worker).map((w) => [w.id, w.username]));
+    return {
+      id: project.id,
+      description: project.shortDescription,
+      status: ProjectStatus[project.status] as keyof typeof ProjectStatus,
+      priority: project.priority,
+      projectData: project.projectData,
+      tasks: tasks.map((t, i) => ({
+        id: t.id,
+        step: reader.catalog.step(t.step.id).def.slug,
+        status: TaskStatus[t.status] as keyof typeof TaskStatus,
+        assignments: (assignments[i] instanceof Error ? [] : (assignments[i] as TaskAssignment[])).map((a) => ({
+          level: a.level,
+          worker: a.worker ? (workers.get(a.worker.id) ?? null) : null,
+          status: AssignmentStatus[a.status] as keyof typeof AssignmentStatus,
+          data: a.data,
+          lastError: a.lastError,
+        })),
+      })),
+    };
+  }
+
+  /** For a subscription to one project: admins, integrators and workers on it. */
+  async requireProjectAccess(actor: Actor | null, reader: Reader, projectId: number): Promise<void> {
+    await this.project(actor, reader, projectId);
+  }
+}

@@ -1,0 +1,182 @@
+// The worker's dashboard (spec §3.18): their assignments grouped as returned, in progress, pending
+// review, pending processing, paused and completed — each group a page (the original cut
+// "completed" at 200) — the task overview's neighbours: reviewer status, what they may claim now,
+// and where one task shows now (for live updates).
+//
+// One classification: the SQL of each group and rules.dashboardState say the same thing (a property
+// test, test/read/dashboard-agreement.test.ts, checks them against each other for every combination).
+import DataLoader from 'dataloader';
+import { requireWorkerActor } from '../auth/access.js';
+import type { Actor } from '../kernel/actor.js';
+import { AssignmentStatus, CertificationRole, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
+import { COUNT_CLAIMABLE_SQL } from '../lifecycle/pool.js';
+import { dashboardState, DashboardState } from '../lifecycle/rules.js';
+import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
+import type { Reader } from '../read/reader.js';
+import type { TaskAssignment } from './task.entity.js';
+
+/** One of the worker's assignments, where it shows on their dashboard. */
+export interface DashboardItem {
+  state: DashboardState;
+  assignment: TaskAssignment;
+  taskId: number;
+  projectId: number;
+  stepId: number;
+}
+
+/** A worker's dashboard: its groups are read on demand (several together in one batch). */
+export interface Dashboard {
+  workerId: number;
+}
+
+export interface AvailableTaskCounts {
+  entryLevel: number;
+  review: number;
+}
+
+// The state conditions of each group, as rules.dashboardState decides them.
+const LOWER_PROCESSING = `exists (select 1 from task_assignment b where b.task_id = a.task_id and b.level < a.level and b.status = ${AssignmentStatus.PROCESSING} and not b.is_deleted)`;
+const OPEN = `t.status not in (${TaskStatus.COMPLETE}, ${TaskStatus.ABORTED})`;
+export const GROUP_CONDITIONS: Record<DashboardState, string> = {
+  [DashboardState.RETURNED]: `p.status = ${ProjectStatus.ACTIVE} and a.status = ${AssignmentStatus.PROCESSING} and t.status = ${TaskStatus.POST_REVIEW_PROCESSING}`,
+  [DashboardState.IN_PROGRESS]: `p.status = ${ProjectStatus.ACTIVE} and a.status = ${AssignmentStatus.PROCESSING} and ${OPEN} and t.status <> ${TaskStatus.POST_REVIEW_PROCESSING}`,
+  [DashboardState.PENDING_REVIEW]: `p.status = ${ProjectStatus.ACTIVE} and a.status = ${AssignmentStatus.SUBMITTED} and ${OPEN} and not ${LOWER_PROCESSING}`,
+  [DashboardState.PENDING_PROCESSING]: `p.status = ${ProjectStatus.ACTIVE} and a.status = ${AssignmentStatus.SUBMITTED} and ${OPEN} and ${LOWER_PROCESSING}`,
+  [DashboardState.PAUSED]: `p.status = ${ProjectStatus.PAUSED} and ${OPEN}`,
+  [DashboardState.COMPLETE]: `t.status <> ${TaskStatus.ABORTED} and (t.status = ${TaskStatus.COMPLETE} or p.status = ${ProjectStatus.COMPLETED})`,
+};
+const NEWEST_FIRST: Record<DashboardState, boolean> = {
+  [DashboardState.RETURNED]: false,
+  [DashboardState.IN_PROGRESS]: false,
+  [DashboardState.PENDING_REVIEW]: false,
+  [DashboardState.PENDING_PROCESSING]: false,
+  [DashboardState.PAUSED]: false,
+  [DashboardState.COMPLETE]: true,
+};
+
+interface Row {
+  assignment_id: number;
+  task_id: number;
+  project_id: number;
+  step_id: number;
+  priority: number;
+  start_ms: string;
+}
+
+interface GroupPage extends PageRequest {
+  state: DashboardState;
+}
+
+/** One group's page of rows and its total: two statements. */
+async function groupRows(reader: Reader, workerId: number, { state, first, after }: GroupPage): Promise<{ size: number; rows: Row[]; total: number }> {
+  const size = pageSize(first);
+  const newestFirst = NEWEST_FIRST[state];
+  const dir = newestFirst ? 'desc' : 'asc';
+  const params: unknown[] = [workerId];
+  let cursorClause = '';
+  if (after) {
+    // Keyset pagination on (priority desc, project start asc|desc, assignment id asc).
+    const [priority, startMs, id] = decodeCursor(after, ['int', 'int', 'int']).map(Number);
+    cursorClause = `and (p.priority < ? or (p.priority = ? and (p.start_datetime ${newestFirst ? '<' : '>'} to_timestamp(? / 1000.0) or (p.start_datetime = to_timestamp(? / 1000.0) and a.id > ?))))`;
+    params.push(priority, priority, startMs, startMs, id);
+  }
+  const base = `from task_assignment a join task t on t.id = a.task_id join project p on p.id = t.project_id
+    where a.worker_id = ? and not a.is_deleted and ${GROUP_CONDITIONS[state]}`;
+  const rows = await reader.em.execute<Row[]>(
+    `select a.id as assignment_id, t.id as task_id, p.id as project_id, t.step_id, p.priority,
+            (extract(epoch from p.start_datetime) * 1000)::bigint as start_ms
+     ${base} ${cursorClause}
+     order by p.priority desc, p.start_datetime ${dir}, a.id asc limit ${size + 1}`,
+    params,
+  );
+  const [count] = await reader.em.execute<{ n: string }[]>(`select count(*) as n ${base}`, [workerId]);
+  return { size, rows, total: Number(count?.n ?? 0) };
+}
+
+/**
+ * The groups a request asks for are fetched together, and their items' assignments in one batch: every
+ * group's items then load their fields in the same batches, so a request's statement count does not
+ * depend on which group's query returns first.
+ */
+function groupLoader(reader: Reader, workerId: number) {
+  return new DataLoader<GroupPage, Page<DashboardItem>, string>(
+    async (pages) => {
+      const settled = await Promise.allSettled(pages.map((page) => groupRows(reader, workerId, page)));
+      const ids = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value.rows.map((row) => row.assignment_id) : []));
+      const assignments = new Map((await reader.load.assignment.loadMany(ids)).map((a, i) => [ids[i], a]));
+      return settled.map((result, p) => {
+        if (result.status === 'rejected') return result.reason instanceof Error ? result.reason : new Error(String(result.reason));
+        const { size, rows, total } = result.value;
+        const state = pages[p]!.state;
+        const items = rows.map((r) => ({
+          item: { state, assignment: assignments.get(r.assignment_id) as TaskAssignment, taskId: r.task_id, projectId: r.project_id, stepId: r.step_id },
+          row: r,
+        }));
+        const page = toPage(items, size, ({ row }) => [row.priority, Number(row.start_ms), row.assignment_id], total);
+        return { ...page, nodes: page.nodes.map((n) => n.item) };
+      });
+    },
+    { cacheKeyFn: (page) => JSON.stringify([page.state, page.first ?? null, page.after ?? null]) },
+  );
+}
+
+export class DashboardQueries {
+  /** The logged-in worker's dashboard (only workers have one). */
+  dashboard(actor: Actor | null): Dashboard {
+    return { workerId: requireWorkerActor(actor, 'Only workers have a dashboard.') };
+  }
+
+  /** One group of a dashboard, a page at a time. */
+  group(actor: Actor | null, reader: Reader, dashboard: Dashboard, state: DashboardState, page: PageRequest): Promise<Page<DashboardItem>> {
+    const workerId = requireWorkerActor(actor, 'Only workers have a dashboard.');
+    if (workerId !== dashboard.workerId) throw new Error('A dashboard is read by its own worker.');
+    return reader.memoise(`dashboard:${workerId}`, () => groupLoader(reader, workerId)).load({ state, first: page.first, after: page.after });
+  }
+
+  /** Whether the worker holds a REAL reviewer certification (spec §3.2 `worker_has_reviewer_status`). */
+  async reviewerStatus(actor: Actor | null, reader: Reader): Promise<boolean> {
+    const workerId = requireWorkerActor(actor, 'Only workers have a dashboard.');
+    const held = await reader.load.certificationsByWorker.load(workerId);
+    return held.some((c) => c.role === CertificationRole.REVIEWER && c.taskClass === TaskClass.REAL);
+  }
+
+  /** How many tasks the worker may claim now, by role. */
+  async availableTaskCounts(actor: Actor | null, reader: Reader): Promise<AvailableTaskCounts> {
+    const workerId = requireWorkerActor(actor, 'Only workers claim tasks.');
+    const [row] = await reader.em.execute<{ entry_level: number; review: number }[]>(COUNT_CLAIMABLE_SQL, [
+      workerId,
+      [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW],
+      workerId,
+    ]);
+    return { entryLevel: row?.entry_level ?? 0, review: row?.review ?? 0 };
+  }
+
+  /** The worker's tasks in a project (a project event concerns each of them). */
+  async tasksInProject(actor: Actor | null, reader: Reader, projectId: number): Promise<number[]> {
+    const workerId = requireWorkerActor(actor, 'Only workers have a dashboard.');
+    const rows = await reader.em.execute<{ task_id: number }[]>(
+      `select distinct a.task_id from task_assignment a join task t on t.id = a.task_id
+        where a.worker_id = ? and t.project_id = ? and not a.is_deleted order by a.task_id`,
+      [workerId, projectId],
+    );
+    return rows.map((r) => r.task_id);
+  }
+
+  /** Where the task shows on the worker's dashboard now (rules.dashboardState), or null. */
+  async stateOf(actor: Actor | null, reader: Reader, taskId: number): Promise<DashboardState | null> {
+    const workerId = requireWorkerActor(actor, 'Only workers have a dashboard.');
+    const task = await reader.load.task.load(taskId);
+    if (!task) return null;
+    const assignments = await reader.load.assignmentsByTask.load(taskId);
+    const mine = assignments.find((a) => a.worker?.id === workerId);
+    const project = await reader.load.project.load(task.project.id);
+    if (!mine || !project) return null;
+    return dashboardState({
+      assignmentStatus: mine.status,
+      level: mine.level,
+      taskStatus: task.status,
+      projectStatus: project.status,
+      lowerLevelProcessing: assignments.some((a) => a.level < mine.level && a.status === AssignmentStatus.PROCESSING),
+    });
+  }
+}
