@@ -112,7 +112,10 @@ async function startServer(databaseUrl: string): Promise<{ url: string; pid: num
     child.once('exit', (code) => reject(new Error(`server exited during start (code ${code})`)));
     child.on('message', (m: any) => {
       if (m?.type === 'ready') resolve({ url: m.url, pid: m.pid });
-      else if (typeof m?.id === 'number') pending.get(m.id)?.(m), pending.delete(m.id);
+      else if (typeof m?.id === 'number') {
+        pending.get(m.id)?.(m);
+        pending.delete(m.id);
+      }
     });
   });
 }

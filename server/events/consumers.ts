@@ -8,7 +8,8 @@
 // calling URLs happens in the jobs, never here.
 import type pg from 'pg';
 import type { Json } from '../kernel/json.js';
-import { cursorOf, readReleased, releasedHead, type Position, type StoredEvent } from './stream.js';
+import { cursorOf, type Position, type StoredEvent } from './cursor.js';
+import { readReleased, releasedHead } from './stream.js';
 
 export interface JobOptions {
   /** A job with the same key that has not run yet is replaced rather than added twice. */

@@ -2,7 +2,8 @@
 import type pg from 'pg';
 import { requireActor } from '../auth/access.js';
 import type { Actor } from '../kernel/actor.js';
-import { cursorOf, releasedHead } from './stream.js';
+import { cursorOf } from './cursor.js';
+import { releasedHead } from './stream.js';
 
 export class EventQueries {
   constructor(private readonly pool: pg.Pool) {}

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { requireActor, requireSeesEverything, requireWorkerActor, seesEverything } from '../auth/access.js';
+import { requireSeesEverything, requireWorkerActor, seesEverything } from '../auth/access.js';
 import { parseId } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
 import { forbidden, refuse } from '../kernel/errors.js';
@@ -15,7 +15,7 @@ import { Project } from '../projects/project.entity.js';
 import type { Reader } from '../read/reader.js';
 import { Task } from '../tasks/task.entity.js';
 import { endingOnReturn, type StreamRequest } from './realtime.js';
-import { parseCursor, type StoredEvent } from './stream.js';
+import { parseCursor, type StoredEvent } from './cursor.js';
 
 @ObjectType('OrchestraEvent', { description: 'Something that happened, after its transaction committed.' })
 export class OrchestraEvent {

@@ -1,7 +1,7 @@
 // Unit tests of the in-process fan-out and the bounded subscriber queue.
 import { describe, expect, it } from 'vitest';
 import { EventHub, EventQueue, topicsOf } from './hub.js';
-import type { StoredEvent } from './stream.js';
+import type { StoredEvent } from './cursor.js';
 
 const event = (id: number, over: Partial<StoredEvent> = {}): StoredEvent =>
   ({

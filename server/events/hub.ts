@@ -3,7 +3,7 @@
 // process can hold many thousands of subscriptions without testing each against every event.
 import { ErrorCode, OrchestraError, Reason } from '../kernel/errors.js';
 import { workerIdsOf } from '../kernel/events.js';
-import type { StoredEvent } from './stream.js';
+import type { StoredEvent } from './cursor.js';
 
 export type Sink = (event: StoredEvent) => void;
 

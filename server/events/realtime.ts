@@ -4,7 +4,8 @@
 import type pg from 'pg';
 import { EventHub, EventQueue } from './hub.js';
 import { EventRelay } from './relay.js';
-import { isAfter, parseCursor, readReleased, workflowsOfProjects, type Position, type StoredEvent, type StreamFilter } from './stream.js';
+import { isAfter, parseCursor, type Position, type StoredEvent } from './cursor.js';
+import { readReleased, workflowsOfProjects, type StreamFilter } from './stream.js';
 import { refuse } from '../kernel/errors.js';
 
 export interface StreamRequest {

@@ -4,7 +4,8 @@
 // connection). When the database is unreachable it retries and resumes from its cursor.
 import pg from 'pg';
 import { EVENTS_CHANNEL } from './outbox.js';
-import { cursorOf, readReleased, releasedHead, START, type Position, type StoredEvent } from './stream.js';
+import { cursorOf, START, type Position, type StoredEvent } from './cursor.js';
+import { readReleased, releasedHead } from './stream.js';
 
 export interface RelayOptions {
   /** Poll even without notifications (ms). */

@@ -147,10 +147,10 @@ export async function startHttpServer(
   /** GraphiQL in a browser: for everyone in development, for admins in production. */
   async function graphiql(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (production) {
-      let admin = false;
+      let admin: boolean;
       try {
         const ctx = await contextFor(app, req.headers, cookieJar(true));
-        admin = !!ctx.actor && isAdmin(ctx.actor);
+        admin = isAdmin(ctx.actor);
       } catch {
         admin = false;
       }

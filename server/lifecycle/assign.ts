@@ -95,7 +95,7 @@ export function assignsNobody(tx: Tx, task: Task, policy: AssignmentPolicy): boo
 export async function applyAssignmentPolicy(tx: Tx, task: Task, project: Project, policy: AssignmentPolicy, level: number): Promise<void> {
   const step = tx.engine.catalog.step(task.step.id);
   if (!step.def.isHuman) return;
-  let candidates: string[] = [];
+  let candidates: string[];
   let mustSucceed = false;
   if (typeof policy === 'function') {
     let answer: string[] | null | undefined;

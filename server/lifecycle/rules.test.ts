@@ -428,7 +428,7 @@ function simulate(moves: Move[], policy: ReviewPolicy): { iterations: SimIterati
     if (status === COMPLETE) break;
     if (move.kind === 'claim') {
       const workerId = assignments.length + 1;
-      let claimed: { level: number } | null = null;
+      let claimed: { level: number } | null;
       try {
         claimed = checkClaim({ taskStatus: status, assignments, workerId, certified: () => true });
       } catch (error) {

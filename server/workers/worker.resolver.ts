@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { requireActor } from '../auth/access.js';
 import { Certification } from '../catalog/catalog.entity.js';
-import { ConnectionType, parseId, parseOptionalId, toConnection, type Connection } from '../graphql/connection.js';
+import { ConnectionType, parseOptionalId, toConnection, type Connection } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
 import { CertificationRole, TaskClass } from '../kernel/status.js';
 import { Worker, WorkerCertification } from './worker.entity.js';

@@ -2,7 +2,6 @@
 // server runs in this process, so every statement it sends goes through pg.Client#query, which is
 // counted (on the ORM's connections) while one request runs; the machine runner is off, and the
 // test sends nothing else meanwhile.
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { Task } from '../../server/tasks/task.entity.js';

@@ -3,7 +3,6 @@
 // delivery, not once per event and subscriber. The server runs in this process, so the statements it
 // sends on the ORM's connections are counted (pg.Client#query) while a delivery reaches its subscribers;
 // the events are written straight into the outbox on another connection, so nothing else runs meanwhile.
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { Task } from '../../server/tasks/task.entity.js';
