@@ -46,7 +46,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
@@ -55,7 +58,15 @@ export default tseslint.config(
   {
     // The engine (kernel/ and workflow/ get stricter fences below: a later block's options win): everything of the server but its doors and the composition root.
     files: ['server/**/*.ts'],
-    ignores: ['server/**/*.resolver.ts', 'server/graphql/**', 'server/http/**', 'server/cli.ts', 'server/main.ts', 'server/app.ts', 'server/**/*.test.ts'],
+    ignores: [
+      'server/**/*.resolver.ts',
+      'server/graphql/**',
+      'server/http/**',
+      'server/cli.ts',
+      'server/main.ts',
+      'server/app.ts',
+      'server/**/*.test.ts',
+    ],
     rules: fence([DOORS]),
   },
   {
@@ -76,7 +87,8 @@ export default tseslint.config(
     rules: fence([
       {
         regex: '(^|/)server/(?!workflow/definition\\.js$)|(^|/)client/|^svelte(/|$)|\\.svelte$',
-        message: 'A workflow definition imports the definition API only (server/workflow/definition.js): the server loads it without the app.',
+        message:
+          'A workflow definition imports the definition API only (server/workflow/definition.js): the server loads it without the app.',
       },
     ]),
   },

@@ -39,7 +39,8 @@ const area = (url: string) => {
   const p = /\/work\/[^/]+\/(.*)$/.exec(url);
   return p ? p[1]! : url;
 };
-const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const label = (n: Node) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const idle = (n: Node) => ['(idle)', '(program)', '(garbage collector)'].includes(n.callFrame.functionName);
 
 const areas = new Map<string, number>();

@@ -70,7 +70,13 @@ const lifecycleBenchWorkflow = defineWorkflow({
       slug: 'v1',
       name: 'One reviewed step',
       steps: [
-        { kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } },
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
       ],
     },
   ],
@@ -111,12 +117,13 @@ async function database(): Promise<string> {
   await admin.query('drop database if exists orchestra_bench_lifecycle with (force)');
   await admin.end();
   await ensureDatabase(embedded.url('postgres'), 'orchestra_bench_lifecycle');
-  log(`embedded PostgreSQL on 127.0.0.1:${port} (data in .data/bench-lifecycle), fresh database orchestra_bench_lifecycle`);
+  log(
+    `embedded PostgreSQL on 127.0.0.1:${port} (data in .data/bench-lifecycle), fresh database orchestra_bench_lifecycle`,
+  );
   return embedded.url('orchestra_bench_lifecycle');
 }
 
 // ---- measuring ----------------------------------------------------------------------------------------
-
 
 interface PhaseResult {
   calls: number;
@@ -128,7 +135,12 @@ interface PhaseResult {
 }
 
 /** One use case over items, `concurrency` at a time. A failure stops the bench: the walk must be exact. */
-async function phase<T>(name: string, items: T[], concurrency: number, fn: (item: T, index: number) => Promise<unknown>): Promise<PhaseResult> {
+async function phase<T>(
+  name: string,
+  items: T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<unknown>,
+): Promise<PhaseResult> {
   const latencies: number[] = [];
   const statementsAt = statements;
   const cpuAt = process.cpuUsage();
@@ -144,7 +156,9 @@ async function phase<T>(name: string, items: T[], concurrency: number, fn: (item
     }
     latencies.push(performance.now() - began);
     if (show) {
-      console.log(`\n${name}: ${capture!.length} statements\n${capture!.map((q) => `  ${q.slice(0, 220)}`).join('\n')}`);
+      console.log(
+        `\n${name}: ${capture!.length} statements\n${capture!.map((q) => `  ${q.slice(0, 220)}`).join('\n')}`,
+      );
       capture = null;
     }
   });
@@ -204,7 +218,8 @@ async function createWorkers(app: Orchestra, n: number): Promise<{ entry: Actor[
   const make = (kind: string, roles: CertificationRole[]) =>
     Array.from({ length: n }, (_, i) => {
       const worker = em.create(Worker, { username: `lc_${batchNo}_${kind}_${i}` });
-      for (const role of roles) em.create(WorkerCertification, { worker, certification, role, taskClass: TaskClass.REAL });
+      for (const role of roles)
+        em.create(WorkerCertification, { worker, certification, role, taskClass: TaskClass.REAL });
       return worker;
     });
   const entry = make('e', [CertificationRole.ENTRY_LEVEL]);
@@ -232,24 +247,57 @@ async function batch(app: Orchestra, n: number, concurrency: number): Promise<Ma
   const odd = indexes.filter((i) => i % 2 === 1);
 
   const projectIds: number[] = new Array(2 * n);
-  await run('createProject', Array.from({ length: 2 * n }, (_, i) => i), async (i) => {
-    const p = await lifecycle.createProject(SYSTEM, { workflowSlug: 'lcbench', versionSlug: 'v1', description: `batch ${batchNo} project ${i}` });
-    projectIds[i] = p.id;
-  });
+  await run(
+    'createProject',
+    Array.from({ length: 2 * n }, (_, i) => i),
+    async (i) => {
+      const p = await lifecycle.createProject(SYSTEM, {
+        workflowSlug: 'lcbench',
+        versionSlug: 'v1',
+        description: `batch ${batchNo} project ${i}`,
+      });
+      projectIds[i] = p.id;
+    },
+  );
   // The claimed projects are created first, so the pull (oldest project first) takes the others.
-  const { rows } = await app.db.pool.query<{ id: number; project_id: number }>('select id, project_id from task where project_id = any($1::int[])', [projectIds.slice(0, n)]);
+  const { rows } = await app.db.pool.query<{ id: number; project_id: number }>(
+    'select id, project_id from task where project_id = any($1::int[])',
+    [projectIds.slice(0, n)],
+  );
   const taskOfProject = new Map(rows.map((r) => [r.project_id, r.id]));
   const task = (i: number) => taskOfProject.get(projectIds[i]!)!;
 
   await run('claimTask', indexes, (i) => lifecycle.claimTask(entry[i]!, task(i)));
   await run('requestTask', indexes, (i) => lifecycle.requestTask(entry[i]!));
   await run('saveTask', indexes, (i) => lifecycle.saveTask(entry[i]!, { taskId: task(i), data: { draft: i } }));
-  await run('submitTask SUBMIT', indexes, (i) => lifecycle.submitTask(entry[i]!, { taskId: task(i), data: { answer: i }, action: SubmitAction.SUBMIT }));
+  await run('submitTask SUBMIT', indexes, (i) =>
+    lifecycle.submitTask(entry[i]!, { taskId: task(i), data: { answer: i }, action: SubmitAction.SUBMIT }),
+  );
   await run('claimTask (reviewer)', indexes, (i) => lifecycle.claimTask(reviewers[i]!, task(i)));
-  await run('submitTask ACCEPT', even, (i) => lifecycle.submitTask(reviewers[i]!, { taskId: task(i), data: { answer: i, ok: true }, action: SubmitAction.ACCEPT }));
-  await run('submitTask REJECT', odd, (i) => lifecycle.submitTask(reviewers[i]!, { taskId: task(i), data: { answer: i, fix: 'please' }, action: SubmitAction.REJECT }));
-  await run('submitTask SUBMIT (returned)', odd, (i) => lifecycle.submitTask(entry[i]!, { taskId: task(i), data: { answer: i, fixed: true }, action: SubmitAction.SUBMIT }));
-  await run('submitTask ACCEPT (2nd review)', odd, (i) => lifecycle.submitTask(reviewers[i]!, { taskId: task(i), data: { answer: i, ok: true }, action: SubmitAction.ACCEPT }));
+  await run('submitTask ACCEPT', even, (i) =>
+    lifecycle.submitTask(reviewers[i]!, {
+      taskId: task(i),
+      data: { answer: i, ok: true },
+      action: SubmitAction.ACCEPT,
+    }),
+  );
+  await run('submitTask REJECT', odd, (i) =>
+    lifecycle.submitTask(reviewers[i]!, {
+      taskId: task(i),
+      data: { answer: i, fix: 'please' },
+      action: SubmitAction.REJECT,
+    }),
+  );
+  await run('submitTask SUBMIT (returned)', odd, (i) =>
+    lifecycle.submitTask(entry[i]!, { taskId: task(i), data: { answer: i, fixed: true }, action: SubmitAction.SUBMIT }),
+  );
+  await run('submitTask ACCEPT (2nd review)', odd, (i) =>
+    lifecycle.submitTask(reviewers[i]!, {
+      taskId: task(i),
+      data: { answer: i, ok: true },
+      action: SubmitAction.ACCEPT,
+    }),
+  );
 
   // The walk ended where it should: every claimed project completed, every pulled task in progress.
   const { rows: check } = await app.db.pool.query<{ completed: number; processing: number }>(
@@ -258,7 +306,8 @@ async function batch(app: Orchestra, n: number, concurrency: number): Promise<Ma
        from project p join task t on t.project_id = p.id`,
     [projectIds.slice(0, n), projectIds.slice(n)],
   );
-  if (check[0]!.completed !== n || check[0]!.processing !== n) throw new Error(`batch ${batchNo} ended in the wrong state: ${JSON.stringify(check[0])}`);
+  if (check[0]!.completed !== n || check[0]!.processing !== n)
+    throw new Error(`batch ${batchNo} ended in the wrong state: ${JSON.stringify(check[0])}`);
   return results;
 }
 
@@ -295,14 +344,35 @@ async function main() {
     const loadAfter = os.loadavg();
 
     const f1 = (x: number) => x.toFixed(1);
-    const header = ['use case', 'calls', 'p50 ms', 'p95 ms', 'CPU ms/call', 'SQL/call', `C=${C} /s`, `C=${C} p95 ms`, `C=${C} CPU ms/call`];
+    const header = [
+      'use case',
+      'calls',
+      'p50 ms',
+      'p95 ms',
+      'CPU ms/call',
+      'SQL/call',
+      `C=${C} /s`,
+      `C=${C} p95 ms`,
+      `C=${C} CPU ms/call`,
+    ];
     const table = USE_CASES.map((name) => {
       const s = sequential.get(name)!;
       const c = concurrent.get(name)!;
-      return [name, String(s.calls), f1(s.p50), f1(s.p95), f1(s.cpuMsPerCall), f1(s.statementsPerCall), f1(c.perSecond), f1(c.p95), f1(c.cpuMsPerCall)];
+      return [
+        name,
+        String(s.calls),
+        f1(s.p50),
+        f1(s.p95),
+        f1(s.cpuMsPerCall),
+        f1(s.statementsPerCall),
+        f1(c.perSecond),
+        f1(c.p95),
+        f1(c.cpuMsPerCall),
+      ];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    const line = (cells: string[]) =>
+      '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     console.log(
       [
         '',
@@ -317,7 +387,8 @@ async function main() {
       ].join('\n'),
     );
     if (opts.json) {
-      const round = (r: PhaseResult) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v.toFixed(2))]));
+      const round = (r: PhaseResult) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v.toFixed(2))]));
       console.log(
         JSON.stringify({
           projects: N,

@@ -39,7 +39,15 @@ process.on('message', (m: Request) => {
     gc?.();
     gc?.();
     const u = process.memoryUsage();
-    return send({ id: m.id, rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, gc: !!gc, subscriptions: http.realtime.subscriptions });
+    return send({
+      id: m.id,
+      rss: u.rss,
+      heapUsed: u.heapUsed,
+      heapTotal: u.heapTotal,
+      external: u.external,
+      gc: !!gc,
+      subscriptions: http.realtime.subscriptions,
+    });
   }
   if (m.type === 'stats') {
     // CPU share and event-loop delay since the last `stats` request.

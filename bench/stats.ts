@@ -14,4 +14,5 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T, index: nu
 }
 
 /** The p-th percentile (nearest rank) of an ascending list. */
-export const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
+export const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;

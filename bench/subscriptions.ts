@@ -78,13 +78,14 @@ watchdog.unref();
 
 function openFilesLimit(): number {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     return Number(line?.split(/\s+/)[3]) || Infinity;
   } catch {
     return Infinity;
   }
 }
-
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -101,7 +102,14 @@ async function startServer(databaseUrl: string): Promise<{ url: string; pid: num
   const child = fork(path.join(PROJECT_ROOT, 'bench', 'server.ts'), [], {
     cwd: PROJECT_ROOT,
     execArgv,
-    env: { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), ORCHESTRA_MACHINE_IN_PROCESS: 'false', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ORCHESTRA_MACHINE_IN_PROCESS: 'false',
+      NODE_ENV: 'production',
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   server = child;
@@ -194,12 +202,21 @@ async function createWorkers(app: Orchestra, transitions: number): Promise<Bench
     rows.flatMap((_, w) => Array.from({ length: perWorker }, () => w)),
     8,
     async (w) => {
-      const p = await app.lifecycle.createProject(SYSTEM, { workflowSlug: 'bench', versionSlug: 'v1', description: `bench worker ${w}` });
+      const p = await app.lifecycle.createProject(SYSTEM, {
+        workflowSlug: 'bench',
+        versionSlug: 'v1',
+        description: `bench worker ${w}`,
+      });
       projectIds[w]!.push(p.id);
     },
   );
-  log(`created ${N * perWorker} projects (${N * perWorker * BENCH_STEPS} tasks) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const { rows: tasks } = await app.db.pool.query<{ id: number; project_id: number }>(`select id, project_id from task where project_id = any($1::int[]) order by id`, [projectIds.flat()]);
+  log(
+    `created ${N * perWorker} projects (${N * perWorker * BENCH_STEPS} tasks) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const { rows: tasks } = await app.db.pool.query<{ id: number; project_id: number }>(
+    `select id, project_id from task where project_id = any($1::int[]) order by id`,
+    [projectIds.flat()],
+  );
   const byProject = new Map<number, number[]>();
   for (const t of tasks) byProject.set(t.project_id, [...(byProject.get(t.project_id) ?? []), t.id]);
   return rows.map((worker, index) => ({
@@ -393,13 +410,19 @@ async function drive(app: Orchestra, workers: BenchWorker[], db: pg.Pool) {
 async function main() {
   const limit = openFilesLimit();
   if (N + 1000 > limit) {
-    throw new Error(`--subscribers ${N} needs more open files than this shell allows (ulimit -n = ${limit}): run \`ulimit -n ${N * 2 + 2000}\` first`);
+    throw new Error(
+      `--subscribers ${N} needs more open files than this shell allows (ulimit -n = ${limit}): run \`ulimit -n ${N * 2 + 2000}\` first`,
+    );
   }
   log(`N=${N} subscribers, ${RATE} transitions/s for ${SECONDS} s, driver: ${DRIVER}`);
   const url = await database();
   // The driver: Orchestra in this process (migrates a fresh database), lifecycle use cases straight on the DB.
   const config = loadConfig(process.env, { databaseUrl: url, jobs: { ...loadConfig().jobs, inProcess: false } });
-  const app = await startOrchestra({ config, definitions: [(await import('./workflow.js')).benchWorkflow], jobs: false });
+  const app = await startOrchestra({
+    config,
+    definitions: [(await import('./workflow.js')).benchWorkflow],
+    jobs: false,
+  });
   const clientLoop = monitorEventLoopDelay({ resolution: 10 });
   let clients: Client[] = [];
   const driverDb = makePool(url, 16);
@@ -420,7 +443,9 @@ async function main() {
     }
     const connectSeconds = (performance.now() - connectStart) / 1000;
     const after = await ask('mem');
-    log(`${N} subscriptions live in ${connectSeconds.toFixed(1)} s; server RSS ${mb(before.rss)} → ${mb(after.rss)}, heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)}`);
+    log(
+      `${N} subscriptions live in ${connectSeconds.toFixed(1)} s; server RSS ${mb(before.rss)} → ${mb(after.rss)}, heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)}`,
+    );
 
     await ask('stats'); // resets the server's CPU and loop-delay window to the run
     clientLoop.enable();
@@ -470,14 +495,21 @@ async function main() {
         loopDelayMaxMs: Number(serverStats.loopDelayMaxMs.toFixed(1)),
       },
       benchProcess: {
-        cpuPercentDuringRun: Number((((clientCpu.user + clientCpu.system) / 1000 / (run.elapsed * 1000)) * 100).toFixed(1)),
+        cpuPercentDuringRun: Number(
+          (((clientCpu.user + clientCpu.system) / 1000 / (run.elapsed * 1000)) * 100).toFixed(1),
+        ),
         loopDelayP99Ms: Number((clientLoop.percentile(99) / 1e6).toFixed(1)),
         rss: process.memoryUsage().rss,
       },
       connectSeconds: Number(connectSeconds.toFixed(1)),
     };
     const met =
-      N >= TARGET.subscribers && rate >= TARGET.rate * 0.95 && p(95) <= TARGET.p95Ms && missing === 0 && duplicates === 0 && run.failures === 0;
+      N >= TARGET.subscribers &&
+      rate >= TARGET.rate * 0.95 &&
+      p(95) <= TARGET.p95Ms &&
+      missing === 0 &&
+      duplicates === 0 &&
+      run.failures === 0;
     const f = (ms: number) => `${ms.toFixed(1)} ms`;
     console.log(
       [

@@ -5,6 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261127020000 extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create index "domain_event_tx_order" on "domain_event" ("tx_id", "id");`);
-    this.addSql(`create index "domain_event_worker_ids" on "domain_event" using gin (("payload" -> 'workerIds') jsonb_path_ops);`);
+    this.addSql(
+      `create index "domain_event_worker_ids" on "domain_event" using gin (("payload" -> 'workerIds') jsonb_path_ops);`,
+    );
   }
 }

@@ -21,19 +21,64 @@ export const FIXTURES: Record<string, Account[]> = {
   demo_admin: [{ username: 'admin', password: 'admin', firstName: 'Demo', lastName: 'Admin', isAdmin: true }],
   demo_worker: [{ username: 'demo', password: 'demo', firstName: 'Demo', lastName: 'Worker' }],
   journalism: [
-    { username: 'journalism-editor', password: 'editor', firstName: 'Eda', lastName: 'Editor', certifications: [['journalism', 'editor', E]] },
-    { username: 'journalism-reporter-1', password: 'reporter', firstName: 'Rae', lastName: 'Reporter', certifications: [['journalism', 'reporter', E]] },
-    { username: 'journalism-reporter-2', password: 'reporter', firstName: 'Rob', lastName: 'Senior Reporter', certifications: [['journalism', 'reporter', E], ['journalism', 'reporter', R]] },
-    { username: 'journalism-photographer-1', password: 'photographer', firstName: 'Pia', lastName: 'Photographer', certifications: [['journalism', 'photographer', E]] },
-    { username: 'journalism-photographer-2', password: 'photographer', firstName: 'Pat', lastName: 'Senior Photographer', certifications: [['journalism', 'photographer', E], ['journalism', 'photographer', R]] },
-    { username: 'journalism-copy-editor', password: 'copy-editor', firstName: 'Cory', lastName: 'Copy Editor', certifications: [['journalism', 'copy_editor', E]] },
+    {
+      username: 'journalism-editor',
+      password: 'editor',
+      firstName: 'Eda',
+      lastName: 'Editor',
+      certifications: [['journalism', 'editor', E]],
+    },
+    {
+      username: 'journalism-reporter-1',
+      password: 'reporter',
+      firstName: 'Rae',
+      lastName: 'Reporter',
+      certifications: [['journalism', 'reporter', E]],
+    },
+    {
+      username: 'journalism-reporter-2',
+      password: 'reporter',
+      firstName: 'Rob',
+      lastName: 'Senior Reporter',
+      certifications: [
+        ['journalism', 'reporter', E],
+        ['journalism', 'reporter', R],
+      ],
+    },
+    {
+      username: 'journalism-photographer-1',
+      password: 'photographer',
+      firstName: 'Pia',
+      lastName: 'Photographer',
+      certifications: [['journalism', 'photographer', E]],
+    },
+    {
+      username: 'journalism-photographer-2',
+      password: 'photographer',
+      firstName: 'Pat',
+      lastName: 'Senior Photographer',
+      certifications: [
+        ['journalism', 'photographer', E],
+        ['journalism', 'photographer', R],
+      ],
+    },
+    {
+      username: 'journalism-copy-editor',
+      password: 'copy-editor',
+      firstName: 'Cory',
+      lastName: 'Copy Editor',
+      certifications: [['journalism', 'copy_editor', E]],
+    },
   ],
 };
 
 /** Creates a fixture's accounts; accounts that exist already are left as they are. Returns the usernames created. */
 export async function loadFixture(app: Orchestra, name: string): Promise<string[]> {
   const accounts = FIXTURES[name];
-  if (!accounts) throw new Error(`Unknown fixture "${name}". Known: ${Object.keys(FIXTURES).join(', ')}, demo (all of them plus demo projects).`);
+  if (!accounts)
+    throw new Error(
+      `Unknown fixture "${name}". Known: ${Object.keys(FIXTURES).join(', ')}, demo (all of them plus demo projects).`,
+    );
   const created: string[] = [];
   for (const account of accounts) {
     if (await app.db.orm.em.fork().count(Worker, { username: account.username })) continue;
@@ -46,7 +91,13 @@ export async function loadFixture(app: Orchestra, name: string): Promise<string[
       passwordHash: await hashPassword(account.password),
     });
     for (const [workflowSlug, certificationSlug, role] of account.certifications ?? []) {
-      await app.workers.grantCertification(SYSTEM, { workerId: worker.id, workflowSlug, certificationSlug, role, taskClass: TaskClass.REAL });
+      await app.workers.grantCertification(SYSTEM, {
+        workerId: worker.id,
+        workflowSlug,
+        certificationSlug,
+        role,
+        taskClass: TaskClass.REAL,
+      });
     }
     created.push(account.username);
   }
@@ -64,11 +115,19 @@ export async function loadDemo(app: Orchestra): Promise<string[]> {
       versionSlug: 'v1',
       description: 'Rate an image from the Orchestra docs',
       priority: 1,
-      projectData: { url: 'https://orchestra.example/docs', images: ['https://orchestra.example/img/workflow.png', 'https://orchestra.example/img/dashboard.png'] },
+      projectData: {
+        url: 'https://orchestra.example/docs',
+        images: ['https://orchestra.example/img/workflow.png', 'https://orchestra.example/img/dashboard.png'],
+      },
     });
   }
   if (has('journalism')) {
-    await app.lifecycle.createProject(SYSTEM, { workflowSlug: 'journalism', versionSlug: 'v1', description: 'Local elections: who is running?', priority: 5 });
+    await app.lifecycle.createProject(SYSTEM, {
+      workflowSlug: 'journalism',
+      versionSlug: 'v1',
+      description: 'Local elections: who is running?',
+      priority: 5,
+    });
   }
   return created;
 }

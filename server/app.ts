@@ -74,7 +74,9 @@ export interface StartOptions {
 
 export async function startOrchestra(options: StartOptions = {}): Promise<Orchestra> {
   const config = options.config ?? loadConfig();
-  const registry = options.definitions ? new WorkflowRegistry(options.definitions) : await loadRegistry(config.workflowsDir);
+  const registry = options.definitions
+    ? new WorkflowRegistry(options.definitions)
+    : await loadRegistry(config.workflowsDir);
   const db = options.db ?? (await openDatabase(config, { log: options.log }));
   const catalog = await syncWorkflows(db.orm, registry);
   const engine: Engine = { orm: db.orm, catalog, config, random: options.random ?? Math.random, now: () => new Date() };

@@ -121,37 +121,52 @@ export function buildCli(): Command {
     .option('--first-name <name>', 'first name', '')
     .option('--last-name <name>', 'last name', '')
     .option('--email <email>', 'email address', '')
-    .action(async (username: string, opts: { password?: string; admin: boolean; firstName: string; lastName: string; email: string }) => {
-      if (opts.password !== undefined && opts.password.length < 8) throw new InvalidArgumentError('--password must have at least 8 characters.');
-      const worker = await withOrchestra(async (app) =>
-        app.workers.createWorker(SYSTEM, {
-          username,
-          isAdmin: opts.admin,
-          firstName: opts.firstName,
-          lastName: opts.lastName,
-          email: opts.email,
-          password: opts.password ?? null,
-        }),
-      );
-      say(`Created worker ${worker.username} (id ${worker.id})${opts.admin ? ' as admin' : ''}.`);
-    });
+    .action(
+      async (
+        username: string,
+        opts: { password?: string; admin: boolean; firstName: string; lastName: string; email: string },
+      ) => {
+        if (opts.password !== undefined && opts.password.length < 8)
+          throw new InvalidArgumentError('--password must have at least 8 characters.');
+        const worker = await withOrchestra(async (app) =>
+          app.workers.createWorker(SYSTEM, {
+            username,
+            isAdmin: opts.admin,
+            firstName: opts.firstName,
+            lastName: opts.lastName,
+            email: opts.email,
+            password: opts.password ?? null,
+          }),
+        );
+        say(`Created worker ${worker.username} (id ${worker.id})${opts.admin ? ' as admin' : ''}.`);
+      },
+    );
   workers
     .command('certify <username> <workflow> <certification>')
     .description('Grant a certification (entry level unless --reviewer).')
     .option('--reviewer', 'grant the REVIEWER role (needs the entry-level one)', false)
     .option('--training', 'for TRAINING work instead of REAL', false)
-    .action(async (username: string, workflow: string, certification: string, opts: { reviewer: boolean; training: boolean }) => {
-      await withOrchestra(async (app) => {
-        await app.workers.grantCertification(SYSTEM, {
-          username,
-          workflowSlug: workflow,
-          certificationSlug: certification,
-          role: opts.reviewer ? CertificationRole.REVIEWER : CertificationRole.ENTRY_LEVEL,
-          taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
+    .action(
+      async (
+        username: string,
+        workflow: string,
+        certification: string,
+        opts: { reviewer: boolean; training: boolean },
+      ) => {
+        await withOrchestra(async (app) => {
+          await app.workers.grantCertification(SYSTEM, {
+            username,
+            workflowSlug: workflow,
+            certificationSlug: certification,
+            role: opts.reviewer ? CertificationRole.REVIEWER : CertificationRole.ENTRY_LEVEL,
+            taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
+          });
         });
-      });
-      say(`${username} is certified: ${workflow}/${certification} ${opts.reviewer ? 'REVIEWER' : 'ENTRY_LEVEL'} ${opts.training ? 'TRAINING' : 'REAL'}.`);
-    });
+        say(
+          `${username} is certified: ${workflow}/${certification} ${opts.reviewer ? 'REVIEWER' : 'ENTRY_LEVEL'} ${opts.training ? 'TRAINING' : 'REAL'}.`,
+        );
+      },
+    );
 
   const projects = program.command('projects').description('Projects.');
   projects
@@ -161,19 +176,25 @@ export function buildCli(): Command {
     .option('--priority <n>', 'priority (higher first)', integer, 0)
     .option('--data <json>', 'project data as a JSON object', jsonObject, {})
     .option('--training', 'a TRAINING project', false)
-    .action(async (workflow: string, version: string, opts: { description: string; priority: number; data: Record<string, never>; training: boolean }) => {
-      const project = await withOrchestra((app) =>
-        app.lifecycle.createProject(SYSTEM, {
-          workflowSlug: workflow,
-          versionSlug: version,
-          description: opts.description,
-          priority: opts.priority,
-          projectData: opts.data,
-          taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
-        }),
-      );
-      say(String(project.id));
-    });
+    .action(
+      async (
+        workflow: string,
+        version: string,
+        opts: { description: string; priority: number; data: Record<string, never>; training: boolean },
+      ) => {
+        const project = await withOrchestra((app) =>
+          app.lifecycle.createProject(SYSTEM, {
+            workflowSlug: workflow,
+            versionSlug: version,
+            description: opts.description,
+            priority: opts.priority,
+            projectData: opts.data,
+            taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
+          }),
+        );
+        say(String(project.id));
+      },
+    );
   projects
     .command('info')
     .argument('<id>', 'project id', positiveInt)
@@ -209,7 +230,9 @@ export async function runCli(argv: string[]): Promise<number> {
       // --help and --version end here too, with code 0.
       return error.exitCode === 0 ? 0 : 2;
     }
-    process.stderr.write(`error: ${error instanceof OrchestraError || error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `error: ${error instanceof OrchestraError || error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }

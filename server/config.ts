@@ -54,7 +54,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: int(env, 'PORT', 4000, 0),
     production: env.NODE_ENV === 'production',
     workflowsDir: path.resolve(PROJECT_ROOT, env.ORCHESTRA_WORKFLOWS_DIR ?? 'workflows'),
-    filesDir: path.resolve(PROJECT_ROOT, env.ORCHESTRA_FILES_DIR ?? path.join(env.ORCHESTRA_DATA_DIR ?? '.data', 'files')),
+    filesDir: path.resolve(
+      PROJECT_ROOT,
+      env.ORCHESTRA_FILES_DIR ?? path.join(env.ORCHESTRA_DATA_DIR ?? '.data', 'files'),
+    ),
     maxInProgressTasks: int(env, 'ORCHESTRA_MAX_IN_PROGRESS_TASKS', 3, 1),
     jobs: {
       inProcess: env.ORCHESTRA_JOBS_IN_PROCESS !== 'false',

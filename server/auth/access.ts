@@ -60,7 +60,11 @@ export async function canSeeTask(actor: Actor | null, reader: Reader, task: Task
 }
 
 /** The data of an assignment: to admins/integrators, its own worker, and workers at a higher level of the task. */
-export async function canSeeAssignmentData(actor: Actor | null, reader: Reader, assignment: TaskAssignment): Promise<boolean> {
+export async function canSeeAssignmentData(
+  actor: Actor | null,
+  reader: Reader,
+  assignment: TaskAssignment,
+): Promise<boolean> {
   if (seesEverything(actor)) return true;
   const mine = await holdsTask(actor, reader, assignment.task.id);
   return !!mine && mine.level >= assignment.level;

@@ -16,7 +16,8 @@ class LoginInput {
 
 @ObjectType()
 class LoginPayload {
-  @Field({ description: 'Send as `Authorization: Bearer <token>` from scripts; the app uses the cookie set with it.' }) token!: string;
+  @Field({ description: 'Send as `Authorization: Bearer <token>` from scripts; the app uses the cookie set with it.' })
+  token!: string;
   @Field() expiresAt!: Date;
   @Field(() => Worker) worker!: Worker;
 }
@@ -34,7 +35,8 @@ class CreateApiKeyInput {
 @ObjectType()
 class CreateApiKeyPayload {
   @Field(() => ApiKey) apiKey!: ApiKey;
-  @Field({ description: 'The key itself: shown only now. Send it as `X-Api-Key` or `Authorization: Bearer`.' }) secret!: string;
+  @Field({ description: 'The key itself: shown only now. Send it as `X-Api-Key` or `Authorization: Bearer`.' })
+  secret!: string;
 }
 
 @InputType()
@@ -63,7 +65,8 @@ export class AuthResolver {
   @Mutation(() => LogoutPayload)
   async logout(@Ctx() ctx: GqlContext): Promise<LogoutPayload> {
     ctx.cookies.clear(SESSION_COOKIE);
-    const loggedOut = ctx.actor?.kind === 'worker' && ctx.credential ? await ctx.services.auth.logout(ctx.credential) : false;
+    const loggedOut =
+      ctx.actor?.kind === 'worker' && ctx.credential ? await ctx.services.auth.logout(ctx.credential) : false;
     return { loggedOut };
   }
 

@@ -53,7 +53,11 @@ export class AuthService {
   }
 
   async logout(token: string): Promise<boolean> {
-    return transact(this.engine, SYSTEM, async (tx) => (await tx.em.nativeDelete(Session, { tokenHash: digest(token) })) > 0);
+    return transact(
+      this.engine,
+      SYSTEM,
+      async (tx) => (await tx.em.nativeDelete(Session, { tokenHash: digest(token) })) > 0,
+    );
   }
 
   /** The actor behind a request's credentials, or null for an anonymous request (bad credentials → error). */
@@ -70,7 +74,11 @@ export class AuthService {
       }
       return { actor: { kind: 'integrator', keyId: key.id }, worker: null };
     }
-    const session = await em.findOne(Session, { tokenHash: digest(token), expiresAt: { $gt: this.engine.now() } }, { populate: ['worker'] });
+    const session = await em.findOne(
+      Session,
+      { tokenHash: digest(token), expiresAt: { $gt: this.engine.now() } },
+      { populate: ['worker'] },
+    );
     if (!session) throw refuse('SESSION_EXPIRED');
     const worker = session.worker;
     return { actor: { kind: 'worker', workerId: worker.id, isAdmin: worker.isAdmin }, worker };

@@ -49,7 +49,17 @@ export class Certification {
 @Entity()
 @Unique({ properties: ['version', 'slug'] })
 export class Step {
-  [OptionalProps]?: 'description' | 'creationDependsOn' | 'submissionDependsOn' | 'requiredCertificationIds' | 'reviewPolicy' | 'assignmentPolicy' | 'creationPolicy' | 'ui' | 'completionEndsProject' | 'createdAt';
+  [OptionalProps]?:
+    | 'description'
+    | 'creationDependsOn'
+    | 'submissionDependsOn'
+    | 'requiredCertificationIds'
+    | 'reviewPolicy'
+    | 'assignmentPolicy'
+    | 'creationPolicy'
+    | 'ui'
+    | 'completionEndsProject'
+    | 'createdAt';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => WorkflowVersion) version!: Rel<WorkflowVersion>;
   @Field() @Property({ length: 200 }) slug!: string;
@@ -61,7 +71,9 @@ export class Step {
   @Field(() => [String], { description: 'Steps whose tasks must be complete before this step gets a task.' })
   @Property({ type: new ArrayType(), columnType: 'text[]' })
   creationDependsOn: string[] = [];
-  @Field(() => [String], { description: 'Steps whose tasks must be complete before this step’s task can be submitted.' })
+  @Field(() => [String], {
+    description: 'Steps whose tasks must be complete before this step’s task can be submitted.',
+  })
   @Property({ type: new ArrayType(), columnType: 'text[]' })
   submissionDependsOn: string[] = [];
   /** Every one is needed to work on the step's tasks (in the role of the level). */

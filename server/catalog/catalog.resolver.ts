@@ -41,7 +41,9 @@ export class WorkflowVersionResolver {
     return (await ctx.reader.load.workflow.load(version.workflow.id))!;
   }
 
-  @FieldResolver(() => [Step], { description: 'Steps in the order of the original’s project information (roots first, then breadth-first).' })
+  @FieldResolver(() => [Step], {
+    description: 'Steps in the order of the original’s project information (roots first, then breadth-first).',
+  })
   steps(@Root() version: WorkflowVersion, @Ctx() ctx: GqlContext): Promise<Step[]> {
     return ctx.services.reads.catalog.steps(ctx.reader, version);
   }
@@ -74,7 +76,10 @@ export class StepResolver {
     return step.creationPolicy;
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'How the worker app renders the step (human steps).' })
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'How the worker app renders the step (human steps).',
+  })
   ui(@Root() step: Step): Record<string, unknown> | null {
     return step.ui;
   }
@@ -87,7 +92,9 @@ export class CertificationResolver {
     return (await ctx.reader.load.workflow.load(certification.workflow.id))!;
   }
 
-  @FieldResolver(() => [Certification], { description: 'Prerequisites: certifications a worker must hold before this one is granted.' })
+  @FieldResolver(() => [Certification], {
+    description: 'Prerequisites: certifications a worker must hold before this one is granted.',
+  })
   requiredCertifications(@Root() certification: Certification, @Ctx() ctx: GqlContext): Promise<Certification[]> {
     return ctx.services.reads.catalog.requiredCertifications(ctx.reader, certification);
   }

@@ -19,7 +19,10 @@ export interface CatalogStep {
 export class Catalog {
   private readonly steps = new Map<number, CatalogStep>();
   private readonly versionIds = new Map<string, number>();
-  private readonly versions = new Map<number, { version: ResolvedVersion; workflow: ResolvedWorkflow; stepIds: Map<string, number> }>();
+  private readonly versions = new Map<
+    number,
+    { version: ResolvedVersion; workflow: ResolvedWorkflow; stepIds: Map<string, number> }
+  >();
   private readonly certificationIds = new Map<string, number>();
 
   constructor(readonly registry: WorkflowRegistry) {}
@@ -31,7 +34,14 @@ export class Catalog {
       const def = version.step(row.slug);
       if (!def) continue; // a step of an older definition of this version (kept for its projects)
       stepIds.set(row.slug, row.id);
-      this.steps.set(row.id, { id: row.id, versionId, def, version, workflow, requiredCertificationIds: row.requiredCertificationIds });
+      this.steps.set(row.id, {
+        id: row.id,
+        versionId,
+        def,
+        version,
+        workflow,
+        requiredCertificationIds: row.requiredCertificationIds,
+      });
     }
     this.versionIds.set(`${workflow.slug}/${version.slug}`, versionId);
     this.versions.set(versionId, { version, workflow, stepIds });
@@ -104,10 +114,13 @@ async function syncWorkflow(em: EntityManager, wf: ResolvedWorkflow, catalog: Ca
 
   for (const v of wf.versions) {
     let version = await em.findOne(WorkflowVersion, { workflow, slug: v.slug });
-    if (!version) version = em.create(WorkflowVersion, { workflow, slug: v.slug, name: v.name, description: v.description });
+    if (!version)
+      version = em.create(WorkflowVersion, { workflow, slug: v.slug, name: v.name, description: v.description });
     version.name = v.name;
     version.description = v.description;
-    const stored = version.id ? new Map((await em.find(Step, { version })).map((s) => [s.slug, s])) : new Map<string, Step>();
+    const stored = version.id
+      ? new Map((await em.find(Step, { version })).map((s) => [s.slug, s]))
+      : new Map<string, Step>();
     const problems: string[] = [];
     for (const [slug, row] of stored) {
       const def = v.step(slug);
@@ -122,7 +135,9 @@ async function syncWorkflow(em: EntityManager, wf: ResolvedWorkflow, catalog: Ca
       );
     }
     for (const def of v.steps) {
-      const row = stored.get(def.slug) ?? em.create(Step, { version, slug: def.slug, name: def.name, isHuman: def.isHuman, position: def.position });
+      const row =
+        stored.get(def.slug) ??
+        em.create(Step, { version, slug: def.slug, name: def.name, isHuman: def.isHuman, position: def.position });
       Object.assign(row, {
         name: def.name,
         description: def.description,
@@ -132,7 +147,10 @@ async function syncWorkflow(em: EntityManager, wf: ResolvedWorkflow, catalog: Ca
         submissionDependsOn: def.submissionDependsOn,
         requiredCertificationIds: def.requiredCertifications.map((s) => certs.get(s)!.id),
         reviewPolicy: describePolicy(def.reviewPolicy),
-        assignmentPolicy: { entryLevel: describePolicy(def.assignmentPolicy.entryLevel), reviewer: describePolicy(def.assignmentPolicy.reviewer) },
+        assignmentPolicy: {
+          entryLevel: describePolicy(def.assignmentPolicy.entryLevel),
+          reviewer: describePolicy(def.assignmentPolicy.reviewer),
+        },
         creationPolicy: describePolicy(def.creationPolicy),
         ui: (def.ui as Record<string, unknown> | null) ?? null,
         completionEndsProject: def.completionEndsProject,

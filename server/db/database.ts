@@ -25,14 +25,19 @@ export function makePool(url: string, max = 10): pg.Pool {
   return pool;
 }
 
-export async function openDatabase(config: Config, options: { migrate?: boolean; log?: (m: string) => void } = {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  options: { migrate?: boolean; log?: (m: string) => void } = {},
+): Promise<Database> {
   let embedded: EmbeddedServer | null = null;
   let url = config.databaseUrl;
   if (!url) {
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort);
     await ensureDatabase(embedded.url('postgres'), 'orchestra');
     url = embedded.url('orchestra');
-    options.log?.(`Embedded PostgreSQL on 127.0.0.1:${config.embeddedPgPort} (data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`);
+    options.log?.(
+      `Embedded PostgreSQL on 127.0.0.1:${config.embeddedPgPort} (data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`,
+    );
   }
   const orm = await openOrm(url);
   const pool = makePool(url);

@@ -41,7 +41,11 @@ export interface EmbeddedOptions {
   fast?: boolean;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedServer> {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   // Postgres runs as the `postgres` OS user when we are root: it must be able to reach the folder.
   for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -65,7 +69,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
     persistent: true,
     createPostgresUser: true,
     // Enough connections for two server processes and the test suite's concurrent workers.
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : [])],
+    postgresFlags: [
+      '-c',
+      'max_connections=300',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
+    ],
     onLog: options.log ? (m) => process.stdout.write(`[postgres] ${m}\n`) : () => {},
     onError: (e) => process.stderr.write(`[postgres] ${String(e)}\n`),
   });

@@ -44,7 +44,13 @@ function jobQueue(client: pg.PoolClient): JobQueue {
     async add(task, payload, options = {}) {
       await client.query(
         `select graphile_worker.add_job($1, $2::json, run_at => coalesce($3::timestamptz, now()), max_attempts => coalesce($4::int, 25), job_key => $5)`,
-        [task, JSON.stringify(payload), options.runAt?.toISOString() ?? null, options.maxAttempts ?? null, options.jobKey ?? null],
+        [
+          task,
+          JSON.stringify(payload),
+          options.runAt?.toISOString() ?? null,
+          options.maxAttempts ?? null,
+          options.jobKey ?? null,
+        ],
       );
     },
   };
@@ -56,16 +62,18 @@ function jobQueue(client: pg.PoolClient): JobQueue {
  */
 export async function registerConsumer(pool: pg.Pool, name: string): Promise<void> {
   const head = await releasedHead(pool);
-  await pool.query(`insert into event_consumer (name, tx_id, event_id) values ($1, $2::text::xid8, $3) on conflict (name) do nothing`, [
-    name,
-    head.txId.toString(),
-    head.id,
-  ]);
+  await pool.query(
+    `insert into event_consumer (name, tx_id, event_id) values ($1, $2::text::xid8, $3) on conflict (name) do nothing`,
+    [name, head.txId.toString(), head.id],
+  );
 }
 
 /** Where a consumer is now (its cursor). */
 export async function consumerPosition(pool: pg.Pool, name: string): Promise<string | null> {
-  const { rows } = await pool.query<{ tx_id: string; event_id: string }>(`select tx_id::text as tx_id, event_id from event_consumer where name = $1`, [name]);
+  const { rows } = await pool.query<{ tx_id: string; event_id: string }>(
+    `select tx_id::text as tx_id, event_id from event_consumer where name = $1`,
+    [name],
+  );
   return rows[0] ? cursorOf({ txId: BigInt(rows[0].tx_id), id: Number(rows[0].event_id) }) : null;
 }
 
@@ -93,11 +101,10 @@ export async function consumeOnce(pool: pg.Pool, consumer: EventConsumer, batchS
     }
     await consumer.handle(events, jobQueue(client), client);
     const last = events[events.length - 1]!;
-    await client.query(`update event_consumer set tx_id = $2::text::xid8, event_id = $3, updated_at = now() where name = $1`, [
-      consumer.name,
-      last.txId.toString(),
-      last.id,
-    ]);
+    await client.query(
+      `update event_consumer set tx_id = $2::text::xid8, event_id = $3, updated_at = now() where name = $1`,
+      [consumer.name, last.txId.toString(), last.id],
+    );
     await client.query('commit');
     return events.length;
   } catch (error) {

@@ -26,4 +26,3 @@ export function parseCursor(cursor: string): Position | null {
 const MAX_TX_ID = 2n ** 64n - 1n;
 
 export const isAfter = (a: Position, b: Position): boolean => a.txId > b.txId || (a.txId === b.txId && a.id > b.id);
-

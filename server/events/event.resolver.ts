@@ -20,28 +20,46 @@ import { parseCursor, type StoredEvent } from './cursor.js';
 @ObjectType('OrchestraEvent', { description: 'Something that happened, after its transaction committed.' })
 export class OrchestraEvent {
   @Field({ description: 'Place in the event stream: resume with `after: cursor`.' }) cursor!: string;
-  @Field({ description: 'e.g. task.status_changed, task.assigned, task.submitted, task.returned, task.completed, project.status_changed, machine.failed' })
+  @Field({
+    description:
+      'e.g. task.status_changed, task.assigned, task.submitted, task.returned, task.completed, project.status_changed, machine.failed',
+  })
   type!: string;
   @Field() occurredAt!: Date;
   @Field(() => ID, { nullable: true }) projectId!: number | null;
   @Field(() => ID, { nullable: true }) taskId!: number | null;
   @Field({ description: 'Who caused it: worker:<id>, integrator:<key id> or system.' }) actor!: string;
-  @Field(() => GraphQLJSONObject, { description: 'What changed (statuses, levels, worker ids); kernel/events.ts lists every type’s fields.' })
+  @Field(() => GraphQLJSONObject, {
+    description: 'What changed (statuses, levels, worker ids); kernel/events.ts lists every type’s fields.',
+  })
   data!: object;
 }
 
 @ObjectType({ description: 'Where one of the viewer’s tasks shows on their dashboard now.' })
 export class DashboardTaskState {
   @Field(() => ID) taskId!: number;
-  @Field(() => DashboardState, { nullable: true, description: 'The group the task is in now; null when it left the dashboard.' }) state!: DashboardState | null;
+  @Field(() => DashboardState, {
+    nullable: true,
+    description: 'The group the task is in now; null when it left the dashboard.',
+  })
+  state!: DashboardState | null;
 }
 
 @ObjectType({ description: 'Tasks entered, left or moved between groups of the viewer’s dashboard.' })
 export class DashboardChange {
   @Field(() => OrchestraEvent) event!: OrchestraEvent;
-  @Field(() => ID, { description: 'The task the event is about (for a project event: the first of the viewer’s tasks in it).' }) taskId!: number;
-  @Field(() => DashboardState, { nullable: true, description: 'The group that task is in now; null when it left the dashboard.' }) state!: DashboardState | null;
-  @Field(() => [DashboardTaskState], { description: 'Every task of the viewer the event concerns (a project event concerns all of them in the project).' })
+  @Field(() => ID, {
+    description: 'The task the event is about (for a project event: the first of the viewer’s tasks in it).',
+  })
+  taskId!: number;
+  @Field(() => DashboardState, {
+    nullable: true,
+    description: 'The group that task is in now; null when it left the dashboard.',
+  })
+  state!: DashboardState | null;
+  @Field(() => [DashboardTaskState], {
+    description: 'Every task of the viewer the event concerns (a project event concerns all of them in the project).',
+  })
   tasks!: DashboardTaskState[];
 }
 
@@ -108,15 +126,21 @@ const AVAILABILITY_EVENTS = new Set<string>([
 @Resolver(() => OrchestraEvent)
 export class EventResolver {
   @Query(() => String, {
-    description: 'Where the event stream is now. Load what you show, then subscribe with `after:` this cursor: nothing that happens in between is missed.',
+    description:
+      'Where the event stream is now. Load what you show, then subscribe with `after:` this cursor: nothing that happens in between is missed.',
   })
   eventCursor(@Ctx() ctx: GqlContext): Promise<string> {
     return ctx.services.reads.events.cursor(ctx.actor);
   }
 
-  @FieldResolver(() => Task, { nullable: true, description: 'The task as it is now (null when the viewer may not see it).' })
+  @FieldResolver(() => Task, {
+    nullable: true,
+    description: 'The task as it is now (null when the viewer may not see it).',
+  })
   task(@Root() e: OrchestraEvent, @Ctx() ctx: GqlContext): Promise<Task | null> {
-    return e.taskId === null ? Promise.resolve(null) : ctx.services.reads.tasks.taskOfEvent(ctx.actor, ctx.reader, e.taskId);
+    return e.taskId === null
+      ? Promise.resolve(null)
+      : ctx.services.reads.tasks.taskOfEvent(ctx.actor, ctx.reader, e.taskId);
   }
 
   @FieldResolver(() => Project, { nullable: true })
@@ -149,7 +173,12 @@ export class EventResolver {
       const ctx = context as GqlContext;
       const projectId = parseId(args.projectId, 'projectId');
       await ctx.services.reads.projects.requireProjectAccess(ctx.actor, ctx.reader, projectId);
-      return stream(ctx, { topics: [`project:${projectId}`], filter: { projectId }, accept: concerns(ctx), after: args.after });
+      return stream(ctx, {
+        topics: [`project:${projectId}`],
+        filter: { projectId },
+        accept: concerns(ctx),
+        after: args.after,
+      });
     },
   })
   projectChanges(
@@ -168,7 +197,11 @@ export class EventResolver {
       const ctx = context as GqlContext;
       requireSeesEverything(ctx.actor);
       const slug = args.workflowSlug as string | null | undefined;
-      return stream(ctx, { topics: [slug ? `workflow:${slug}` : 'all'], filter: slug ? { workflowSlug: slug } : {}, after: args.after });
+      return stream(ctx, {
+        topics: [slug ? `workflow:${slug}` : 'all'],
+        filter: slug ? { workflowSlug: slug } : {},
+        after: args.after,
+      });
     },
   })
   events(
@@ -186,7 +219,12 @@ export class EventResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as GqlContext;
       const workerId = requireWorkerActor(ctx.actor, 'Only workers have a dashboard.');
-      return stream(ctx, { topics: [`worker:${workerId}`], filter: { workerId }, accept: concerns(ctx), after: args.after });
+      return stream(ctx, {
+        topics: [`worker:${workerId}`],
+        filter: { workerId },
+        accept: concerns(ctx),
+        after: args.after,
+      });
     },
   })
   async dashboardChanges(
@@ -197,20 +235,25 @@ export class EventResolver {
     freshen(ctx, event);
     const dashboard = ctx.services.reads.dashboard;
     // A task event concerns that task; a project event each of the viewer's tasks in the project.
-    const taskIds = event.taskId !== null ? [event.taskId] : await dashboard.tasksInProject(ctx.actor, ctx.reader, event.projectId!);
-    const tasks = await Promise.all(taskIds.map(async (taskId) => ({ taskId, state: await dashboard.stateOf(ctx.actor, ctx.reader, taskId) })));
+    const taskIds =
+      event.taskId !== null ? [event.taskId] : await dashboard.tasksInProject(ctx.actor, ctx.reader, event.projectId!);
+    const tasks = await Promise.all(
+      taskIds.map(async (taskId) => ({ taskId, state: await dashboard.stateOf(ctx.actor, ctx.reader, taskId) })),
+    );
     return { event: toGraphQL(event), taskId: tasks[0]?.taskId ?? 0, state: tasks[0]?.state ?? null, tasks };
   }
 
   @Subscription(() => AvailableTaskCounts, {
-    description: 'How many tasks the viewer may claim now (new work and reviews); sent at once and whenever it changes.',
+    description:
+      'How many tasks the viewer may claim now (new work and reviews); sent at once and whenever it changes.',
     subscribe: async ({ context }) => {
       const ctx = context as GqlContext;
       requireWorkerActor(ctx.actor, 'Only workers claim tasks.');
       realtimeOf(ctx);
       let events: AsyncGenerator<StoredEvent> | null = null;
       const counts = (async function* () {
-        const count = (): Promise<AvailableTaskCounts> => ctx.services.reads.dashboard.availableTaskCounts(ctx.actor, ctx.services.reads.reader());
+        const count = (): Promise<AvailableTaskCounts> =>
+          ctx.services.reads.dashboard.availableTaskCounts(ctx.actor, ctx.services.reads.reader());
         // Listen first, then count: a change between the two is not lost (it recounts once more).
         events = stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) });
         let last = await count();

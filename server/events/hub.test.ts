@@ -19,7 +19,14 @@ const event = (id: number, over: Partial<StoredEvent> = {}): StoredEvent =>
 
 describe('EventHub', () => {
   it('derives topics from the event: all, project, task, workflow and each worker named', () => {
-    expect(topicsOf(event(1), 'journalism')).toEqual(['all', 'project:7', 'task:71', 'workflow:journalism', 'worker:3', 'worker:4']);
+    expect(topicsOf(event(1), 'journalism')).toEqual([
+      'all',
+      'project:7',
+      'task:71',
+      'workflow:journalism',
+      'worker:3',
+      'worker:4',
+    ]);
     expect(topicsOf(event(1, { projectId: null, taskId: null, payload: {} as never }), null)).toEqual(['all']);
   });
 

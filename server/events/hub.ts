@@ -75,7 +75,13 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     if (this.items.length >= this.limit) {
-      this.fail(new OrchestraError(ErrorCode.SLOW_SUBSCRIBER, 'Subscriber is too slow: events were dropped. Resubscribe with your last cursor.', Reason.SLOW_SUBSCRIBER));
+      this.fail(
+        new OrchestraError(
+          ErrorCode.SLOW_SUBSCRIBER,
+          'Subscriber is too slow: events were dropped. Resubscribe with your last cursor.',
+          Reason.SLOW_SUBSCRIBER,
+        ),
+      );
       return;
     }
     this.items.push(item);

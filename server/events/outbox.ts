@@ -19,7 +19,8 @@ export async function writeEvents(em: EntityManager, events: readonly EventInput
   if (events.length === 0) return;
   const createdAt = new Date().toISOString();
   const params: unknown[] = [];
-  for (const e of events) params.push(e.type, e.projectId, e.taskId ?? null, JSON.stringify(e.payload), actor, createdAt);
+  for (const e of events)
+    params.push(e.type, e.projectId, e.taskId ?? null, JSON.stringify(e.payload), actor, createdAt);
   await em.execute(
     `with inserted as (insert into domain_event (type, project_id, task_id, payload, actor, created_at) values ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} returning 1)
      select pg_notify('${EVENTS_CHANNEL}', '')`,

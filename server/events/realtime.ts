@@ -78,14 +78,19 @@ export class Realtime {
   }
 
   private async deliver(events: StoredEvent[]): Promise<void> {
-    const unknown = [...new Set(events.map((e) => e.projectId).filter((id): id is number => id !== null && !this.workflowOfProject.has(id)))];
+    const unknown = [
+      ...new Set(
+        events.map((e) => e.projectId).filter((id): id is number => id !== null && !this.workflowOfProject.has(id)),
+      ),
+    ];
     if (unknown.length) {
       const slugs = await workflowsOfProjects(this.pool, unknown);
       for (const id of unknown) this.workflowOfProject.set(id, slugs.get(id) ?? null);
     }
     const batch = {};
     for (const event of events) this.batches.set(event, batch);
-    for (const event of events) this.hub.publish(event, event.projectId === null ? null : (this.workflowOfProject.get(event.projectId) ?? null));
+    for (const event of events)
+      this.hub.publish(event, event.projectId === null ? null : (this.workflowOfProject.get(event.projectId) ?? null));
     for (const listener of this.listeners) listener(events);
   }
 

@@ -43,7 +43,12 @@ const toEvent = (r: Row): StoredEvent =>
   }) as StoredEvent;
 
 /** Released events after a position, in stream order, optionally filtered. */
-export async function readReleased(db: pg.Pool | pg.PoolClient, after: Position, limit: number, filter: StreamFilter = {}): Promise<StoredEvent[]> {
+export async function readReleased(
+  db: pg.Pool | pg.PoolClient,
+  after: Position,
+  limit: number,
+  filter: StreamFilter = {},
+): Promise<StoredEvent[]> {
   const params: unknown[] = [after.txId.toString(), after.id, limit];
   const where: string[] = [];
   if (filter.projectId !== undefined) {
@@ -60,7 +65,9 @@ export async function readReleased(db: pg.Pool | pg.PoolClient, after: Position,
   }
   if (filter.workflowSlug !== undefined) {
     params.push(filter.workflowSlug);
-    where.push(`e.project_id in (select p.id from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where w.slug = $${params.length})`);
+    where.push(
+      `e.project_id in (select p.id from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where w.slug = $${params.length})`,
+    );
   }
   const { rows } = await db.query<Row>(
     `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.actor, e.created_at
@@ -95,7 +102,10 @@ export async function readEvent(db: pg.Pool | pg.PoolClient, id: number): Promis
 }
 
 /** The workflow slug of each project (events are routed by workflow). */
-export async function workflowsOfProjects(db: pg.Pool | pg.PoolClient, projectIds: number[]): Promise<Map<number, string>> {
+export async function workflowsOfProjects(
+  db: pg.Pool | pg.PoolClient,
+  projectIds: number[],
+): Promise<Map<number, string>> {
   if (projectIds.length === 0) return new Map();
   const { rows } = await db.query<{ id: number; slug: string }>(
     `select p.id, w.slug from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where p.id = any($1::int[])`,

@@ -20,7 +20,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.pdf': 'application/pdf',
 };
 
-export const contentTypeOf = (file: string): string => CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+export const contentTypeOf = (file: string): string =>
+  CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
 const MAX_SEGMENT = 200;
 const MAX_DEPTH = 8;
@@ -71,7 +72,8 @@ export class FileStore {
         try {
           return { data: await fs.readFile(full), file: await describe(relative, full) };
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') throw notFound('File', relative, 'slug');
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR')
+            throw notFound('File', relative, 'slug');
           throw error;
         }
       },
@@ -85,8 +87,13 @@ export class FileStore {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
           throw error;
         }
-        const files = entries.filter((e) => e.isFile() && !e.name.endsWith('.partial')).map((e) => e.name).sort();
-        return Promise.all(files.map((name) => describe(relative ? `${relative}/${name}` : name, path.join(full, name))));
+        const files = entries
+          .filter((e) => e.isFile() && !e.name.endsWith('.partial'))
+          .map((e) => e.name)
+          .sort();
+        return Promise.all(
+          files.map((name) => describe(relative ? `${relative}/${name}` : name, path.join(full, name))),
+        );
       },
       async exists(file) {
         try {

@@ -8,7 +8,11 @@ import type { Page } from '../read/page.js';
 export function parseId(value: string | number, field = 'id'): number {
   const n = typeof value === 'number' ? value : /^\d{1,10}$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0 || n > 2_147_483_647) {
-    throw badInput(`${field} is not a valid id: ${JSON.stringify(String(value).slice(0, 40))}`, { field }, Reason.INVALID_ID);
+    throw badInput(
+      `${field} is not a valid id: ${JSON.stringify(String(value).slice(0, 40))}`,
+      { field },
+      Reason.INVALID_ID,
+    );
   }
   return n;
 }
@@ -42,12 +46,18 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
     @Field(() => [Edge]) edges!: Edge[];
     @Field(() => [node]) nodes!: T[];
     @Field(() => PageInfo) pageInfo!: PageInfo;
-    @Field(() => Int, { nullable: true, description: 'Total number of items in the list (all pages).' }) totalCount?: number;
+    @Field(() => Int, { nullable: true, description: 'Total number of items in the list (all pages).' })
+    totalCount?: number;
   }
   return ConnectionClass;
 }
 
 export function toConnection<T>(page: Page<T>): Connection<T> {
   const edges = page.nodes.map((node, i) => ({ node, cursor: page.cursors[i]! }));
-  return { nodes: page.nodes, edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null }, totalCount: page.totalCount };
+  return {
+    nodes: page.nodes,
+    edges,
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null },
+    totalCount: page.totalCount,
+  };
 }

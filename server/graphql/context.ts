@@ -36,7 +36,12 @@ export interface GqlContext {
   realtime: Realtime | null;
 }
 
-export const servicesOf = (app: Orchestra): GqlServices => ({ lifecycle: app.lifecycle, workers: app.workers, auth: app.auth, reads: app.reads });
+export const servicesOf = (app: Orchestra): GqlServices => ({
+  lifecycle: app.lifecycle,
+  workers: app.workers,
+  auth: app.auth,
+  reads: app.reads,
+});
 
 export function createContext(
   services: GqlServices,

@@ -63,7 +63,12 @@ export function toGraphQLError(error: OrchestraError): GraphQLError {
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof OrchestraError) {
-    return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: extensionsOf(original) };
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: extensionsOf(original),
+    };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && code !== INTERNAL.code) {
@@ -71,17 +76,29 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     // guards): typed already; drop any stack trace.
     const { stacktrace: _drop, http: _http, ...extensions } = formatted.extensions ?? {};
     const foreign = FOREIGN[code];
-    return { ...formatted, extensions: { ...extensions, code: foreign?.code ?? code, reason: extensions.reason ?? foreign?.reason ?? code } };
+    return {
+      ...formatted,
+      extensions: { ...extensions, code: foreign?.code ?? code, reason: extensions.reason ?? foreign?.reason ?? code },
+    };
   }
   console.error('[graphql] internal error:', original);
-  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: INTERNAL.code, reason: 'INTERNAL' } };
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: INTERNAL.code, reason: 'INTERNAL' },
+  };
 }
 
 /** The HTTP status of an error as formatted above. */
 export function statusOfFormatted(error: GraphQLFormattedError): number {
   const code = error.extensions?.code;
   if (typeof code !== 'string') return INTERNAL.status;
-  return (STATUS_OF as Record<string, number>)[code] ?? FOREIGN[code]?.status ?? (code === INTERNAL.code ? INTERNAL.status : 400);
+  return (
+    (STATUS_OF as Record<string, number>)[code] ??
+    FOREIGN[code]?.status ??
+    (code === INTERNAL.code ? INTERNAL.status : 400)
+  );
 }
 
 /** Applies the status policy: a response that produced nothing takes its first error's status. */
@@ -93,9 +110,11 @@ export const httpStatusPolicy: ApolloServerPlugin = {
         const { data, errors } = response.body.singleResult;
         if (!errors?.length) return;
         const failedRoots = new Set(errors.filter((e) => e.path?.length === 1).map((e) => e.path![0]));
-        const producedNothing = data == null || Object.entries(data).every(([key, value]) => value === null && failedRoots.has(key));
+        const producedNothing =
+          data == null || Object.entries(data).every(([key, value]) => value === null && failedRoots.has(key));
         // A status set already (405 for a mutation over GET, 413, …) is the transport's own answer: kept.
-        if (producedNothing && (response.http.status ?? 200) === 200) response.http.status = statusOfFormatted(errors[0]!);
+        if (producedNothing && (response.http.status ?? 200) === 200)
+          response.http.status = statusOfFormatted(errors[0]!);
       },
     };
   },

@@ -5,9 +5,21 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, registerEnumType } from 'type-graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
-import { CertificationResolver, StepResolver, WorkflowResolver, WorkflowVersionResolver } from '../catalog/catalog.resolver.js';
+import {
+  CertificationResolver,
+  StepResolver,
+  WorkflowResolver,
+  WorkflowVersionResolver,
+} from '../catalog/catalog.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
+import {
+  AssignmentStatus,
+  CertificationRole,
+  IterationStatus,
+  ProjectStatus,
+  TaskClass,
+  TaskStatus,
+} from '../kernel/status.js';
 import { NoTaskReason } from '../lifecycle/lifecycle.service.js';
 import { DashboardState, RevertChange, SubmitAction } from '../lifecycle/rules.js';
 import { ProjectResolver } from '../projects/project.resolver.js';
@@ -17,12 +29,21 @@ import { WorkerCertificationResolver, WorkerResolver } from '../workers/worker.r
 
 // GraphQL enums carry the original's NAMEs; their values are what rows store.
 registerEnumType(TaskStatus, { name: 'TaskStatus', description: 'Where a task is in its lifecycle.' });
-registerEnumType(AssignmentStatus, { name: 'AssignmentStatus', description: 'ABORTED: the task was aborted while this level was being worked on.' });
-registerEnumType(IterationStatus, { name: 'IterationStatus', description: 'REQUESTED_REVIEW: work sent up; PROVIDED_REVIEW: work sent back down.' });
+registerEnumType(AssignmentStatus, {
+  name: 'AssignmentStatus',
+  description: 'ABORTED: the task was aborted while this level was being worked on.',
+});
+registerEnumType(IterationStatus, {
+  name: 'IterationStatus',
+  description: 'REQUESTED_REVIEW: work sent up; PROVIDED_REVIEW: work sent back down.',
+});
 registerEnumType(ProjectStatus, { name: 'ProjectStatus' });
 registerEnumType(TaskClass, { name: 'TaskClass', description: 'REAL work, or TRAINING exercises.' });
 registerEnumType(CertificationRole, { name: 'CertificationRole' });
-registerEnumType(SubmitAction, { name: 'SubmitAction', description: 'SUBMIT and ACCEPT send work up (to review or completion); REJECT returns it to the level below.' });
+registerEnumType(SubmitAction, {
+  name: 'SubmitAction',
+  description: 'SUBMIT and ACCEPT send work up (to review or completion); REJECT returns it to the level below.',
+});
 registerEnumType(DashboardState, { name: 'DashboardState' });
 registerEnumType(RevertChange, { name: 'RevertChange' });
 registerEnumType(NoTaskReason, { name: 'NoTaskReason', description: 'Why requestTask gave no task.' });

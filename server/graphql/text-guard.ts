@@ -9,7 +9,8 @@ const NUL = '\u0000';
 export function containsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes(NUL);
   if (Array.isArray(value)) return value.some(containsNul);
-  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => k.includes(NUL) || containsNul(v));
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).some(([k, v]) => k.includes(NUL) || containsNul(v));
   return false;
 }
 
@@ -28,7 +29,9 @@ export const nulTextGuard: ApolloServerPlugin<any> = {
     return {
       async didResolveOperation({ request, document }) {
         if (containsNul(request.variables) || documentContainsNul(document)) {
-          throw new GraphQLError('Text must not contain NUL (\\u0000) characters.', { extensions: { code: 'BAD_INPUT', http: { status: 400 } } });
+          throw new GraphQLError('Text must not contain NUL (\\u0000) characters.', {
+            extensions: { code: 'BAD_INPUT', http: { status: 400 } },
+          });
         }
       },
     };

@@ -12,7 +12,10 @@ export function parseCookies(header: string | undefined): Record<string, string>
 }
 
 /** Session token or API key from a request: `X-Api-Key`, `Authorization: Bearer`, or the session cookie. */
-export function credentialsOf(headers: http.IncomingHttpHeaders): { sessionToken: string | null; apiKey: string | null } {
+export function credentialsOf(headers: http.IncomingHttpHeaders): {
+  sessionToken: string | null;
+  apiKey: string | null;
+} {
   const apiKey = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : null;
   const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1] ?? null;
   return { apiKey, sessionToken: bearer ?? parseCookies(headers.cookie)[SESSION_COOKIE] ?? null };

@@ -31,9 +31,18 @@ export interface HttpServer {
 const MAX_BODY_BYTES = 1_000_000;
 
 /** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
-export async function contextFor(app: Orchestra, headers: http.IncomingHttpHeaders, cookies: ResponseCookies): Promise<GqlContext> {
+export async function contextFor(
+  app: Orchestra,
+  headers: http.IncomingHttpHeaders,
+  cookies: ResponseCookies,
+): Promise<GqlContext> {
   const credentials = credentialsOf(headers);
-  const ctx = createContext(servicesOf(app), { actor: null, viewer: null, credential: credentials.apiKey ?? credentials.sessionToken, cookies });
+  const ctx = createContext(servicesOf(app), {
+    actor: null,
+    viewer: null,
+    credential: credentials.apiKey ?? credentials.sessionToken,
+    cookies,
+  });
   try {
     const who = await app.auth.resolve(credentials);
     ctx.actor = who?.actor ?? null;
@@ -62,7 +71,9 @@ function introspectionGuard(production: boolean): ApolloServerPlugin<GqlContext>
       return {
         async didResolveOperation({ document, contextValue }) {
           if (production && touchesIntrospection(document) && !(contextValue.actor && isAdmin(contextValue.actor))) {
-            throw new GraphQLError('Introspection is available to admins only.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+            throw new GraphQLError('Introspection is available to admins only.', {
+              extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+            });
           }
         },
       };
@@ -75,7 +86,8 @@ function cookieJar(secure: boolean): ResponseCookies & { headers: string[] } {
   const attrs = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
   return {
     headers,
-    set: (name, value, { maxAgeSeconds }) => headers.push(`${name}=${encodeURIComponent(value)}; ${attrs}; Max-Age=${Math.floor(maxAgeSeconds)}`),
+    set: (name, value, { maxAgeSeconds }) =>
+      headers.push(`${name}=${encodeURIComponent(value)}; ${attrs}; Max-Age=${Math.floor(maxAgeSeconds)}`),
     clear: (name) => headers.push(`${name}=; ${attrs}; Max-Age=0`),
   };
 }
@@ -125,7 +137,9 @@ export async function startHttpServer(
       try {
         body = raw ? JSON.parse(raw) : {};
       } catch {
-        return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        return sendJson(res, 400, {
+          errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+        });
       }
     }
     const jar = cookieJar(production);
@@ -175,7 +189,8 @@ export async function startHttpServer(
       }
     }
     if (url.pathname === '/graphql') {
-      const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
+      const wantsHtml =
+        req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
       return wantsHtml ? graphiql(req, res) : graphql(req, res, url);
     }
     if (url.pathname.startsWith('/graphiql/')) {
@@ -193,7 +208,15 @@ export async function startHttpServer(
     handle(req, res).catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status === 500) console.error('[http] internal error:', error);
-      if (!res.headersSent) sendJson(res, status, { errors: [{ message: status === 413 ? 'Request body too large.' : 'Internal server error', extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' } }] });
+      if (!res.headersSent)
+        sendJson(res, status, {
+          errors: [
+            {
+              message: status === 413 ? 'Request body too large.' : 'Internal server error',
+              extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' },
+            },
+          ],
+        });
       else res.end();
     });
   });

@@ -23,7 +23,9 @@ interface Connection {
 
 const noCookies = { set() {}, clear() {} };
 
-function paramsCredentials(params: Record<string, unknown> | undefined): { sessionToken: string | null; apiKey: string | null } | null {
+function paramsCredentials(
+  params: Record<string, unknown> | undefined,
+): { sessionToken: string | null; apiKey: string | null } | null {
   if (!params) return null;
   const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
   const bearer = /^Bearer\s+(\S+)$/i.exec(str(params.authorization) ?? str(params.Authorization) ?? '')?.[1] ?? null;
@@ -32,7 +34,13 @@ function paramsCredentials(params: Record<string, unknown> | undefined): { sessi
   return token || apiKey ? { sessionToken: token, apiKey } : null;
 }
 
-export function attachSubscriptions(app: Orchestra, server: http.Server, schema: GraphQLSchema, realtime: Realtime, keepAliveMs = 12_000) {
+export function attachSubscriptions(
+  app: Orchestra,
+  server: http.Server,
+  schema: GraphQLSchema,
+  realtime: Realtime,
+  keepAliveMs = 12_000,
+) {
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const connections = new WeakMap<object, Connection>();
   const services = servicesOf(app);
@@ -56,7 +64,13 @@ export function attachSubscriptions(app: Orchestra, server: http.Server, schema:
       // One context per operation; subscription resolvers renew its unit of work for each event.
       context: (ctx) => {
         const c = connections.get(ctx.extra)!;
-        return createContext(services, { actor: c.actor, viewer: c.viewer, credential: c.credential, cookies: noCookies, realtime });
+        return createContext(services, {
+          actor: c.actor,
+          viewer: c.viewer,
+          credential: c.credential,
+          cookies: noCookies,
+          realtime,
+        });
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
       // A subscribe resolver's refusal (FORBIDDEN, BAD_INPUT, …) and field errors arrive as a result

@@ -25,8 +25,13 @@ async function runAttempt(attempt: MachineAttempt, deps: MachineJobDeps): Promis
   const timer = setTimeout(() => stop(`Machine step timed out after ${attempt.timeoutMs} ms.`), attempt.timeoutMs);
   const onShutdown = () => stop('Machine step was interrupted: the worker process is stopping.');
   deps.shutdown?.addEventListener('abort', onShutdown, { once: true });
-  const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
-  const log = (message: string) => (deps.log ?? ((l) => process.stdout.write(`${l}\n`)))(`[machine ${attempt.stepSlug} task ${attempt.taskId}] ${message}`);
+  const aborted = new Promise<never>((_, reject) =>
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+  );
+  const log = (message: string) =>
+    (deps.log ?? ((l) => process.stdout.write(`${l}\n`)))(
+      `[machine ${attempt.stepSlug} task ${attempt.taskId}] ${message}`,
+    );
   try {
     const value = await Promise.race([
       Promise.resolve().then(() =>

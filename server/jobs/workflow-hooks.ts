@@ -24,19 +24,26 @@ export function workflowHooksConsumer(registry: WorkflowRegistry): EventConsumer
       const slugs = await workflowsOfProjects(client, [...new Set(withProject.map((e) => e.projectId!))]);
       for (const event of withProject) {
         const slug = slugs.get(event.projectId!);
-        if (slug && hookOf(registry, slug, event.type)) await jobs.add(WORKFLOW_HOOK_JOB, { eventId: event.id, workflow: slug }, { maxAttempts: 10 });
+        if (slug && hookOf(registry, slug, event.type))
+          await jobs.add(WORKFLOW_HOOK_JOB, { eventId: event.id, workflow: slug }, { maxAttempts: 10 });
       }
     },
   };
 }
 
-export function workflowHookJob(deps: { pool: pg.Pool; registry: WorkflowRegistry; files: FileStore; log?: (line: string) => void }): JobHandler {
+export function workflowHookJob(deps: {
+  pool: pg.Pool;
+  registry: WorkflowRegistry;
+  files: FileStore;
+  log?: (line: string) => void;
+}): JobHandler {
   return async (payload) => {
     const { eventId, workflow } = payload as { eventId: number; workflow: string };
     const event = await readEvent(deps.pool, eventId);
     const hook = event && hookOf(deps.registry, workflow, event.type);
     if (!event || !hook) return; // the event is gone, or the hook was removed since
-    const log = (message: string) => (deps.log ?? ((l) => process.stdout.write(`${l}\n`)))(`[hook ${workflow} ${event.type}] ${message}`);
+    const log = (message: string) =>
+      (deps.log ?? ((l) => process.stdout.write(`${l}\n`)))(`[hook ${workflow} ${event.type}] ${message}`);
     await hook(event, { log, files: event.projectId === null ? null : deps.files.project(event.projectId) });
   };
 }

@@ -10,10 +10,12 @@ export type Actor =
 
 export const SYSTEM: Actor = { kind: 'system' };
 
-export const isAdmin = (actor: Actor | null): boolean => !!actor && (actor.kind === 'system' || (actor.kind === 'worker' && actor.isAdmin));
+export const isAdmin = (actor: Actor | null): boolean =>
+  !!actor && (actor.kind === 'system' || (actor.kind === 'worker' && actor.isAdmin));
 
 /** Admins and integrator keys see every project, task and datum. */
-export const seesEverything = (actor: Actor | null): boolean => !!actor && (isAdmin(actor) || actor.kind === 'integrator');
+export const seesEverything = (actor: Actor | null): boolean =>
+  !!actor && (isAdmin(actor) || actor.kind === 'integrator');
 
 export function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor)) throw forbidden('Only project admins may do this.');

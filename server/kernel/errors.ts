@@ -106,32 +106,60 @@ export const Refusal = {
   STATUS_INCOMPATIBLE: row(E.TASK_ASSIGNMENT_ERROR, R.WRONG_STATE, 'Status incompatible with new assignment'),
   TASK_INCORRECT_STATE: row(E.TASK_ASSIGNMENT_ERROR, R.WRONG_STATE, 'Task is in incorrect state'),
   NOT_CERTIFIED_TASK: row(E.WORKER_CERTIFICATION_ERROR, R.NOT_CERTIFIED, 'Worker not certified for this task.'),
-  NOT_CERTIFIED_ASSIGNMENT: row(E.WORKER_CERTIFICATION_ERROR, R.NOT_CERTIFIED, 'Worker not certified for this assignment.'),
+  NOT_CERTIFIED_ASSIGNMENT: row(
+    E.WORKER_CERTIFICATION_ERROR,
+    R.NOT_CERTIFIED,
+    'Worker not certified for this assignment.',
+  ),
   ALREADY_ASSIGNED: row(E.TASK_ASSIGNMENT_ERROR, R.ALREADY_ASSIGNED, 'Worker already assigned to this task.'),
   NOT_ASSOCIATED: row(E.TASK_ASSIGNMENT_ERROR, R.NOT_ASSIGNED, 'Worker is not associated with task'),
   NOT_ALLOWED_SAVE: row(E.TASK_ASSIGNMENT_ERROR, R.ASSIGNMENT_CLOSED, 'Worker is not allowed to save'),
   BROKEN_STATE: row(E.TASK_ASSIGNMENT_ERROR, R.BROKEN_STATE, 'Task assignment with worker is in broken state.'),
   NOT_ALLOWED_SUBMIT: row(E.ILLEGAL_TASK_SUBMISSION, R.ASSIGNMENT_CLOSED, 'Worker is not allowed to submit'),
-  SUBMISSION_PREREQUISITES: row(E.ILLEGAL_TASK_SUBMISSION, R.PREREQUISITES_INCOMPLETE, 'Submission prerequisites are not complete.'),
+  SUBMISSION_PREREQUISITES: row(
+    E.ILLEGAL_TASK_SUBMISSION,
+    R.PREREQUISITES_INCOMPLETE,
+    'Submission prerequisites are not complete.',
+  ),
   ILLEGAL_STATUS_SUBMIT: row(E.ILLEGAL_TASK_SUBMISSION, R.WRONG_STATE, 'Task has illegal status for submit.'),
   NOT_SUBMITTABLE: row(E.ILLEGAL_TASK_SUBMISSION, R.WRONG_STATE, 'Task not in submittable state.'),
   NOT_REJECTABLE: row(E.ILLEGAL_TASK_SUBMISSION, R.WRONG_STATE, 'Task not in rejectable state.'),
   ALREADY_COMPLETED: row(E.TASK_STATUS_ERROR, R.ALREADY_COMPLETED, 'Task already completed'),
-  PENDING_FEEDBACK: row(E.TASK_ASSIGNMENT_ERROR, R.RETURNED_WORK_WAITING, 'Worker has pending reviewer feedback that must be addressed.'),
+  PENDING_FEEDBACK: row(
+    E.TASK_ASSIGNMENT_ERROR,
+    R.RETURNED_WORK_WAITING,
+    'Worker has pending reviewer feedback that must be addressed.',
+  ),
   MAX_TASKS: row(E.TASK_ASSIGNMENT_ERROR, R.WIP_CAP, 'Worker assigned to max number of tasks.'),
   REVIEW_POLICY: row(E.REVIEW_POLICY_ERROR, R.POLICY_FAILED, 'Review policy incorrectly specified.'),
   ASSIGNMENT_POLICY: row(E.ASSIGNMENT_POLICY_ERROR, R.POLICY_FAILED, 'Assignment policy incorrectly specified.'),
   DEPENDENCY_NOT_SATISFIED: row(E.TASK_DEPENDENCY_ERROR, R.PREREQUISITES_INCOMPLETE, 'Task depenency is not satisfied'),
-  REVERT_BEFORE_NOT_FIRST: row(E.INVALID_REVERT_ERROR, R.REVERT_NOT_ALLOWED, "Cannot revert before an iteration that isn't the first of its assignment."),
+  REVERT_BEFORE_NOT_FIRST: row(
+    E.INVALID_REVERT_ERROR,
+    R.REVERT_NOT_ALLOWED,
+    "Cannot revert before an iteration that isn't the first of its assignment.",
+  ),
   REVERT_ABORTED: row(E.INVALID_REVERT_ERROR, R.REVERT_NOT_ALLOWED, 'Cannot revert aborted task.'),
-  REVERT_FOREIGN_ITERATION: row(E.INVALID_REVERT_ERROR, R.REVERT_NOT_ALLOWED, 'Iteration does not belong to this task.'),
-  USE_END_PROJECT: row(E.PROJECT_STATUS_ERROR, R.INVALID_STATUS, 'Try aborting the project with set_project_status. Use end_project instead.'),
+  REVERT_FOREIGN_ITERATION: row(
+    E.INVALID_REVERT_ERROR,
+    R.REVERT_NOT_ALLOWED,
+    'Iteration does not belong to this task.',
+  ),
+  USE_END_PROJECT: row(
+    E.PROJECT_STATUS_ERROR,
+    R.INVALID_STATUS,
+    'Try aborting the project with set_project_status. Use end_project instead.',
+  ),
   INVALID_PROJECT_STATUS: row(E.PROJECT_STATUS_ERROR, R.INVALID_STATUS, 'Invalid project status.'),
   PROJECT_ENDED: row(E.PROJECT_STATUS_ERROR, R.WRONG_STATE, 'An ended project cannot change status.'),
   PROJECT_NOT_ACTIVE: row(E.PROJECT_STATUS_ERROR, R.PROJECT_NOT_ACTIVE, 'Project is not active.'),
   STEP_NOT_MACHINE: row(E.MACHINE_EXECUTION_ERROR, R.NOT_A_MACHINE_STEP, 'Step worker type is not machine'),
   MACHINE_ALREADY_COMPLETED: row(E.MACHINE_EXECUTION_ERROR, R.ALREADY_COMPLETED, 'Task assignment already completed'),
-  MACHINE_NOT_FAILED: row(E.MACHINE_EXECUTION_ERROR, R.WRONG_STATE, 'Machine step has not failed; only a FAILED machine step can be re-run.'),
+  MACHINE_NOT_FAILED: row(
+    E.MACHINE_EXECUTION_ERROR,
+    R.WRONG_STATE,
+    'Machine step has not failed; only a FAILED machine step can be re-run.',
+  ),
   CONCURRENT_TASK_CHANGE: row(E.CONFLICT, R.CONCURRENT_CHANGE, 'The task was changed by someone else; try again.'),
   CONCURRENT_CHANGE: row(E.CONFLICT, R.CONCURRENT_CHANGE, 'The change conflicts with a concurrent one; try again.'),
   NOT_LOGGED_IN: row(E.UNAUTHENTICATED, R.NOT_LOGGED_IN, 'You must be logged in.'),
@@ -162,8 +190,11 @@ export const badInput = (message: string, details?: Record<string, unknown>, rea
   new OrchestraError(ErrorCode.BAD_INPUT, message, reason, details);
 export const forbidden = (message: string, details?: Record<string, unknown>) =>
   new OrchestraError(ErrorCode.FORBIDDEN, message, Reason.NOT_PERMITTED, details);
-export const conflict = (message: string, details?: Record<string, unknown>, reason: Reason = Reason.CONCURRENT_CHANGE) =>
-  new OrchestraError(ErrorCode.CONFLICT, message, reason, details);
+export const conflict = (
+  message: string,
+  details?: Record<string, unknown>,
+  reason: Reason = Reason.CONCURRENT_CHANGE,
+) => new OrchestraError(ErrorCode.CONFLICT, message, reason, details);
 export const assignmentPolicyError = refusal(ErrorCode.ASSIGNMENT_POLICY_ERROR, Reason.POLICY_FAILED);
 export const creationPolicyError = refusal(ErrorCode.CREATION_POLICY_ERROR, Reason.POLICY_FAILED);
 export const certificationError = refusal(ErrorCode.CERTIFICATION_ERROR, Reason.CERTIFICATION_PREREQUISITES);
@@ -181,6 +212,12 @@ const NOT_FOUND_MESSAGES: Record<string, string> = {
 };
 
 export function notFound(entity: string, key?: number | string, by: 'id' | 'username' | 'slug' = 'id'): OrchestraError {
-  const message = NOT_FOUND_MESSAGES[by === 'id' ? entity : `${entity}:${by}`] ?? `${entity} matching query does not exist.`;
-  return new OrchestraError(ErrorCode.NOT_FOUND, message, Reason.NOT_FOUND, key === undefined ? {} : { entity, [by]: key });
+  const message =
+    NOT_FOUND_MESSAGES[by === 'id' ? entity : `${entity}:${by}`] ?? `${entity} matching query does not exist.`;
+  return new OrchestraError(
+    ErrorCode.NOT_FOUND,
+    message,
+    Reason.NOT_FOUND,
+    key === undefined ? {} : { entity, [by]: key },
+  );
 }

@@ -21,7 +21,13 @@ export interface EventPayloads {
   'task.reassigned': Concerns & { assignmentId: number; level: number; fromWorkerId: number | null; workerId: number };
   'task.status_changed': Concerns & { status: TaskStatusName; previousStatus: TaskStatusName; step: string };
   /** Work sent up: to review, or to completion. `iterationId`: the iteration it ended. */
-  'task.submitted': Concerns & { workerId: number; level: number; action: 'SUBMIT' | 'ACCEPT'; toLevel: number | null; iterationId: number | null };
+  'task.submitted': Concerns & {
+    workerId: number;
+    level: number;
+    action: 'SUBMIT' | 'ACCEPT';
+    toLevel: number | null;
+    iterationId: number | null;
+  };
   /**
    * A reviewer returned the work to the level below. `iterationId` is the reviewer's iteration: its
    * feedback and the data they sent down. `toWorkerId` is the worker who has it back.
@@ -42,7 +48,12 @@ export interface EventPayloads {
   'machine.retry_scheduled': { step: string; attempt: number; error: string; runAt: string };
   'machine.failed': { step: string; attempts: number; error: string };
   /** A worker's certifications changed: what they may claim changed with them. */
-  'worker.certifications_changed': Concerns & { change: 'granted' | 'revoked'; workflow: string; certification: string; role: string };
+  'worker.certifications_changed': Concerns & {
+    change: 'granted' | 'revoked';
+    workflow: string;
+    certification: string;
+    role: string;
+  };
 }
 
 export type EventType = keyof EventPayloads;

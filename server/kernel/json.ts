@@ -6,4 +6,5 @@ export type JsonObject = { [key: string]: Json };
 /** Data of every upstream step (transitively), keyed by step slug: each step's final data. */
 export type Prerequisites = Record<string, JsonObject>;
 
-export const isJsonObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isJsonObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

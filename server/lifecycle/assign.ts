@@ -7,7 +7,15 @@ import { Iteration, TaskAssignment, type Task } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 import type { Tx } from './transaction.js';
 import { assignmentPolicyError, OrchestraError, notFound, refuse } from '../kernel/errors.js';
-import { currentAssignment, heldCertifications, heldCertificationsAndWorkload, liveAssignments, prerequisitesOf, workload, type Workload } from './load.js';
+import {
+  currentAssignment,
+  heldCertifications,
+  heldCertificationsAndWorkload,
+  liveAssignments,
+  prerequisitesOf,
+  workload,
+  type Workload,
+} from './load.js';
 import { checkClaim, checkWorkerMayTakeWork, isCertified, type HeldCertification } from './rules.js';
 import { TaskStatus } from '../kernel/status.js';
 
@@ -19,7 +27,13 @@ export interface AssignOptions {
 }
 
 /** Creates the next assignment of a locked task for a worker (spec §3.3 effects). */
-export async function assignWorker(tx: Tx, task: Task, project: Project, worker: Worker, options: AssignOptions): Promise<TaskAssignment> {
+export async function assignWorker(
+  tx: Tx,
+  task: Task,
+  project: Project,
+  worker: Worker,
+  options: AssignOptions,
+): Promise<TaskAssignment> {
   const step = tx.engine.catalog.step(task.step.id);
   const assignments = await liveAssignments(tx, task);
   // A claim needs the worker's certifications and workload: both in one statement. The checks keep
@@ -36,7 +50,10 @@ export async function assignWorker(tx: Tx, task: Task, project: Project, worker:
     certified: (role) => step.def.isHuman && isCertified(step.requiredCertificationIds, held, role, project.taskClass),
   });
   if (options.enforceLimits) {
-    checkWorkerMayTakeWork({ ...(load ?? (await workload(tx, worker.id))), maxInProgress: tx.engine.config.maxInProgressTasks });
+    checkWorkerMayTakeWork({
+      ...(load ?? (await workload(tx, worker.id))),
+      maxInProgress: tx.engine.config.maxInProgressTasks,
+    });
   }
 
   const now = tx.engine.now();
@@ -53,7 +70,12 @@ export async function assignWorker(tx: Tx, task: Task, project: Project, worker:
   task.status = level === 0 ? TaskStatus.PROCESSING : TaskStatus.REVIEWING;
   await tx.em.flush();
   const workerIds = [...workerIdsOf(assignments), worker.id];
-  tx.emit({ type: 'task.assigned', projectId: project.id, taskId: task.id, payload: { workerId: worker.id, level, assignmentId: assignment.id, workerIds } });
+  tx.emit({
+    type: 'task.assigned',
+    projectId: project.id,
+    taskId: task.id,
+    payload: { workerId: worker.id, level, assignmentId: assignment.id, workerIds },
+  });
   emitStatusChange(tx, task, previous, workerIds);
   return assignment;
 }
@@ -84,7 +106,10 @@ export function workerIdsOf(assignments: readonly TaskAssignment[]): number[] {
  * anyone_certified (the default). Lets a caller skip loading what the policy would need.
  */
 export function assignsNobody(tx: Tx, task: Task, policy: AssignmentPolicy): boolean {
-  return !tx.engine.catalog.step(task.step.id).def.isHuman || (typeof policy !== 'function' && policy.policy === 'anyone_certified');
+  return (
+    !tx.engine.catalog.step(task.step.id).def.isHuman ||
+    (typeof policy !== 'function' && policy.policy === 'anyone_certified')
+  );
 }
 
 /**
@@ -92,7 +117,13 @@ export function assignsNobody(tx: Tx, task: Task, policy: AssignmentPolicy): boo
  * reviewer when it enters PENDING_REVIEW). Built-in policies follow spec §2.4; a function policy names
  * usernames to try in order. A policy that is malformed or throws fails the whole use case.
  */
-export async function applyAssignmentPolicy(tx: Tx, task: Task, project: Project, policy: AssignmentPolicy, level: number): Promise<void> {
+export async function applyAssignmentPolicy(
+  tx: Tx,
+  task: Task,
+  project: Project,
+  policy: AssignmentPolicy,
+  level: number,
+): Promise<void> {
   const step = tx.engine.catalog.step(task.step.id);
   if (!step.def.isHuman) return;
   let candidates: string[];

@@ -5,7 +5,14 @@ import { LockMode } from '@mikro-orm/postgresql';
 import { requireAdmin, requireProjectManager, requireSystem, requireWorker, type Actor } from '../kernel/actor.js';
 import { badInput, notFound, refuse } from '../kernel/errors.js';
 import { isJsonObject, type JsonObject, type Prerequisites } from '../kernel/json.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
+import {
+  AssignmentStatus,
+  CertificationRole,
+  IterationStatus,
+  ProjectStatus,
+  TaskClass,
+  TaskStatus,
+} from '../kernel/status.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import type { MachineFunction } from '../workflow/definition.js';
@@ -85,7 +92,8 @@ export enum NoTaskReason {
 }
 
 /** What requestTask answers: the new assignment, or none and why ("nothing to do" is not an error). */
-export type RequestTaskResult = { assignment: TaskAssignment; reason: null } | { assignment: null; reason: NoTaskReason };
+export type RequestTaskResult =
+  { assignment: TaskAssignment; reason: null } | { assignment: null; reason: NoTaskReason };
 
 /** One attempt of a machine step, taken: what its function runs with. */
 export interface MachineAttempt {
@@ -129,9 +137,11 @@ export class LifecycleService {
   async createProject(actor: Actor, input: CreateProjectInput): Promise<Project> {
     requireProjectManager(actor);
     const versionId = this.engine.catalog.versionId(input.workflowSlug, input.versionSlug);
-    if (versionId === undefined) throw notFound('WorkflowVersion', `${input.workflowSlug}/${input.versionSlug}`, 'slug');
+    if (versionId === undefined)
+      throw notFound('WorkflowVersion', `${input.workflowSlug}/${input.versionSlug}`, 'slug');
     const projectData = requireJsonObject(input.projectData ?? {}, 'projectData');
-    if (input.priority !== undefined && !Number.isInteger(input.priority)) throw badInput('priority must be an integer.');
+    if (input.priority !== undefined && !Number.isInteger(input.priority))
+      throw badInput('priority must be an integer.');
     return this.run(actor, async (tx) => {
       const project = tx.em.create(Project, {
         version: versionId,
@@ -143,7 +153,11 @@ export class LifecycleService {
         startDatetime: this.engine.now(),
       });
       await tx.em.flush();
-      tx.emit({ type: 'project.created', projectId: project.id, payload: { workflow: input.workflowSlug, version: input.versionSlug, priority: project.priority } });
+      tx.emit({
+        type: 'project.created',
+        projectId: project.id,
+        payload: { workflow: input.workflowSlug, version: input.versionSlug, priority: project.priority },
+      });
       await createSubsequentTasks(tx, project, { isNew: true });
       return project;
     });
@@ -164,11 +178,17 @@ export class LifecycleService {
     requireProjectManager(actor);
     return this.run(actor, async (tx) => {
       // Lock order: tasks, then the project.
-      const tasks = await tx.em.find(Task, { project: projectId }, { orderBy: { id: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
+      const tasks = await tx.em.find(
+        Task,
+        { project: projectId },
+        { orderBy: { id: 'asc' }, lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
       const project = await lockProject(tx, projectId);
       const open = tasks.filter((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED);
       // Two statements for the whole project, not one per task: its assignments, and their open iterations.
-      const assignments = open.length ? await tx.em.find(TaskAssignment, { task: { $in: open.map((t) => t.id) } }, { orderBy: { level: 'asc' } }) : [];
+      const assignments = open.length
+        ? await tx.em.find(TaskAssignment, { task: { $in: open.map((t) => t.id) } }, { orderBy: { level: 'asc' } })
+        : [];
       if (assignments.length) {
         await tx.em.nativeUpdate(
           Iteration,
@@ -191,7 +211,8 @@ export class LifecycleService {
   async setProjectStatus(actor: Actor, projectId: number, status: ProjectStatus): Promise<Project> {
     requireAdmin(actor);
     if (status === ProjectStatus.ABORTED) throw refuse('USE_END_PROJECT');
-    if (![ProjectStatus.ACTIVE, ProjectStatus.PAUSED, ProjectStatus.COMPLETED].includes(status)) throw refuse('INVALID_PROJECT_STATUS');
+    if (![ProjectStatus.ACTIVE, ProjectStatus.PAUSED, ProjectStatus.COMPLETED].includes(status))
+      throw refuse('INVALID_PROJECT_STATUS');
     return this.run(actor, async (tx) => {
       const project = await lockProject(tx, projectId);
       if (project.status === ProjectStatus.ABORTED) throw refuse('PROJECT_ENDED');
@@ -240,14 +261,21 @@ export class LifecycleService {
           : options.role === CertificationRole.REVIEWER
             ? [TaskStatus.PENDING_REVIEW]
             : [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW];
-      const [candidate] = await tx.em.execute<({ id: number } & Record<string, unknown>)[]>(NEXT_TASK_SQL, [workerId, statuses, workerId]);
+      const [candidate] = await tx.em.execute<({ id: number } & Record<string, unknown>)[]>(NEXT_TASK_SQL, [
+        workerId,
+        statuses,
+        workerId,
+      ]);
       // Tasks the worker is not certified for are no candidates; tasks others are claiming right now are
       // skipped. Either way there is nothing for this worker now.
       if (!candidate) return { assignment: null, reason: NoTaskReason.NO_TASK_AVAILABLE };
       // NEXT_TASK_SQL returns the locked task row whole: mapped to the entity, not selected again.
       const task = tx.em.map(Task, candidate);
       const project = await loadProject(tx, task);
-      return { assignment: await assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */, held }), reason: null };
+      return {
+        assignment: await assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */, held }),
+        reason: null,
+      };
     });
   }
 
@@ -259,7 +287,8 @@ export class LifecycleService {
       const task = await lockTask(tx, input.taskId);
       const mine = (await liveAssignments(tx, task)).find((a) => a.worker?.id === workerId);
       if (!mine) throw refuse('NOT_ASSOCIATED');
-      if (mine.status !== AssignmentStatus.PROCESSING || task.status === TaskStatus.ABORTED) throw refuse('NOT_ALLOWED_SAVE');
+      if (mine.status !== AssignmentStatus.PROCESSING || task.status === TaskStatus.ABORTED)
+        throw refuse('NOT_ALLOWED_SAVE');
       mine.data = data;
       return mine;
     });
@@ -269,16 +298,27 @@ export class LifecycleService {
    * Submit (level 0) / accept (reviewers) send work up; reject sends it down (spec §3.4–3.5). A reviewer
    * may add feedback for the worker below (kept with their iteration, shown in the task's history).
    */
-  async submitTask(actor: Actor, input: { taskId: number; data: unknown; action: SubmitAction; feedback?: string | null }): Promise<Task> {
+  async submitTask(
+    actor: Actor,
+    input: { taskId: number; data: unknown; action: SubmitAction; feedback?: string | null },
+  ): Promise<Task> {
     const workerId = requireWorker(actor);
     const data = requireJsonObject(input.data, 'data');
     if (!Object.values(SubmitAction).includes(input.action)) throw refuse('ILLEGAL_COMMAND');
     const feedback = input.feedback?.trim() || null;
-    if (feedback && feedback.length > MAX_FEEDBACK_LENGTH) throw badInput(`feedback must have at most ${MAX_FEEDBACK_LENGTH} characters.`);
+    if (feedback && feedback.length > MAX_FEEDBACK_LENGTH)
+      throw badInput(`feedback must have at most ${MAX_FEEDBACK_LENGTH} characters.`);
     return this.run(actor, (tx) => this.submitAs(tx, workerId, input.taskId, data, input.action, feedback));
   }
 
-  private async submitAs(tx: Tx, workerId: number, taskId: number, data: JsonObject, action: SubmitAction, feedback: string | null): Promise<Task> {
+  private async submitAs(
+    tx: Tx,
+    workerId: number,
+    taskId: number,
+    data: JsonObject,
+    action: SubmitAction,
+    feedback: string | null,
+  ): Promise<Task> {
     const task = await lockTask(tx, taskId);
     // The project row is read only where it is needed (a reviewer assignment policy; completion locks it):
     // a plain submission needs its id alone, which the task has.
@@ -288,17 +328,24 @@ export class LifecycleService {
     const mine = assignments.filter((a) => a.worker?.id === workerId);
     checkSubmit({
       taskStatus: task.status,
-      submissionPrerequisitesComplete: await this.submissionPrerequisitesComplete(tx, projectId, step.def.submissionDependsOn),
+      submissionPrerequisitesComplete: await this.submissionPrerequisitesComplete(
+        tx,
+        projectId,
+        step.def.submissionDependsOn,
+      ),
       workerAssignments: mine,
     });
     const submitter = mine[0]!;
-    const next = nextTaskStatus(task.status, action, () => reviewNeeded(step.def.reviewPolicy, assignments.length, this.engine.random));
+    const next = nextTaskStatus(task.status, action, () =>
+      reviewNeeded(step.def.reviewPolicy, assignments.length, this.engine.random),
+    );
 
     const now = this.engine.now();
     submitter.data = data;
     submitter.status = AssignmentStatus.SUBMITTED;
     const iteration = await openIteration(tx, submitter);
-    if (iteration) Object.assign(iteration, { status: iterationStatusFor(action), submittedData: data, endDatetime: now, feedback });
+    if (iteration)
+      Object.assign(iteration, { status: iterationStatusFor(action), submittedData: data, endDatetime: now, feedback });
     const previous = task.status;
     task.status = next;
 
@@ -317,10 +364,21 @@ export class LifecycleService {
         type: 'task.returned',
         projectId,
         taskId: task.id,
-        payload: { ...common, action, toLevel: receiving!, toWorkerId: target?.worker?.id ?? null, hasFeedback: feedback !== null },
+        payload: {
+          ...common,
+          action,
+          toLevel: receiving!,
+          toWorkerId: target?.worker?.id ?? null,
+          hasFeedback: feedback !== null,
+        },
       });
     } else {
-      tx.emit({ type: 'task.submitted', projectId, taskId: task.id, payload: { ...common, action, toLevel: receiving } });
+      tx.emit({
+        type: 'task.submitted',
+        projectId,
+        taskId: task.id,
+        payload: { ...common, action, toLevel: receiving },
+      });
     }
 
     if (next === TaskStatus.COMPLETE) {
@@ -375,7 +433,15 @@ export class LifecycleService {
       const worker = await findWorker(tx, who);
       const project = await loadProject(tx, task);
       const step = this.engine.catalog.step(task.step.id);
-      if (!step.def.isHuman || !isCertified(step.requiredCertificationIds, await heldCertifications(tx, worker.id), roleForLevel(assignment.level), project.taskClass)) {
+      if (
+        !step.def.isHuman ||
+        !isCertified(
+          step.requiredCertificationIds,
+          await heldCertifications(tx, worker.id),
+          roleForLevel(assignment.level),
+          project.taskClass,
+        )
+      ) {
         throw refuse('NOT_CERTIFIED_ASSIGNMENT');
       }
       const assignments = await liveAssignments(tx, task);
@@ -386,7 +452,13 @@ export class LifecycleService {
         type: 'task.reassigned',
         projectId: project.id,
         taskId: task.id,
-        payload: { assignmentId: assignment.id, level: assignment.level, fromWorkerId: from, workerId: worker.id, workerIds: [...workerIdsOf(assignments), ...(from ? [from] : [])] },
+        payload: {
+          assignmentId: assignment.id,
+          level: assignment.level,
+          fromWorkerId: from,
+          workerId: worker.id,
+          workerIds: [...workerIdsOf(assignments), ...(from ? [from] : [])],
+        },
       });
       return assignment;
     });
@@ -408,7 +480,8 @@ export class LifecycleService {
         const data = { ...current.data, _orchestra_internal: { complete_and_skip_task: true } };
         return this.submitAs(tx, current.worker.id, task.id, data, SubmitAction.SUBMIT, null);
       }
-      if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) throw refuse('STATUS_INCOMPATIBLE');
+      if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED)
+        throw refuse('STATUS_INCOMPATIBLE');
       await completeTask(tx, task, assignments);
       return task;
     });
@@ -421,7 +494,11 @@ export class LifecycleService {
       const task = await lockTask(tx, input.taskId);
       const assignments = await liveAssignments(tx, task);
       const iterations = assignments.length
-        ? await tx.em.find(Iteration, { assignment: { $in: assignments.map((a) => a.id) } }, { orderBy: { startDatetime: 'asc', id: 'asc' } })
+        ? await tx.em.find(
+            Iteration,
+            { assignment: { $in: assignments.map((a) => a.id) } },
+            { orderBy: { startDatetime: 'asc', id: 'asc' } },
+          )
         : [];
       if (!iterations.some((i) => i.id === input.iterationId)) throw notFound('Iteration', input.iterationId);
       const plan = planRevert(
@@ -450,14 +527,23 @@ export class LifecycleService {
       for (const it of iterations) {
         const change = plan.iterations.get(it.id);
         if (change === RevertChange.DELETED) it.isDeleted = true;
-        if (change === RevertChange.REVERTED) Object.assign(it, { status: IterationStatus.PROCESSING, endDatetime: null, submittedData: {}, feedback: null });
+        if (change === RevertChange.REVERTED)
+          Object.assign(it, {
+            status: IterationStatus.PROCESSING,
+            endDatetime: null,
+            submittedData: {},
+            feedback: null,
+          });
       }
       for (const a of assignments) {
         const change = plan.assignments.get(a.id);
         if (change === RevertChange.DELETED) a.isDeleted = true;
         if (change === RevertChange.REVERTED) {
           const remaining = iterations.filter((i) => i.assignment.id === a.id && !i.isDeleted);
-          a.status = remaining[remaining.length - 1]?.status === IterationStatus.PROCESSING ? AssignmentStatus.PROCESSING : AssignmentStatus.SUBMITTED;
+          a.status =
+            remaining[remaining.length - 1]?.status === IterationStatus.PROCESSING
+              ? AssignmentStatus.PROCESSING
+              : AssignmentStatus.SUBMITTED;
         }
       }
       const previous = task.status;
@@ -466,7 +552,11 @@ export class LifecycleService {
         type: 'task.reverted',
         projectId: task.project.id,
         taskId: task.id,
-        payload: { iterationId: input.iterationId, revertBefore: input.revertBefore ?? false, workerIds: workerIdsOf(assignments) },
+        payload: {
+          iterationId: input.iterationId,
+          revertBefore: input.revertBefore ?? false,
+          workerIds: workerIdsOf(assignments),
+        },
       });
       emitStatusChange(tx, task, previous, workerIdsOf(assignments.filter((a) => !a.isDeleted)));
       return audit;
@@ -483,7 +573,8 @@ export class LifecycleService {
       if (this.engine.catalog.step(task.step.id).def.isHuman) throw refuse('STEP_NOT_MACHINE');
       if (task.status === TaskStatus.COMPLETE) throw refuse('MACHINE_ALREADY_COMPLETED');
       const assignment = (await liveAssignments(tx, task))[0];
-      if (!assignment || assignment.status !== AssignmentStatus.FAILED || task.status === TaskStatus.ABORTED) throw refuse('MACHINE_NOT_FAILED');
+      if (!assignment || assignment.status !== AssignmentStatus.FAILED || task.status === TaskStatus.ABORTED)
+        throw refuse('MACHINE_NOT_FAILED');
       assignment.status = AssignmentStatus.PROCESSING;
       assignment.attempts = 0;
       await queueMachineJob(tx, task.id);
@@ -534,9 +625,13 @@ export class LifecycleService {
    * attempt that is no longer current is dropped: the project ended while the function ran (ending it
    * aborted the assignment), or the step was re-run meanwhile.
    */
-  async recordMachineResult(actor: Actor, input: { taskId: number; attempt: number; result: unknown }): Promise<MachineOutcome> {
+  async recordMachineResult(
+    actor: Actor,
+    input: { taskId: number; attempt: number; result: unknown },
+  ): Promise<MachineOutcome> {
     requireSystem(actor);
-    if (!isJsonObject(input.result)) return this.recordMachineFailure(actor, { ...input, error: 'Machine step must return a JSON object.' });
+    if (!isJsonObject(input.result))
+      return this.recordMachineFailure(actor, { ...input, error: 'Machine step must return a JSON object.' });
     const result = input.result;
     return this.run(actor, async (tx) => {
       const { task, assignment } = await this.currentAttempt(tx, input.taskId, input.attempt);
@@ -549,7 +644,10 @@ export class LifecycleService {
   }
 
   /** A machine step's attempt failed: the next attempt is scheduled with backoff, or after the last one the assignment is FAILED. */
-  async recordMachineFailure(actor: Actor, input: { taskId: number; attempt: number; error: string }): Promise<MachineOutcome> {
+  async recordMachineFailure(
+    actor: Actor,
+    input: { taskId: number; attempt: number; error: string },
+  ): Promise<MachineOutcome> {
     requireSystem(actor);
     const error = input.error.slice(0, 4000) || 'Machine step failed.';
     return this.run(actor, async (tx) => {
@@ -563,20 +661,37 @@ export class LifecycleService {
         const delay = this.engine.config.machine.retryBaseDelayMs * 2 ** (assignment.attempts - 1);
         const runAt = new Date(now.getTime() + delay);
         await queueMachineJob(tx, task.id, runAt);
-        tx.emit({ type: 'machine.retry_scheduled', projectId: task.project.id, taskId: task.id, payload: { step: step.def.slug, attempt: assignment.attempts, error, runAt: runAt.toISOString() } });
+        tx.emit({
+          type: 'machine.retry_scheduled',
+          projectId: task.project.id,
+          taskId: task.id,
+          payload: { step: step.def.slug, attempt: assignment.attempts, error, runAt: runAt.toISOString() },
+        });
         return 'retry_scheduled';
       }
       assignment.status = AssignmentStatus.FAILED;
-      tx.emit({ type: 'machine.failed', projectId: task.project.id, taskId: task.id, payload: { step: step.def.slug, attempts: assignment.attempts, error } });
+      tx.emit({
+        type: 'machine.failed',
+        projectId: task.project.id,
+        taskId: task.id,
+        payload: { step: step.def.slug, attempts: assignment.attempts, error },
+      });
       return 'failed';
     });
   }
 
   /** The machine task's PROCESSING assignment when `attempt` is its current attempt (else no assignment). */
-  private async currentAttempt(tx: Tx, taskId: number, attempt: number): Promise<{ task: Task; assignment: TaskAssignment | null }> {
+  private async currentAttempt(
+    tx: Tx,
+    taskId: number,
+    attempt: number,
+  ): Promise<{ task: Task; assignment: TaskAssignment | null }> {
     const task = await lockTask(tx, taskId);
     const assignment = (await liveAssignments(tx, task))[0];
-    const current = assignment && assignment.status === AssignmentStatus.PROCESSING && assignment.attempts === attempt ? assignment : null;
+    const current =
+      assignment && assignment.status === AssignmentStatus.PROCESSING && assignment.attempts === attempt
+        ? assignment
+        : null;
     return { task, assignment: current };
   }
 }

@@ -1,6 +1,12 @@
 // Loading what a use case needs, with the locks it needs. Lock order, everywhere: worker → task(s) →
 // project; keeping one order is what keeps concurrent use cases from deadlocking.
-import { ReferenceKind, wrap, type EntityClass, type EntityDictionary, type EntityProperty } from '@mikro-orm/postgresql';
+import {
+  ReferenceKind,
+  wrap,
+  type EntityClass,
+  type EntityDictionary,
+  type EntityProperty,
+} from '@mikro-orm/postgresql';
 import type { JsonObject, Prerequisites } from '../kernel/json.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
@@ -17,13 +23,26 @@ import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.
  * cost more CPU than sending it (bench/lifecycle.ts). The SQL selects the table's columns (`*`) and
  * applies the entity's filters itself (`not is_deleted` for the `live` filter of assignments and iterations).
  */
-async function findBySql<T extends object>(tx: Tx, entity: EntityClass<T>, sql: string, params: unknown[], options: { refresh?: boolean } = {}): Promise<T[]> {
+async function findBySql<T extends object>(
+  tx: Tx,
+  entity: EntityClass<T>,
+  sql: string,
+  params: unknown[],
+  options: { refresh?: boolean } = {},
+): Promise<T[]> {
   await tx.em.tryFlush(entity, {});
   const rows = await tx.em.execute<EntityDictionary<T>[]>(sql, params);
   const meta = tx.em.getMetadata().get<T>(entity.name);
   const factory = tx.em.getEntityFactory();
   const driver = tx.em.getDriver();
-  return rows.map((row) => factory.create(entity, driver.mapResult(row, meta)!, { merge: true, refresh: options.refresh, convertCustomTypes: true }) as T);
+  return rows.map(
+    (row) =>
+      factory.create(entity, driver.mapResult(row, meta)!, {
+        merge: true,
+        refresh: options.refresh,
+        convertCustomTypes: true,
+      }) as T,
+  );
 }
 
 export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
@@ -33,7 +52,9 @@ export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
 }
 
 export async function lockProject(tx: Tx, projectId: number): Promise<Project> {
-  const [project] = await findBySql(tx, Project, 'select * from project where id = ? limit 1 for update', [projectId], { refresh: true });
+  const [project] = await findBySql(tx, Project, 'select * from project where id = ? limit 1 for update', [projectId], {
+    refresh: true,
+  });
   if (!project) throw notFound('Project', projectId);
   return project;
 }
@@ -41,7 +62,10 @@ export async function lockProject(tx: Tx, projectId: number): Promise<Project> {
 /** The worker columns em.findOne selects: every persisted column but the lazy ones (the password hash). */
 let workerColumns: string | undefined;
 function workerColumnList(tx: Tx): string {
-  const owns = (p: EntityProperty) => p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner);
+  const owns = (p: EntityProperty) =>
+    p.kind === ReferenceKind.SCALAR ||
+    p.kind === ReferenceKind.MANY_TO_ONE ||
+    (p.kind === ReferenceKind.ONE_TO_ONE && p.owner);
   workerColumns ??= tx.em
     .getMetadata()
     .get(Worker.name)
@@ -53,7 +77,12 @@ function workerColumnList(tx: Tx): string {
 }
 
 export async function lockWorker(tx: Tx, workerId: number): Promise<Worker> {
-  const [worker] = await findBySql(tx, Worker, `select ${workerColumnList(tx)} from worker where id = ? limit 1 for update`, [workerId]);
+  const [worker] = await findBySql(
+    tx,
+    Worker,
+    `select ${workerColumnList(tx)} from worker where id = ? limit 1 for update`,
+    [workerId],
+  );
   if (!worker) throw notFound('Worker', workerId);
   return worker;
 }
@@ -74,12 +103,19 @@ export async function loadProject(tx: Tx, task: Task): Promise<Project> {
 
 /** Live assignments of a task, by level. */
 export async function liveAssignments(tx: Tx, task: Task): Promise<TaskAssignment[]> {
-  return findBySql(tx, TaskAssignment, 'select * from task_assignment where task_id = ? and not is_deleted order by level asc', [task.id]);
+  return findBySql(
+    tx,
+    TaskAssignment,
+    'select * from task_assignment where task_id = ? and not is_deleted order by level asc',
+    [task.id],
+  );
 }
 
 /** The original's "current assignment": the PROCESSING one, else the highest level, else none. */
 export function currentAssignment(assignments: readonly TaskAssignment[]): TaskAssignment | null {
-  return assignments.find((a) => a.status === AssignmentStatus.PROCESSING) ?? assignments[assignments.length - 1] ?? null;
+  return (
+    assignments.find((a) => a.status === AssignmentStatus.PROCESSING) ?? assignments[assignments.length - 1] ?? null
+  );
 }
 
 /** The open (PROCESSING) iteration of an assignment. */
@@ -111,7 +147,13 @@ export interface Workload {
 const WORKLOAD_SQL = `select count(*) filter (where t.status not in (?, ?)) as in_progress, bool_or(t.status = ?) as returned
        from task_assignment a join task t on t.id = a.task_id
       where a.worker_id = ? and a.status = ? and not a.is_deleted`;
-const workloadParams = (workerId: number) => [TaskStatus.COMPLETE, TaskStatus.ABORTED, TaskStatus.POST_REVIEW_PROCESSING, workerId, AssignmentStatus.PROCESSING];
+const workloadParams = (workerId: number) => [
+  TaskStatus.COMPLETE,
+  TaskStatus.ABORTED,
+  TaskStatus.POST_REVIEW_PROCESSING,
+  workerId,
+  AssignmentStatus.PROCESSING,
+];
 const toWorkload = (row: { in_progress: string | number; returned: boolean | null } | undefined): Workload => ({
   inProgress: Number(row?.in_progress ?? 0),
   hasReturnedWork: row?.returned === true,
@@ -119,7 +161,10 @@ const toWorkload = (row: { in_progress: string | number; returned: boolean | nul
 
 /** How much work a worker holds now: tasks in progress and whether returned work waits for them. */
 export async function workload(tx: Tx, workerId: number): Promise<Workload> {
-  const [row] = await tx.em.execute<{ in_progress: string; returned: boolean | null }[]>(WORKLOAD_SQL, workloadParams(workerId));
+  const [row] = await tx.em.execute<{ in_progress: string; returned: boolean | null }[]>(
+    WORKLOAD_SQL,
+    workloadParams(workerId),
+  );
   return toWorkload(row);
 }
 
@@ -127,7 +172,10 @@ export async function workload(tx: Tx, workerId: number): Promise<Workload> {
  * heldCertifications and workload in one statement, for a worker taking work themselves (claim, next
  * task), who needs both: one round trip fewer per use case.
  */
-export async function heldCertificationsAndWorkload(tx: Tx, workerId: number): Promise<{ held: HeldCertification[]; workload: Workload }> {
+export async function heldCertificationsAndWorkload(
+  tx: Tx,
+  workerId: number,
+): Promise<{ held: HeldCertification[]; workload: Workload }> {
   const [row] = await tx.em.execute<{ held: HeldCertification[]; in_progress: string; returned: boolean | null }[]>(
     `select (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held, w.in_progress, w.returned from (${WORKLOAD_SQL}) w`,
     [workerId, ...workloadParams(workerId)],
@@ -136,11 +184,19 @@ export async function heldCertificationsAndWorkload(tx: Tx, workerId: number): P
 }
 
 /** Every task of a project with its live assignments (projects have a handful of tasks: two queries). */
-export async function projectTasks(tx: Tx, project: Project): Promise<{ tasks: Task[]; assignments: Map<number, TaskAssignment[]> }> {
+export async function projectTasks(
+  tx: Tx,
+  project: Project,
+): Promise<{ tasks: Task[]; assignments: Map<number, TaskAssignment[]> }> {
   const tasks = await findBySql(tx, Task, 'select * from task where project_id = ? order by id asc', [project.id]);
   const assignments = new Map<number, TaskAssignment[]>(tasks.map((t) => [t.id, []]));
   if (tasks.length) {
-    const rows = await findBySql(tx, TaskAssignment, 'select * from task_assignment where task_id in (?) and not is_deleted order by level asc', [tasks.map((t) => t.id)]);
+    const rows = await findBySql(
+      tx,
+      TaskAssignment,
+      'select * from task_assignment where task_id in (?) and not is_deleted order by level asc',
+      [tasks.map((t) => t.id)],
+    );
     for (const a of rows) assignments.get(a.task.id)!.push(a);
   }
   return { tasks, assignments };

@@ -31,21 +31,33 @@ export async function completeTask(tx: Tx, task: Task, assignments: readonly Tas
   for (const a of assignments) {
     a.status = AssignmentStatus.SUBMITTED; // a FAILED machine step an admin skips is done too
     const open = await openIteration(tx, a);
-    if (open) Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
+    if (open)
+      Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
   }
   const previous = task.status;
   task.status = TaskStatus.COMPLETE;
   const workerIds = workerIdsOf(assignments);
   emitStatusChange(tx, task, previous, workerIds);
-  tx.emit({ type: 'task.completed', projectId: task.project.id, taskId: task.id, payload: { step: tx.engine.catalog.step(task.step.id).def.slug, workerIds } });
+  tx.emit({
+    type: 'task.completed',
+    projectId: task.project.id,
+    taskId: task.id,
+    payload: { step: tx.engine.catalog.step(task.step.id).def.slug, workerIds },
+  });
   await tx.em.flush();
   await createSubsequentTasks(tx, await lockProject(tx, task.project.id));
 }
 
-export async function createSubsequentTasks(tx: Tx, project: Project, options: { isNew?: boolean } = {}): Promise<Task[]> {
+export async function createSubsequentTasks(
+  tx: Tx,
+  project: Project,
+  options: { isNew?: boolean } = {},
+): Promise<Task[]> {
   const { version, stepIds } = tx.engine.catalog.version(project.version.id);
   // A project created in this transaction has no tasks yet: nothing to read.
-  const { tasks, assignments } = options.isNew ? { tasks: [], assignments: new Map<number, TaskAssignment[]>() } : await projectTasks(tx, project);
+  const { tasks, assignments } = options.isNew
+    ? { tasks: [], assignments: new Map<number, TaskAssignment[]>() }
+    : await projectTasks(tx, project);
   const slugOf = (t: Task) => tx.engine.catalog.step(t.step.id).def.slug;
   const completed = new Set(tasks.filter((t) => t.status === TaskStatus.COMPLETE).map(slugOf));
   const existing = new Set(tasks.map(slugOf));
@@ -57,19 +69,30 @@ export async function createSubsequentTasks(tx: Tx, project: Project, options: {
     if (existing.has(step.slug) || !step.creationDependsOn.every((d) => completed.has(d))) continue;
     const prerequisites = prerequisitesFrom(tx, step.ancestors, tasks, assignments);
     if (!evaluateCreationPolicy(step.creationPolicy, prerequisites, project.projectData)) continue;
-    const task = tx.em.create(Task, { project, step: stepIds.get(step.slug)!, status: TaskStatus.AWAITING_PROCESSING, startDatetime: tx.engine.now() });
+    const task = tx.em.create(Task, {
+      project,
+      step: stepIds.get(step.slug)!,
+      status: TaskStatus.AWAITING_PROCESSING,
+      startDatetime: tx.engine.now(),
+    });
     created.push(task);
   }
   await tx.em.flush();
 
   for (const task of created) {
     const step = tx.engine.catalog.step(task.step.id).def;
-    tx.emit({ type: 'task.created', projectId: project.id, taskId: task.id, payload: { step: step.slug, status: TaskStatus[task.status] as 'AWAITING_PROCESSING', isHuman: step.isHuman } });
+    tx.emit({
+      type: 'task.created',
+      projectId: project.id,
+      taskId: task.id,
+      payload: { step: step.slug, status: TaskStatus[task.status] as 'AWAITING_PROCESSING', isHuman: step.isHuman },
+    });
     if (step.isHuman) await applyAssignmentPolicy(tx, task, project, step.assignmentPolicy.entryLevel, 0);
     else await queueMachineJob(tx, task.id);
   }
 
-  const open = tasks.some((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED) || created.length > 0;
+  const open =
+    tasks.some((t) => t.status !== TaskStatus.COMPLETE && t.status !== TaskStatus.ABORTED) || created.length > 0;
   if ((endsProject || !open) && (project.status === ProjectStatus.ACTIVE || project.status === ProjectStatus.PAUSED)) {
     // With no task created here, the live assignments loaded above are all the project has: their workers
     // are those setProjectStatus would select.
@@ -93,7 +116,12 @@ function evaluateCreationPolicy(policy: unknown, prerequisites: Prerequisites, p
  * Changes a project's status; the event names every worker on the project (their dashboards change).
  * `workerIds`: those workers, when the caller has the project's live assignments loaded already.
  */
-export async function setProjectStatus(tx: Tx, project: Project, status: ProjectStatus, workerIds?: number[]): Promise<void> {
+export async function setProjectStatus(
+  tx: Tx,
+  project: Project,
+  status: ProjectStatus,
+  workerIds?: number[],
+): Promise<void> {
   const previous = project.status;
   if (previous === status) return;
   project.status = status;
@@ -107,6 +135,10 @@ export async function setProjectStatus(tx: Tx, project: Project, status: Project
   tx.emit({
     type: 'project.status_changed',
     projectId: project.id,
-    payload: { status: ProjectStatus[status] as keyof typeof ProjectStatus, previousStatus: ProjectStatus[previous] as keyof typeof ProjectStatus, workerIds },
+    payload: {
+      status: ProjectStatus[status] as keyof typeof ProjectStatus,
+      previousStatus: ProjectStatus[previous] as keyof typeof ProjectStatus,
+      workerIds,
+    },
   });
 }

@@ -21,9 +21,17 @@ import {
   type HeldCertification,
   type RevertIteration,
 } from './rules.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
+import {
+  AssignmentStatus,
+  CertificationRole,
+  IterationStatus,
+  ProjectStatus,
+  TaskClass,
+  TaskStatus,
+} from '../kernel/status.js';
 
-const { AWAITING_PROCESSING, PROCESSING, PENDING_REVIEW, REVIEWING, POST_REVIEW_PROCESSING, COMPLETE, ABORTED } = TaskStatus;
+const { AWAITING_PROCESSING, PROCESSING, PENDING_REVIEW, REVIEWING, POST_REVIEW_PROCESSING, COMPLETE, ABORTED } =
+  TaskStatus;
 const { SUBMIT, ACCEPT, REJECT } = SubmitAction;
 const { UNCHANGED, REVERTED, DELETED } = RevertChange;
 const { ENTRY_LEVEL, REVIEWER } = CertificationRole;
@@ -51,7 +59,13 @@ const NOT_SUBMITTABLE = fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.NOT_SUB
  * Every cell of the §3.4 table, once with review needed and once without. `samples` says whether the
  * review policy is consulted at all (only submit/accept from PROCESSING or REVIEWING, spec §3.6).
  */
-type Cell = [status: TaskStatus, action: SubmitAction, review: boolean, expected: TaskStatus | Failure, samples: boolean];
+type Cell = [
+  status: TaskStatus,
+  action: SubmitAction,
+  review: boolean,
+  expected: TaskStatus | Failure,
+  samples: boolean,
+];
 const cells: Cell[] = [];
 for (const review of [true, false]) {
   for (const action of [SUBMIT, ACCEPT]) {
@@ -82,18 +96,24 @@ describe('nextTaskStatus (spec §3.4)', () => {
     expect(cells).toHaveLength(statuses.length * Object.values(SubmitAction).length * 2);
   });
 
-  it.each(cells.map(([status, action, review, expected, samples]) => ({ status: TaskStatus[status], action, review, expected, samples, s: status })))(
-    '$status + $action (review needed: $review)',
-    ({ s, action, review, expected, samples }) => {
-      const needsReview = vi.fn(() => review);
-      if (typeof expected === 'number') {
-        expect(TaskStatus[nextTaskStatus(s, action, needsReview)]).toBe(TaskStatus[expected]);
-      } else {
-        expect(caught(() => nextTaskStatus(s, action, needsReview))).toMatchObject(expected);
-      }
-      expect(needsReview).toHaveBeenCalledTimes(samples ? 1 : 0);
-    },
-  );
+  it.each(
+    cells.map(([status, action, review, expected, samples]) => ({
+      status: TaskStatus[status],
+      action,
+      review,
+      expected,
+      samples,
+      s: status,
+    })),
+  )('$status + $action (review needed: $review)', ({ s, action, review, expected, samples }) => {
+    const needsReview = vi.fn(() => review);
+    if (typeof expected === 'number') {
+      expect(TaskStatus[nextTaskStatus(s, action, needsReview)]).toBe(TaskStatus[expected]);
+    } else {
+      expect(caught(() => nextTaskStatus(s, action, needsReview))).toMatchObject(expected);
+    }
+    expect(needsReview).toHaveBeenCalledTimes(samples ? 1 : 0);
+  });
 
   it('maps actions to iteration statuses and receiving levels', () => {
     expect(iterationStatusFor(SUBMIT)).toBe(IterationStatus.REQUESTED_REVIEW);
@@ -151,7 +171,11 @@ describe('reviewNeeded (spec §2.4)', () => {
 
 // ---- certification (spec §3.2, DESIGN deliberate difference) ------------------------------
 
-const cert = (certificationId: number, role: CertificationRole, taskClass: TaskClass = TaskClass.REAL): HeldCertification => ({ certificationId, role, taskClass });
+const cert = (
+  certificationId: number,
+  role: CertificationRole,
+  taskClass: TaskClass = TaskClass.REAL,
+): HeldCertification => ({ certificationId, role, taskClass });
 
 describe('isCertified (spec §3.2)', () => {
   it.each<[string, number[], HeldCertification[], CertificationRole, TaskClass, boolean]>([
@@ -161,18 +185,95 @@ describe('isCertified (spec §3.2)', () => {
     ['holds the one entry-level certification', [1], [cert(1, ENTRY_LEVEL)], ENTRY_LEVEL, TaskClass.REAL, true],
     ['holds nothing', [1], [], ENTRY_LEVEL, TaskClass.REAL, false],
     ['holds another certification', [1], [cert(2, ENTRY_LEVEL)], ENTRY_LEVEL, TaskClass.REAL, false],
-    ['entry-level certification does not qualify for review', [1], [cert(1, ENTRY_LEVEL)], REVIEWER, TaskClass.REAL, false],
-    ['reviewer certification qualifies for review', [1], [cert(1, ENTRY_LEVEL), cert(1, REVIEWER)], REVIEWER, TaskClass.REAL, true],
-    ['roles are exact: reviewer alone does not qualify for entry level', [1], [cert(1, REVIEWER)], ENTRY_LEVEL, TaskClass.REAL, false],
+    [
+      'entry-level certification does not qualify for review',
+      [1],
+      [cert(1, ENTRY_LEVEL)],
+      REVIEWER,
+      TaskClass.REAL,
+      false,
+    ],
+    [
+      'reviewer certification qualifies for review',
+      [1],
+      [cert(1, ENTRY_LEVEL), cert(1, REVIEWER)],
+      REVIEWER,
+      TaskClass.REAL,
+      true,
+    ],
+    [
+      'roles are exact: reviewer alone does not qualify for entry level',
+      [1],
+      [cert(1, REVIEWER)],
+      ENTRY_LEVEL,
+      TaskClass.REAL,
+      false,
+    ],
     ['every required certification is needed', [1, 2], [cert(1, ENTRY_LEVEL)], ENTRY_LEVEL, TaskClass.REAL, false],
-    ['all required certifications held', [1, 2], [cert(1, ENTRY_LEVEL), cert(2, ENTRY_LEVEL)], ENTRY_LEVEL, TaskClass.REAL, true],
-    ['both held but one only as entry level, asked for review', [1, 2], [cert(1, REVIEWER), cert(2, ENTRY_LEVEL)], REVIEWER, TaskClass.REAL, false],
-    ['REAL project refuses a TRAINING certification', [1], [cert(1, ENTRY_LEVEL, TaskClass.TRAINING)], ENTRY_LEVEL, TaskClass.REAL, false],
-    ['TRAINING project accepts a TRAINING certification', [1], [cert(1, ENTRY_LEVEL, TaskClass.TRAINING)], ENTRY_LEVEL, TaskClass.TRAINING, true],
-    ['TRAINING project accepts a REAL certification', [1], [cert(1, ENTRY_LEVEL, TaskClass.REAL)], ENTRY_LEVEL, TaskClass.TRAINING, true],
-    ['REAL project: one REAL and one TRAINING certification is not enough', [1, 2], [cert(1, ENTRY_LEVEL), cert(2, ENTRY_LEVEL, TaskClass.TRAINING)], ENTRY_LEVEL, TaskClass.REAL, false],
-    ['TRAINING project: mixed classes are enough', [1, 2], [cert(1, ENTRY_LEVEL), cert(2, ENTRY_LEVEL, TaskClass.TRAINING)], ENTRY_LEVEL, TaskClass.TRAINING, true],
-    ['TRAINING reviewer certification, REAL project', [1], [cert(1, ENTRY_LEVEL), cert(1, REVIEWER, TaskClass.TRAINING)], REVIEWER, TaskClass.REAL, false],
+    [
+      'all required certifications held',
+      [1, 2],
+      [cert(1, ENTRY_LEVEL), cert(2, ENTRY_LEVEL)],
+      ENTRY_LEVEL,
+      TaskClass.REAL,
+      true,
+    ],
+    [
+      'both held but one only as entry level, asked for review',
+      [1, 2],
+      [cert(1, REVIEWER), cert(2, ENTRY_LEVEL)],
+      REVIEWER,
+      TaskClass.REAL,
+      false,
+    ],
+    [
+      'REAL project refuses a TRAINING certification',
+      [1],
+      [cert(1, ENTRY_LEVEL, TaskClass.TRAINING)],
+      ENTRY_LEVEL,
+      TaskClass.REAL,
+      false,
+    ],
+    [
+      'TRAINING project accepts a TRAINING certification',
+      [1],
+      [cert(1, ENTRY_LEVEL, TaskClass.TRAINING)],
+      ENTRY_LEVEL,
+      TaskClass.TRAINING,
+      true,
+    ],
+    [
+      'TRAINING project accepts a REAL certification',
+      [1],
+      [cert(1, ENTRY_LEVEL, TaskClass.REAL)],
+      ENTRY_LEVEL,
+      TaskClass.TRAINING,
+      true,
+    ],
+    [
+      'REAL project: one REAL and one TRAINING certification is not enough',
+      [1, 2],
+      [cert(1, ENTRY_LEVEL), cert(2, ENTRY_LEVEL, TaskClass.TRAINING)],
+      ENTRY_LEVEL,
+      TaskClass.REAL,
+      false,
+    ],
+    [
+      'TRAINING project: mixed classes are enough',
+      [1, 2],
+      [cert(1, ENTRY_LEVEL), cert(2, ENTRY_LEVEL, TaskClass.TRAINING)],
+      ENTRY_LEVEL,
+      TaskClass.TRAINING,
+      true,
+    ],
+    [
+      'TRAINING reviewer certification, REAL project',
+      [1],
+      [cert(1, ENTRY_LEVEL), cert(1, REVIEWER, TaskClass.TRAINING)],
+      REVIEWER,
+      TaskClass.REAL,
+      false,
+    ],
   ])('%s', (_name, required, held, role, projectClass, expected) => {
     expect(isCertified(required, held, role, projectClass)).toBe(expected);
   });
@@ -189,7 +290,13 @@ const OTHER = 8;
 const THIRD = 9;
 
 describe('checkClaim precedence (spec §3.3, §8.16)', () => {
-  type Row = [name: string, status: TaskStatus, assignments: { level: number; workerId: number | null }[], certifiedFor: CertificationRole[], expected: { level: number; role: CertificationRole } | Failure];
+  type Row = [
+    name: string,
+    status: TaskStatus,
+    assignments: { level: number; workerId: number | null }[],
+    certifiedFor: CertificationRole[],
+    expected: { level: number; role: CertificationRole } | Failure,
+  ];
   const STATUS_INCOMPATIBLE = fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.STATUS_INCOMPATIBLE);
   const INCORRECT_STATE = fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.TASK_INCORRECT_STATE);
   const NOT_CERTIFIED = fail(ErrorCode.WORKER_CERTIFICATION_ERROR, Messages.NOT_CERTIFIED_TASK);
@@ -198,24 +305,88 @@ describe('checkClaim precedence (spec §3.3, §8.16)', () => {
 
   it.each<Row>([
     // 1. status first, whatever else is wrong
-    ...[PROCESSING, REVIEWING, POST_REVIEW_PROCESSING, COMPLETE, ABORTED].map(
-      (s): Row => [`${TaskStatus[s]}: status incompatible (before certification and already-assigned)`, s, [{ level: 0, workerId: ME }], [], STATUS_INCOMPATIBLE],
-    ),
+    ...[PROCESSING, REVIEWING, POST_REVIEW_PROCESSING, COMPLETE, ABORTED].map((s): Row => [
+      `${TaskStatus[s]}: status incompatible (before certification and already-assigned)`,
+      s,
+      [{ level: 0, workerId: ME }],
+      [],
+      STATUS_INCOMPATIBLE,
+    ]),
     // 2. an AWAITING task that already has a level-0 assignment, before certification
-    ['AWAITING with a level-0 assignment, not certified', AWAITING_PROCESSING, [{ level: 0, workerId: OTHER }], [], INCORRECT_STATE],
-    ['AWAITING with my own level-0 assignment', AWAITING_PROCESSING, [{ level: 0, workerId: ME }], everything, INCORRECT_STATE],
+    [
+      'AWAITING with a level-0 assignment, not certified',
+      AWAITING_PROCESSING,
+      [{ level: 0, workerId: OTHER }],
+      [],
+      INCORRECT_STATE,
+    ],
+    [
+      'AWAITING with my own level-0 assignment',
+      AWAITING_PROCESSING,
+      [{ level: 0, workerId: ME }],
+      everything,
+      INCORRECT_STATE,
+    ],
     // 3. certification in the role the status needs, before already-assigned
     ['AWAITING, not certified', AWAITING_PROCESSING, [], [], NOT_CERTIFIED],
     ['AWAITING, certified only as reviewer', AWAITING_PROCESSING, [], [REVIEWER], NOT_CERTIFIED],
-    ['PENDING_REVIEW, certified only as entry level', PENDING_REVIEW, [{ level: 0, workerId: OTHER }], [ENTRY_LEVEL], NOT_CERTIFIED],
-    ['PENDING_REVIEW, entry-level worker of this task re-claiming: certification error first', PENDING_REVIEW, [{ level: 0, workerId: ME }], [ENTRY_LEVEL], NOT_CERTIFIED],
+    [
+      'PENDING_REVIEW, certified only as entry level',
+      PENDING_REVIEW,
+      [{ level: 0, workerId: OTHER }],
+      [ENTRY_LEVEL],
+      NOT_CERTIFIED,
+    ],
+    [
+      'PENDING_REVIEW, entry-level worker of this task re-claiming: certification error first',
+      PENDING_REVIEW,
+      [{ level: 0, workerId: ME }],
+      [ENTRY_LEVEL],
+      NOT_CERTIFIED,
+    ],
     // 4. already on the task
-    ['PENDING_REVIEW, certified reviewer already at level 0', PENDING_REVIEW, [{ level: 0, workerId: ME }], everything, ALREADY],
-    ['PENDING_REVIEW, certified reviewer already at level 1', PENDING_REVIEW, [{ level: 0, workerId: OTHER }, { level: 1, workerId: ME }], everything, ALREADY],
+    [
+      'PENDING_REVIEW, certified reviewer already at level 0',
+      PENDING_REVIEW,
+      [{ level: 0, workerId: ME }],
+      everything,
+      ALREADY,
+    ],
+    [
+      'PENDING_REVIEW, certified reviewer already at level 1',
+      PENDING_REVIEW,
+      [
+        { level: 0, workerId: OTHER },
+        { level: 1, workerId: ME },
+      ],
+      everything,
+      ALREADY,
+    ],
     // success: level = number of live assignments
-    ['AWAITING, certified entry level → level 0', AWAITING_PROCESSING, [], [ENTRY_LEVEL], { level: 0, role: ENTRY_LEVEL }],
-    ['PENDING_REVIEW after level 0 → level 1', PENDING_REVIEW, [{ level: 0, workerId: OTHER }], [REVIEWER], { level: 1, role: REVIEWER }],
-    ['PENDING_REVIEW after levels 0, 1 → level 2', PENDING_REVIEW, [{ level: 0, workerId: OTHER }, { level: 1, workerId: THIRD }], [REVIEWER], { level: 2, role: REVIEWER }],
+    [
+      'AWAITING, certified entry level → level 0',
+      AWAITING_PROCESSING,
+      [],
+      [ENTRY_LEVEL],
+      { level: 0, role: ENTRY_LEVEL },
+    ],
+    [
+      'PENDING_REVIEW after level 0 → level 1',
+      PENDING_REVIEW,
+      [{ level: 0, workerId: OTHER }],
+      [REVIEWER],
+      { level: 1, role: REVIEWER },
+    ],
+    [
+      'PENDING_REVIEW after levels 0, 1 → level 2',
+      PENDING_REVIEW,
+      [
+        { level: 0, workerId: OTHER },
+        { level: 1, workerId: THIRD },
+      ],
+      [REVIEWER],
+      { level: 2, role: REVIEWER },
+    ],
   ])('%s', (_name, taskStatus, assignments, certifiedFor, expected) => {
     const certified = vi.fn((role: CertificationRole) => certifiedFor.includes(role));
     const facts = { taskStatus, assignments, workerId: ME, certified };
@@ -235,11 +406,31 @@ describe('checkWorkerMayTakeWork (spec §3.17, DESIGN cap)', () => {
   it.each<[string, { hasReturnedWork: boolean; inProgress: number; maxInProgress: number }, Failure | null]>([
     ['nothing held', { hasReturnedWork: false, inProgress: 0, maxInProgress: 3 }, null],
     ['under the cap', { hasReturnedWork: false, inProgress: 2, maxInProgress: 3 }, null],
-    ['at the cap', { hasReturnedWork: false, inProgress: 3, maxInProgress: 3 }, fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.MAX_TASKS)],
-    ['over the cap', { hasReturnedWork: false, inProgress: 4, maxInProgress: 3 }, fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.MAX_TASKS)],
-    ['cap of 1, one held', { hasReturnedWork: false, inProgress: 1, maxInProgress: 1 }, fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.MAX_TASKS)],
-    ['returned work waits', { hasReturnedWork: true, inProgress: 1, maxInProgress: 3 }, fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.PENDING_FEEDBACK)],
-    ['returned work and at the cap: returned work first', { hasReturnedWork: true, inProgress: 3, maxInProgress: 3 }, fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.PENDING_FEEDBACK)],
+    [
+      'at the cap',
+      { hasReturnedWork: false, inProgress: 3, maxInProgress: 3 },
+      fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.MAX_TASKS),
+    ],
+    [
+      'over the cap',
+      { hasReturnedWork: false, inProgress: 4, maxInProgress: 3 },
+      fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.MAX_TASKS),
+    ],
+    [
+      'cap of 1, one held',
+      { hasReturnedWork: false, inProgress: 1, maxInProgress: 1 },
+      fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.MAX_TASKS),
+    ],
+    [
+      'returned work waits',
+      { hasReturnedWork: true, inProgress: 1, maxInProgress: 3 },
+      fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.PENDING_FEEDBACK),
+    ],
+    [
+      'returned work and at the cap: returned work first',
+      { hasReturnedWork: true, inProgress: 3, maxInProgress: 3 },
+      fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.PENDING_FEEDBACK),
+    ],
   ])('%s', (_name, facts, expected) => {
     if (expected) expect(caught(() => checkWorkerMayTakeWork(facts))).toMatchObject(expected);
     else expect(() => checkWorkerMayTakeWork(facts)).not.toThrow();
@@ -253,16 +444,58 @@ describe('checkSubmit order (spec §3.5)', () => {
   const S = { status: AssignmentStatus.SUBMITTED };
   const F = { status: AssignmentStatus.FAILED };
   it.each<[string, TaskStatus, boolean, { status: AssignmentStatus }[], Failure | null]>([
-    ['prerequisites first, even on a completed task without my assignment', COMPLETE, false, [], fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.SUBMISSION_PREREQUISITES)],
-    ['prerequisites incomplete on a processing task', PROCESSING, false, [P], fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.SUBMISSION_PREREQUISITES)],
-    ['completed task, before the assignment checks', COMPLETE, true, [], fail(ErrorCode.TASK_STATUS_ERROR, Messages.ALREADY_COMPLETED)],
-    ['completed task with my submitted assignment', COMPLETE, true, [S], fail(ErrorCode.TASK_STATUS_ERROR, Messages.ALREADY_COMPLETED)],
+    [
+      'prerequisites first, even on a completed task without my assignment',
+      COMPLETE,
+      false,
+      [],
+      fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.SUBMISSION_PREREQUISITES),
+    ],
+    [
+      'prerequisites incomplete on a processing task',
+      PROCESSING,
+      false,
+      [P],
+      fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.SUBMISSION_PREREQUISITES),
+    ],
+    [
+      'completed task, before the assignment checks',
+      COMPLETE,
+      true,
+      [],
+      fail(ErrorCode.TASK_STATUS_ERROR, Messages.ALREADY_COMPLETED),
+    ],
+    [
+      'completed task with my submitted assignment',
+      COMPLETE,
+      true,
+      [S],
+      fail(ErrorCode.TASK_STATUS_ERROR, Messages.ALREADY_COMPLETED),
+    ],
     ['no assignment of mine', PROCESSING, true, [], fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.BROKEN_STATE)],
     ['two assignments of mine', REVIEWING, true, [P, S], fail(ErrorCode.TASK_ASSIGNMENT_ERROR, Messages.BROKEN_STATE)],
-    ['my assignment is submitted', PENDING_REVIEW, true, [S], fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.NOT_ALLOWED_SUBMIT)],
-    ['my assignment failed', PROCESSING, true, [F], fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.NOT_ALLOWED_SUBMIT)],
+    [
+      'my assignment is submitted',
+      PENDING_REVIEW,
+      true,
+      [S],
+      fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.NOT_ALLOWED_SUBMIT),
+    ],
+    [
+      'my assignment failed',
+      PROCESSING,
+      true,
+      [F],
+      fail(ErrorCode.ILLEGAL_TASK_SUBMISSION, Messages.NOT_ALLOWED_SUBMIT),
+    ],
     ['my assignment is processing', PROCESSING, true, [P], null],
-    ['aborted task, assignment still processing: passes here, refused by nextTaskStatus (T18)', ABORTED, true, [P], null],
+    [
+      'aborted task, assignment still processing: passes here, refused by nextTaskStatus (T18)',
+      ABORTED,
+      true,
+      [P],
+      null,
+    ],
   ])('%s', (_name, taskStatus, submissionPrerequisitesComplete, workerAssignments, expected) => {
     const facts = { taskStatus, submissionPrerequisitesComplete, workerAssignments };
     if (expected) expect(caught(() => checkSubmit(facts))).toMatchObject(expected);
@@ -289,18 +522,81 @@ const walk: RevertIteration[] = [
 ];
 
 describe('planRevert (spec §3.16)', () => {
-  type Row = [name: string, target: number, before: boolean, iterations: RevertChange[], assignments: [number, number, number], status: TaskStatus];
+  type Row = [
+    name: string,
+    target: number,
+    before: boolean,
+    iterations: RevertChange[],
+    assignments: [number, number, number],
+    status: TaskStatus,
+  ];
   it.each<Row>([
     // revert to an iteration: it is reset, later ones go; the status is read from what remains
-    ['to the first iteration: only it remains → PROCESSING', 10, false, [REVERTED, DELETED, DELETED, DELETED, DELETED], [REVERTED, DELETED, DELETED], PROCESSING],
-    ["to the first reviewer's first iteration: second-newest went up → REVIEWING", 11, false, [UNCHANGED, REVERTED, DELETED, DELETED, DELETED], [UNCHANGED, REVERTED, DELETED], REVIEWING],
-    ["to the second reviewer's rejection → REVIEWING", 12, false, [UNCHANGED, UNCHANGED, REVERTED, DELETED, DELETED], [UNCHANGED, REVERTED, REVERTED], REVIEWING],
-    ['to the fix after the rejection: second-newest came down → POST_REVIEW_PROCESSING', 13, false, [UNCHANGED, UNCHANGED, UNCHANGED, REVERTED, DELETED], [UNCHANGED, REVERTED, REVERTED], POST_REVIEW_PROCESSING],
-    ['to the open iteration: nothing deleted', 14, false, [UNCHANGED, UNCHANGED, UNCHANGED, UNCHANGED, REVERTED], [UNCHANGED, UNCHANGED, REVERTED], REVIEWING],
+    [
+      'to the first iteration: only it remains → PROCESSING',
+      10,
+      false,
+      [REVERTED, DELETED, DELETED, DELETED, DELETED],
+      [REVERTED, DELETED, DELETED],
+      PROCESSING,
+    ],
+    [
+      "to the first reviewer's first iteration: second-newest went up → REVIEWING",
+      11,
+      false,
+      [UNCHANGED, REVERTED, DELETED, DELETED, DELETED],
+      [UNCHANGED, REVERTED, DELETED],
+      REVIEWING,
+    ],
+    [
+      "to the second reviewer's rejection → REVIEWING",
+      12,
+      false,
+      [UNCHANGED, UNCHANGED, REVERTED, DELETED, DELETED],
+      [UNCHANGED, REVERTED, REVERTED],
+      REVIEWING,
+    ],
+    [
+      'to the fix after the rejection: second-newest came down → POST_REVIEW_PROCESSING',
+      13,
+      false,
+      [UNCHANGED, UNCHANGED, UNCHANGED, REVERTED, DELETED],
+      [UNCHANGED, REVERTED, REVERTED],
+      POST_REVIEW_PROCESSING,
+    ],
+    [
+      'to the open iteration: nothing deleted',
+      14,
+      false,
+      [UNCHANGED, UNCHANGED, UNCHANGED, UNCHANGED, REVERTED],
+      [UNCHANGED, UNCHANGED, REVERTED],
+      REVIEWING,
+    ],
     // revert before the first iteration of an assignment: it and everything after go
-    ['before the very first iteration: nothing remains → AWAITING_PROCESSING', 10, true, [DELETED, DELETED, DELETED, DELETED, DELETED], [DELETED, DELETED, DELETED], AWAITING_PROCESSING],
-    ['before the first reviewer → PENDING_REVIEW', 11, true, [UNCHANGED, DELETED, DELETED, DELETED, DELETED], [UNCHANGED, DELETED, DELETED], PENDING_REVIEW],
-    ['before the second reviewer → PENDING_REVIEW, first reviewer reverted', 12, true, [UNCHANGED, UNCHANGED, DELETED, DELETED, DELETED], [UNCHANGED, REVERTED, DELETED], PENDING_REVIEW],
+    [
+      'before the very first iteration: nothing remains → AWAITING_PROCESSING',
+      10,
+      true,
+      [DELETED, DELETED, DELETED, DELETED, DELETED],
+      [DELETED, DELETED, DELETED],
+      AWAITING_PROCESSING,
+    ],
+    [
+      'before the first reviewer → PENDING_REVIEW',
+      11,
+      true,
+      [UNCHANGED, DELETED, DELETED, DELETED, DELETED],
+      [UNCHANGED, DELETED, DELETED],
+      PENDING_REVIEW,
+    ],
+    [
+      'before the second reviewer → PENDING_REVIEW, first reviewer reverted',
+      12,
+      true,
+      [UNCHANGED, UNCHANGED, DELETED, DELETED, DELETED],
+      [UNCHANGED, REVERTED, DELETED],
+      PENDING_REVIEW,
+    ],
   ])('%s', (_name, target, before, iterations, assignments, status) => {
     const plan = planRevert(walk, target, before, REVIEWING);
     expect(walk.map((i) => plan.iterations.get(i.id))).toEqual(iterations);
@@ -309,18 +605,50 @@ describe('planRevert (spec §3.16)', () => {
   });
 
   it.each<[string, number, boolean, TaskStatus, Failure]>([
-    ['before a non-first iteration of its assignment', 13, true, REVIEWING, fail(ErrorCode.INVALID_REVERT_ERROR, Messages.REVERT_BEFORE_NOT_FIRST)],
-    ['before the open non-first iteration', 14, true, REVIEWING, fail(ErrorCode.INVALID_REVERT_ERROR, Messages.REVERT_BEFORE_NOT_FIRST)],
+    [
+      'before a non-first iteration of its assignment',
+      13,
+      true,
+      REVIEWING,
+      fail(ErrorCode.INVALID_REVERT_ERROR, Messages.REVERT_BEFORE_NOT_FIRST),
+    ],
+    [
+      'before the open non-first iteration',
+      14,
+      true,
+      REVIEWING,
+      fail(ErrorCode.INVALID_REVERT_ERROR, Messages.REVERT_BEFORE_NOT_FIRST),
+    ],
     ['an aborted task', 11, false, ABORTED, fail(ErrorCode.INVALID_REVERT_ERROR, 'Cannot revert aborted task.')],
-    ['an aborted task, before a first iteration', 11, true, ABORTED, fail(ErrorCode.INVALID_REVERT_ERROR, 'Cannot revert aborted task.')],
-    ['an aborted task, before a non-first iteration: the non-first check comes first', 13, true, ABORTED, fail(ErrorCode.INVALID_REVERT_ERROR, Messages.REVERT_BEFORE_NOT_FIRST)],
-    ['an iteration of another task', 99, false, REVIEWING, fail(ErrorCode.INVALID_REVERT_ERROR, 'Iteration does not belong to this task.')],
+    [
+      'an aborted task, before a first iteration',
+      11,
+      true,
+      ABORTED,
+      fail(ErrorCode.INVALID_REVERT_ERROR, 'Cannot revert aborted task.'),
+    ],
+    [
+      'an aborted task, before a non-first iteration: the non-first check comes first',
+      13,
+      true,
+      ABORTED,
+      fail(ErrorCode.INVALID_REVERT_ERROR, Messages.REVERT_BEFORE_NOT_FIRST),
+    ],
+    [
+      'an iteration of another task',
+      99,
+      false,
+      REVIEWING,
+      fail(ErrorCode.INVALID_REVERT_ERROR, 'Iteration does not belong to this task.'),
+    ],
   ])('refuses %s', (_name, target, before, status, expected) => {
     expect(caught(() => planRevert(walk, target, before, status))).toMatchObject(expected);
   });
 
   it('the message for a non-first iteration is the original one', () => {
-    expect(Messages.REVERT_BEFORE_NOT_FIRST).toBe("Cannot revert before an iteration that isn't the first of its assignment.");
+    expect(Messages.REVERT_BEFORE_NOT_FIRST).toBe(
+      "Cannot revert before an iteration that isn't the first of its assignment.",
+    );
   });
 
   it('orders by start time, not by input order or id; equal starts by id', () => {
@@ -357,24 +685,80 @@ describe('dashboardState (spec §3.18)', () => {
   const P = AssignmentStatus.PROCESSING;
   const S = AssignmentStatus.SUBMITTED;
   const { ACTIVE, PAUSED, COMPLETED } = ProjectStatus;
-  type Row = [name: string, assignment: AssignmentStatus, level: number, task: TaskStatus, project: ProjectStatus, lowerProcessing: boolean, expected: DashboardState | null];
+  type Row = [
+    name: string,
+    assignment: AssignmentStatus,
+    level: number,
+    task: TaskStatus,
+    project: ProjectStatus,
+    lowerProcessing: boolean,
+    expected: DashboardState | null,
+  ];
   it.each<Row>([
     // returned
-    ['returned: processing, task sent back to me', P, 1, POST_REVIEW_PROCESSING, ACTIVE, false, DashboardState.RETURNED],
+    [
+      'returned: processing, task sent back to me',
+      P,
+      1,
+      POST_REVIEW_PROCESSING,
+      ACTIVE,
+      false,
+      DashboardState.RETURNED,
+    ],
     ['returned: entry level sent back', P, 0, POST_REVIEW_PROCESSING, ACTIVE, false, DashboardState.RETURNED],
     // in_progress
     ['in progress: entry level processing', P, 0, PROCESSING, ACTIVE, false, DashboardState.IN_PROGRESS],
     ['in progress: reviewer reviewing', P, 1, REVIEWING, ACTIVE, false, DashboardState.IN_PROGRESS],
     // pending_review
-    ['pending review: submitted, waiting for a reviewer', S, 0, PENDING_REVIEW, ACTIVE, false, DashboardState.PENDING_REVIEW],
-    ['pending review: submitted, a reviewer above is working', S, 0, REVIEWING, ACTIVE, false, DashboardState.PENDING_REVIEW],
+    [
+      'pending review: submitted, waiting for a reviewer',
+      S,
+      0,
+      PENDING_REVIEW,
+      ACTIVE,
+      false,
+      DashboardState.PENDING_REVIEW,
+    ],
+    [
+      'pending review: submitted, a reviewer above is working',
+      S,
+      0,
+      REVIEWING,
+      ACTIVE,
+      false,
+      DashboardState.PENDING_REVIEW,
+    ],
     // pending_processing
-    ['pending processing: sent back below me', S, 2, POST_REVIEW_PROCESSING, ACTIVE, true, DashboardState.PENDING_PROCESSING],
-    ['pending processing: task reviewing but a lower level processes', S, 1, REVIEWING, ACTIVE, true, DashboardState.PENDING_PROCESSING],
+    [
+      'pending processing: sent back below me',
+      S,
+      2,
+      POST_REVIEW_PROCESSING,
+      ACTIVE,
+      true,
+      DashboardState.PENDING_PROCESSING,
+    ],
+    [
+      'pending processing: task reviewing but a lower level processes',
+      S,
+      1,
+      REVIEWING,
+      ACTIVE,
+      true,
+      DashboardState.PENDING_PROCESSING,
+    ],
     // paused
     ['paused: processing in a paused project', P, 0, PROCESSING, PAUSED, false, DashboardState.PAUSED],
     ['paused: returned work in a paused project', P, 1, POST_REVIEW_PROCESSING, PAUSED, false, DashboardState.PAUSED],
-    ['paused: submitted work of a paused project shows as paused (the original showed it nowhere)', S, 0, PENDING_REVIEW, PAUSED, false, DashboardState.PAUSED],
+    [
+      'paused: submitted work of a paused project shows as paused (the original showed it nowhere)',
+      S,
+      0,
+      PENDING_REVIEW,
+      PAUSED,
+      false,
+      DashboardState.PAUSED,
+    ],
     // complete
     ['complete: task complete', S, 0, COMPLETE, ACTIVE, false, DashboardState.COMPLETE],
     ['complete: task complete in a paused project', S, 1, COMPLETE, PAUSED, false, DashboardState.COMPLETE],
@@ -399,7 +783,11 @@ const ALLOWED: Record<TaskStatus, Record<SubmitAction, TaskStatus[]>> = {
   [COMPLETE]: { SUBMIT: [], ACCEPT: [], REJECT: [] },
   [ABORTED]: { SUBMIT: [], ACCEPT: [], REJECT: [] },
   [PROCESSING]: { SUBMIT: [PENDING_REVIEW, COMPLETE], ACCEPT: [PENDING_REVIEW, COMPLETE], REJECT: [] },
-  [REVIEWING]: { SUBMIT: [PENDING_REVIEW, COMPLETE], ACCEPT: [PENDING_REVIEW, COMPLETE], REJECT: [POST_REVIEW_PROCESSING] },
+  [REVIEWING]: {
+    SUBMIT: [PENDING_REVIEW, COMPLETE],
+    ACCEPT: [PENDING_REVIEW, COMPLETE],
+    REJECT: [POST_REVIEW_PROCESSING],
+  },
   [POST_REVIEW_PROCESSING]: { SUBMIT: [REVIEWING], ACCEPT: [REVIEWING], REJECT: [] },
 };
 
@@ -422,7 +810,15 @@ function simulate(moves: Move[], policy: ReviewPolicy): { iterations: SimIterati
   const iterations: SimIteration[] = [];
   let clock = 0;
   const begin = (assignment: { id: number; level: number }, before: TaskStatus, after: TaskStatus) =>
-    iterations.push({ id: iterations.length + 1, assignmentId: assignment.id, level: assignment.level, status: IterationStatus.PROCESSING, start: new Date(clock++), statusBefore: before, statusAfter: after });
+    iterations.push({
+      id: iterations.length + 1,
+      assignmentId: assignment.id,
+      level: assignment.level,
+      status: IterationStatus.PROCESSING,
+      start: new Date(clock++),
+      statusBefore: before,
+      statusAfter: after,
+    });
 
   for (const move of moves) {
     if (status === COMPLETE) break;
@@ -436,7 +832,12 @@ function simulate(moves: Move[], policy: ReviewPolicy): { iterations: SimIterati
         expect([AWAITING_PROCESSING, PENDING_REVIEW]).not.toContain(status);
         continue;
       }
-      const assignment = { id: 1000 + assignments.length, level: claimed.level, workerId, status: AssignmentStatus.PROCESSING };
+      const assignment = {
+        id: 1000 + assignments.length,
+        level: claimed.level,
+        workerId,
+        status: AssignmentStatus.PROCESSING,
+      };
       assignments.push(assignment);
       const before = status;
       status = claimed.level === 0 ? PROCESSING : REVIEWING;
@@ -475,11 +876,19 @@ function simulate(moves: Move[], policy: ReviewPolicy): { iterations: SimIterati
 
 const moveArb: fc.Arbitrary<Move> = fc.oneof(
   fc.constant<Move>({ kind: 'claim' }),
-  fc.record({ kind: fc.constant('act' as const), action: fc.constantFrom(SUBMIT, ACCEPT, REJECT), draw: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }) }),
+  fc.record({
+    kind: fc.constant('act' as const),
+    action: fc.constantFrom(SUBMIT, ACCEPT, REJECT),
+    draw: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+  }),
 );
 const policyArb: fc.Arbitrary<ReviewPolicy> = fc.oneof(
   fc.constant<ReviewPolicy>({ policy: 'no_review' }),
-  fc.record({ policy: fc.constant('sampled_review' as const), rate: fc.constantFrom(0, 0.5, 1), maxReviews: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    policy: fc.constant('sampled_review' as const),
+    rate: fc.constantFrom(0, 0.5, 1),
+    maxReviews: fc.integer({ min: 0, max: 3 }),
+  }),
 );
 
 describe('properties', () => {
@@ -494,34 +903,49 @@ describe('properties', () => {
 
   it('reverting a random walk is consistent: assignments follow their iterations, and the status is the one the task had then', () => {
     fc.assert(
-      fc.property(fc.array(moveArb, { minLength: 1, maxLength: 40 }), policyArb, fc.nat(), fc.boolean(), (moves, policy, pick, before) => {
-        const { iterations, status } = simulate(moves, policy);
-        fc.pre(iterations.length > 0);
-        const target = iterations[pick % iterations.length]!;
-        const firstOfAssignment = iterations.find((i) => i.assignmentId === target.assignmentId) === target;
-        if (before && !firstOfAssignment) {
-          expect(caught(() => planRevert(iterations, target.id, true, status))).toMatchObject({ code: ErrorCode.INVALID_REVERT_ERROR, message: Messages.REVERT_BEFORE_NOT_FIRST });
-          return;
-        }
-        const plan = planRevert(iterations, target.id, before, status);
-        const index = iterations.indexOf(target);
-        // Iterations: everything after the target goes; the target is reset (or goes, reverting before it).
-        iterations.forEach((it, i) => {
-          const expected = i < index ? UNCHANGED : i > index ? DELETED : before ? DELETED : REVERTED;
-          expect(plan.iterations.get(it.id)).toBe(expected);
-        });
-        // Assignments: DELETED iff all their iterations go, REVERTED iff some change, else UNCHANGED.
-        for (const assignmentId of new Set(iterations.map((i) => i.assignmentId))) {
-          const own = iterations.filter((i) => i.assignmentId === assignmentId).map((i) => plan.iterations.get(i.id));
-          const expected = own.every((c) => c === DELETED) ? DELETED : own.some((c) => c !== UNCHANGED) ? REVERTED : UNCHANGED;
-          expect(plan.assignments.get(assignmentId)).toBe(expected);
-        }
-        // Deleted assignments are the top levels: what remains is levels 0..k.
-        const remainingLevels = [...new Set(iterations.filter((i) => plan.iterations.get(i.id) !== DELETED).map((i) => i.level))].sort();
-        expect(remainingLevels).toEqual(remainingLevels.map((_, i) => i));
-        // The status is the one the task had when the target began (or just before, reverting before it).
-        expect(TaskStatus[plan.revertedStatus]).toBe(TaskStatus[before ? target.statusBefore : target.statusAfter]);
-      }),
+      fc.property(
+        fc.array(moveArb, { minLength: 1, maxLength: 40 }),
+        policyArb,
+        fc.nat(),
+        fc.boolean(),
+        (moves, policy, pick, before) => {
+          const { iterations, status } = simulate(moves, policy);
+          fc.pre(iterations.length > 0);
+          const target = iterations[pick % iterations.length]!;
+          const firstOfAssignment = iterations.find((i) => i.assignmentId === target.assignmentId) === target;
+          if (before && !firstOfAssignment) {
+            expect(caught(() => planRevert(iterations, target.id, true, status))).toMatchObject({
+              code: ErrorCode.INVALID_REVERT_ERROR,
+              message: Messages.REVERT_BEFORE_NOT_FIRST,
+            });
+            return;
+          }
+          const plan = planRevert(iterations, target.id, before, status);
+          const index = iterations.indexOf(target);
+          // Iterations: everything after the target goes; the target is reset (or goes, reverting before it).
+          iterations.forEach((it, i) => {
+            const expected = i < index ? UNCHANGED : i > index ? DELETED : before ? DELETED : REVERTED;
+            expect(plan.iterations.get(it.id)).toBe(expected);
+          });
+          // Assignments: DELETED iff all their iterations go, REVERTED iff some change, else UNCHANGED.
+          for (const assignmentId of new Set(iterations.map((i) => i.assignmentId))) {
+            const own = iterations.filter((i) => i.assignmentId === assignmentId).map((i) => plan.iterations.get(i.id));
+            const expected = own.every((c) => c === DELETED)
+              ? DELETED
+              : own.some((c) => c !== UNCHANGED)
+                ? REVERTED
+                : UNCHANGED;
+            expect(plan.assignments.get(assignmentId)).toBe(expected);
+          }
+          // Deleted assignments are the top levels: what remains is levels 0..k.
+          const remainingLevels = [
+            ...new Set(iterations.filter((i) => plan.iterations.get(i.id) !== DELETED).map((i) => i.level)),
+          ].sort();
+          expect(remainingLevels).toEqual(remainingLevels.map((_, i) => i));
+          // The status is the one the task had when the target began (or just before, reverting before it).
+          expect(TaskStatus[plan.revertedStatus]).toBe(TaskStatus[before ? target.statusBefore : target.statusAfter]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -2,7 +2,14 @@
 // No I/O here: the service loads rows, asks these functions, and applies their answers.
 import type { ReviewPolicy } from '../workflow/definition.js';
 import { refuse } from '../kernel/errors.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
+import {
+  AssignmentStatus,
+  CertificationRole,
+  IterationStatus,
+  ProjectStatus,
+  TaskClass,
+  TaskStatus,
+} from '../kernel/status.js';
 
 /** What a worker does with the task they hold: submit and accept send work up, reject sends it down. */
 export enum SubmitAction {
@@ -82,7 +89,10 @@ export function isCertified(
 ): boolean {
   return required.every((id) =>
     held.some(
-      (c) => c.certificationId === id && c.role === role && (c.taskClass === TaskClass.REAL || projectClass === TaskClass.TRAINING),
+      (c) =>
+        c.certificationId === id &&
+        c.role === role &&
+        (c.taskClass === TaskClass.REAL || projectClass === TaskClass.TRAINING),
     ),
   );
 }
@@ -112,7 +122,11 @@ export function checkClaim(f: ClaimFacts): { level: number; role: CertificationR
 }
 
 /** Limits on a worker taking new work themselves (claim, next task); admins assigning work bypass them. */
-export function checkWorkerMayTakeWork(f: { hasReturnedWork: boolean; inProgress: number; maxInProgress: number }): void {
+export function checkWorkerMayTakeWork(f: {
+  hasReturnedWork: boolean;
+  inProgress: number;
+  maxInProgress: number;
+}): void {
   if (f.hasReturnedWork) throw refuse('PENDING_FEEDBACK');
   if (f.inProgress >= f.maxInProgress) throw refuse('MAX_TASKS');
 }
@@ -132,7 +146,8 @@ export function checkSubmit(f: SubmitFacts): void {
   if (f.taskStatus === TaskStatus.COMPLETE) throw refuse('ALREADY_COMPLETED');
   if (f.workerAssignments.length !== 1) throw refuse('BROKEN_STATE');
   // An aborted task's assignments are ABORTED: the task's status answers (spec T18, "not in submittable state").
-  if (f.workerAssignments[0]!.status !== AssignmentStatus.PROCESSING && f.taskStatus !== TaskStatus.ABORTED) throw refuse('NOT_ALLOWED_SUBMIT');
+  if (f.workerAssignments[0]!.status !== AssignmentStatus.PROCESSING && f.taskStatus !== TaskStatus.ABORTED)
+    throw refuse('NOT_ALLOWED_SUBMIT');
 }
 
 // ---- revert -----------------------------------------------------------------------------
@@ -199,7 +214,11 @@ export function planRevert(
   if (remaining.length === 0) revertedStatus = TaskStatus.AWAITING_PROCESSING;
   else if (revertBefore) revertedStatus = TaskStatus.PENDING_REVIEW;
   else if (remaining.length === 1) revertedStatus = TaskStatus.PROCESSING;
-  else revertedStatus = remaining[1]!.status === IterationStatus.REQUESTED_REVIEW ? TaskStatus.REVIEWING : TaskStatus.POST_REVIEW_PROCESSING;
+  else
+    revertedStatus =
+      remaining[1]!.status === IterationStatus.REQUESTED_REVIEW
+        ? TaskStatus.REVIEWING
+        : TaskStatus.POST_REVIEW_PROCESSING;
   return { iterations: changes, assignments, revertedStatus };
 }
 
@@ -228,7 +247,8 @@ export function dashboardState(f: {
   lowerLevelProcessing: boolean;
 }): DashboardState | null {
   if (f.taskStatus === TaskStatus.ABORTED) return null;
-  if (f.taskStatus === TaskStatus.COMPLETE || f.projectStatus === ProjectStatus.COMPLETED) return DashboardState.COMPLETE;
+  if (f.taskStatus === TaskStatus.COMPLETE || f.projectStatus === ProjectStatus.COMPLETED)
+    return DashboardState.COMPLETE;
   if (f.projectStatus === ProjectStatus.ABORTED) return null;
   if (f.projectStatus === ProjectStatus.PAUSED) return DashboardState.PAUSED;
   if (f.assignmentStatus === AssignmentStatus.PROCESSING) {

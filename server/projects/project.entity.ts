@@ -10,7 +10,8 @@ import { WorkflowVersion } from '../catalog/catalog.entity.js';
 @Entity()
 @Index({ properties: ['status', 'priority', 'startDatetime'] })
 export class Project {
-  [OptionalProps]?: 'status' | 'shortDescription' | 'priority' | 'projectData' | 'taskClass' | 'scratchpadUrl' | 'startDatetime';
+  [OptionalProps]?:
+    'status' | 'shortDescription' | 'priority' | 'projectData' | 'taskClass' | 'scratchpadUrl' | 'startDatetime';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => WorkflowVersion) version!: Rel<WorkflowVersion>;
   @Field(() => ProjectStatus) @Enum({ items: () => ProjectStatus }) status: ProjectStatus = ProjectStatus.ACTIVE;
@@ -19,6 +20,7 @@ export class Project {
   @Field(() => Int) @Property() priority: number = 0;
   @Field(() => GraphQLJSONObject) @Property({ type: 'json' }) projectData: JsonObject = {};
   @Field(() => TaskClass) @Enum({ items: () => TaskClass }) taskClass: TaskClass = TaskClass.REAL;
-  @Field(() => String, { nullable: true }) @Property({ type: 'text', nullable: true }) scratchpadUrl: string | null = null;
+  @Field(() => String, { nullable: true }) @Property({ type: 'text', nullable: true }) scratchpadUrl: string | null =
+    null;
   @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
 }

@@ -26,7 +26,13 @@ export interface ProjectSummary {
     id: number;
     step: string;
     status: keyof typeof TaskStatus;
-    assignments: { level: number; worker: string | null; status: keyof typeof AssignmentStatus; data: JsonObject; lastError: string | null }[];
+    assignments: {
+      level: number;
+      worker: string | null;
+      status: keyof typeof AssignmentStatus;
+      data: JsonObject;
+      lastError: string | null;
+    }[];
   }[];
 }
 
@@ -41,7 +47,12 @@ export class ProjectQueries {
   }
 
   /** Projects, newest first (admins and integrators). */
-  async projects(actor: Actor | null, reader: Reader, filter: ProjectFilter, page: PageRequest): Promise<Page<Project>> {
+  async projects(
+    actor: Actor | null,
+    reader: Reader,
+    filter: ProjectFilter,
+    page: PageRequest,
+  ): Promise<Page<Project>> {
     requireSeesEverything(actor);
     const size = pageSize(page.first);
     const where: Record<string, unknown> = {};
@@ -66,8 +77,14 @@ export class ProjectQueries {
     const project = await this.project(actor, reader, id);
     const tasks = await this.tasks(actor, reader, project);
     const assignments = await reader.load.assignmentsByTask.loadMany(tasks.map((t) => t.id));
-    const workerIds = assignments.flatMap((list) => (list instanceof Error ? [] : list.map((a) => a.worker?.id))).filter((w): w is number => w != null);
-    const workers = new Map((await reader.load.worker.loadMany(workerIds)).filter((w): w is Worker => w instanceof Worker).map((w) => [w.id, w.username]));
+    const workerIds = assignments
+      .flatMap((list) => (list instanceof Error ? [] : list.map((a) => a.worker?.id)))
+      .filter((w): w is number => w != null);
+    const workers = new Map(
+      (await reader.load.worker.loadMany(workerIds))
+        .filter((w): w is Worker => w instanceof Worker)
+        .map((w) => [w.id, w.username]),
+    );
     return {
       id: project.id,
       description: project.shortDescription,

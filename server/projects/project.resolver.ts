@@ -2,7 +2,20 @@
 // iterations), a paginated list for admins and integrators, and the project use cases.
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { requireActor } from '../auth/access.js';
 import { Workflow, WorkflowVersion } from '../catalog/catalog.entity.js';
 import { ConnectionType, parseId, toConnection, type Connection } from '../graphql/connection.js';
@@ -62,7 +75,9 @@ export class ProjectResolver {
     @Arg('status', () => ProjectStatus, { nullable: true }) status?: ProjectStatus,
     @Arg('workflowSlug', () => String, { nullable: true }) workflowSlug?: string,
   ): Promise<Connection<Project>> {
-    return toConnection(await ctx.services.reads.projects.projects(ctx.actor, ctx.reader, { status, workflowSlug }, { first, after }));
+    return toConnection(
+      await ctx.services.reads.projects.projects(ctx.actor, ctx.reader, { status, workflowSlug }, { first, after }),
+    );
   }
 
   @FieldResolver(() => WorkflowVersion)
@@ -81,7 +96,9 @@ export class ProjectResolver {
     return ctx.services.reads.projects.tasks(ctx.actor, ctx.reader, project);
   }
 
-  @Mutation(() => ProjectPayload, { description: 'Create a project of a workflow version; its first tasks are created at once.' })
+  @Mutation(() => ProjectPayload, {
+    description: 'Create a project of a workflow version; its first tasks are created at once.',
+  })
   async createProject(@Arg('input') input: CreateProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
     const project = await ctx.services.lifecycle.createProject(requireActor(ctx.actor), {
       workflowSlug: input.workflowSlug,
@@ -97,21 +114,35 @@ export class ProjectResolver {
 
   @Mutation(() => ProjectPayload, { description: 'End (abort) a project: its open tasks are ABORTED.' })
   async endProject(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    return written(ctx, await ctx.services.lifecycle.endProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')));
+    return written(
+      ctx,
+      await ctx.services.lifecycle.endProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')),
+    );
   }
 
   @Mutation(() => ProjectPayload, { description: 'Admin: put a project on hold (its tasks leave the pool).' })
   async pauseProject(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    return written(ctx, await ctx.services.lifecycle.pauseProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')));
+    return written(
+      ctx,
+      await ctx.services.lifecycle.pauseProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')),
+    );
   }
 
   @Mutation(() => ProjectPayload, { description: 'Admin: make a paused project active again.' })
   async resumeProject(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    return written(ctx, await ctx.services.lifecycle.resumeProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')));
+    return written(
+      ctx,
+      await ctx.services.lifecycle.resumeProject(requireActor(ctx.actor), parseId(input.projectId, 'projectId')),
+    );
   }
 
-  @Mutation(() => CreateSubsequentTasksPayload, { description: 'Admin: create the tasks whose dependencies are complete.' })
-  async createSubsequentTasks(@Arg('input') input: ProjectInput, @Ctx() ctx: GqlContext): Promise<CreateSubsequentTasksPayload> {
+  @Mutation(() => CreateSubsequentTasksPayload, {
+    description: 'Admin: create the tasks whose dependencies are complete.',
+  })
+  async createSubsequentTasks(
+    @Arg('input') input: ProjectInput,
+    @Ctx() ctx: GqlContext,
+  ): Promise<CreateSubsequentTasksPayload> {
     const actor = requireActor(ctx.actor);
     const id = parseId(input.projectId, 'projectId');
     const created = await ctx.services.lifecycle.createSubsequentTasks(actor, id);

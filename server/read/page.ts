@@ -17,14 +17,17 @@ export interface Page<T> {
   totalCount?: number;
 }
 
-export const encodeCursor = (key: (string | number)[]): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+export const encodeCursor = (key: (string | number)[]): string =>
+  Buffer.from(JSON.stringify(key)).toString('base64url');
 
 /** Decodes a cursor made by encodeCursor; `shape` is what its list puts in it (anything else: BAD_INPUT). */
 export function decodeCursor(cursor: string, shape: readonly ('string' | 'int')[]): (string | number)[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const fits = (k: unknown, kind: 'string' | 'int') => (kind === 'string' ? typeof k === 'string' : Number.isSafeInteger(k));
-    if (Array.isArray(key) && key.length === shape.length && key.every((k, i) => fits(k, shape[i]!))) return key as (string | number)[];
+    const fits = (k: unknown, kind: 'string' | 'int') =>
+      kind === 'string' ? typeof k === 'string' : Number.isSafeInteger(k);
+    if (Array.isArray(key) && key.length === shape.length && key.every((k, i) => fits(k, shape[i]!)))
+      return key as (string | number)[];
   } catch {
     /* falls through */
   }
@@ -33,12 +36,18 @@ export function decodeCursor(cursor: string, shape: readonly ('string' | 'int')[
 
 export function pageSize(first: number | null | undefined, fallback = 50): number {
   const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}.`, { max: MAX_PAGE }, Reason.BAD_INPUT);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
+    throw badInput(`first must be between 1 and ${MAX_PAGE}.`, { max: MAX_PAGE }, Reason.BAD_INPUT);
   return n;
 }
 
 /** A page from rows fetched with one extra (which tells whether there is more). */
-export function toPage<T>(rows: T[], size: number, keyOf: (row: T) => (string | number)[], totalCount?: number): Page<T> {
+export function toPage<T>(
+  rows: T[],
+  size: number,
+  keyOf: (row: T) => (string | number)[],
+  totalCount?: number,
+): Page<T> {
   const nodes = rows.slice(0, size);
   return { nodes, cursors: nodes.map((n) => encodeCursor(keyOf(n))), hasNextPage: rows.length > size, totalCount };
 }

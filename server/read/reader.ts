@@ -59,12 +59,19 @@ function createLoaders(em: EntityManager) {
     }),
     /** Live assignments of tasks, by level. */
     assignmentsByTask: new DataLoader<number, TaskAssignment[]>(async (taskIds) => {
-      const rows = primed(assignment, await em.find(TaskAssignment, { task: { $in: [...taskIds] } }, { orderBy: { level: 'asc' } }));
+      const rows = primed(
+        assignment,
+        await em.find(TaskAssignment, { task: { $in: [...taskIds] } }, { orderBy: { level: 'asc' } }),
+      );
       return groupBy(taskIds, rows, (a) => a.task.id);
     }),
     /** Live iterations of assignments, oldest first. */
     iterationsByAssignment: new DataLoader<number, Iteration[]>(async (assignmentIds) => {
-      const rows = await em.find(Iteration, { assignment: { $in: [...assignmentIds] } }, { orderBy: { startDatetime: 'asc', id: 'asc' } });
+      const rows = await em.find(
+        Iteration,
+        { assignment: { $in: [...assignmentIds] } },
+        { orderBy: { startDatetime: 'asc', id: 'asc' } },
+      );
       return groupBy(assignmentIds, rows, (i) => i.assignment.id);
     }),
     tasksByProject: new DataLoader<number, Task[]>(async (projectIds) => {

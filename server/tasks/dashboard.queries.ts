@@ -68,7 +68,11 @@ interface GroupPage extends PageRequest {
 }
 
 /** One group's page of rows and its total: two statements. */
-async function groupRows(reader: Reader, workerId: number, { state, first, after }: GroupPage): Promise<{ size: number; rows: Row[]; total: number }> {
+async function groupRows(
+  reader: Reader,
+  workerId: number,
+  { state, first, after }: GroupPage,
+): Promise<{ size: number; rows: Row[]; total: number }> {
   const size = pageSize(first);
   const newestFirst = NEWEST_FIRST[state];
   const dir = newestFirst ? 'desc' : 'asc';
@@ -102,14 +106,23 @@ function groupLoader(reader: Reader, workerId: number) {
   return new DataLoader<GroupPage, Page<DashboardItem>, string>(
     async (pages) => {
       const settled = await Promise.allSettled(pages.map((page) => groupRows(reader, workerId, page)));
-      const ids = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value.rows.map((row) => row.assignment_id) : []));
+      const ids = settled.flatMap((r) =>
+        r.status === 'fulfilled' ? r.value.rows.map((row) => row.assignment_id) : [],
+      );
       const assignments = new Map((await reader.load.assignment.loadMany(ids)).map((a, i) => [ids[i], a]));
       return settled.map((result, p) => {
-        if (result.status === 'rejected') return result.reason instanceof Error ? result.reason : new Error(String(result.reason));
+        if (result.status === 'rejected')
+          return result.reason instanceof Error ? result.reason : new Error(String(result.reason));
         const { size, rows, total } = result.value;
         const state = pages[p]!.state;
         const items = rows.map((r) => ({
-          item: { state, assignment: assignments.get(r.assignment_id) as TaskAssignment, taskId: r.task_id, projectId: r.project_id, stepId: r.step_id },
+          item: {
+            state,
+            assignment: assignments.get(r.assignment_id) as TaskAssignment,
+            taskId: r.task_id,
+            projectId: r.project_id,
+            stepId: r.step_id,
+          },
           row: r,
         }));
         const page = toPage(items, size, ({ row }) => [row.priority, Number(row.start_ms), row.assignment_id], total);
@@ -127,10 +140,18 @@ export class DashboardQueries {
   }
 
   /** One group of a dashboard, a page at a time. */
-  group(actor: Actor | null, reader: Reader, dashboard: Dashboard, state: DashboardState, page: PageRequest): Promise<Page<DashboardItem>> {
+  group(
+    actor: Actor | null,
+    reader: Reader,
+    dashboard: Dashboard,
+    state: DashboardState,
+    page: PageRequest,
+  ): Promise<Page<DashboardItem>> {
     const workerId = requireWorkerActor(actor, 'Only workers have a dashboard.');
     if (workerId !== dashboard.workerId) throw new Error('A dashboard is read by its own worker.');
-    return reader.memoise(`dashboard:${workerId}`, () => groupLoader(reader, workerId)).load({ state, first: page.first, after: page.after });
+    return reader
+      .memoise(`dashboard:${workerId}`, () => groupLoader(reader, workerId))
+      .load({ state, first: page.first, after: page.after });
   }
 
   /** Whether the worker holds a REAL reviewer certification (spec §3.2 `worker_has_reviewer_status`). */

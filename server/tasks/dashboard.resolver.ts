@@ -32,9 +32,14 @@ export class Dashboard {
 class TaskOverview {
   @Field(() => TaskAssignment) assignment!: TaskAssignment;
   @Field(() => Task) task!: Task;
-  @Field(() => GraphQLJSONObject, { description: 'The data of the viewer’s own level (for an admin: the highest level’s).' }) data!: JsonObject;
-  @Field(() => GraphQLJSONObject, { description: 'Final data of every upstream step, keyed by step slug.' }) prerequisites!: JsonObject;
-  @Field({ description: 'The viewer reviews this task (their level is the highest and above 0).' }) isReviewer!: boolean;
+  @Field(() => GraphQLJSONObject, {
+    description: 'The data of the viewer’s own level (for an admin: the highest level’s).',
+  })
+  data!: JsonObject;
+  @Field(() => GraphQLJSONObject, { description: 'Final data of every upstream step, keyed by step slug.' })
+  prerequisites!: JsonObject;
+  @Field({ description: 'The viewer reviews this task (their level is the highest and above 0).' })
+  isReviewer!: boolean;
   @Field({ description: 'The viewer cannot save or submit now.' }) isReadOnly!: boolean;
   @Field() isProjectAdmin!: boolean;
 }
@@ -57,7 +62,13 @@ export class DashboardItemResolver {
   }
 }
 
-async function group(ctx: GqlContext, d: Dashboard, state: DashboardState, first?: number | null, after?: string | null): Promise<Connection<Item>> {
+async function group(
+  ctx: GqlContext,
+  d: Dashboard,
+  state: DashboardState,
+  first?: number | null,
+  after?: string | null,
+): Promise<Connection<Item>> {
   return toConnection(await ctx.services.reads.dashboard.group(ctx.actor, ctx.reader, d, state, { first, after }));
 }
 
@@ -74,36 +85,70 @@ export class DashboardResolver {
   }
 
   @FieldResolver(() => DashboardItemConnection, { description: 'Work a reviewer returned to the viewer.' })
-  returned(@Root() d: Dashboard, @Ctx() ctx: GqlContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string) {
+  returned(
+    @Root() d: Dashboard,
+    @Ctx() ctx: GqlContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
     return group(ctx, d, DashboardState.RETURNED, first, after);
   }
 
   @FieldResolver(() => DashboardItemConnection)
-  inProgress(@Root() d: Dashboard, @Ctx() ctx: GqlContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string) {
+  inProgress(
+    @Root() d: Dashboard,
+    @Ctx() ctx: GqlContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
     return group(ctx, d, DashboardState.IN_PROGRESS, first, after);
   }
 
   @FieldResolver(() => DashboardItemConnection, { description: 'Submitted by the viewer, waiting on someone above.' })
-  pendingReview(@Root() d: Dashboard, @Ctx() ctx: GqlContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string) {
+  pendingReview(
+    @Root() d: Dashboard,
+    @Ctx() ctx: GqlContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
     return group(ctx, d, DashboardState.PENDING_REVIEW, first, after);
   }
 
-  @FieldResolver(() => DashboardItemConnection, { description: 'Reviewed by the viewer and sent back below; waiting for the fix.' })
-  pendingProcessing(@Root() d: Dashboard, @Ctx() ctx: GqlContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string) {
+  @FieldResolver(() => DashboardItemConnection, {
+    description: 'Reviewed by the viewer and sent back below; waiting for the fix.',
+  })
+  pendingProcessing(
+    @Root() d: Dashboard,
+    @Ctx() ctx: GqlContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
     return group(ctx, d, DashboardState.PENDING_PROCESSING, first, after);
   }
 
   @FieldResolver(() => DashboardItemConnection)
-  paused(@Root() d: Dashboard, @Ctx() ctx: GqlContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string) {
+  paused(
+    @Root() d: Dashboard,
+    @Ctx() ctx: GqlContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
     return group(ctx, d, DashboardState.PAUSED, first, after);
   }
 
   @FieldResolver(() => DashboardItemConnection, { description: 'Newest projects first; every page, not cut at 200.' })
-  completed(@Root() d: Dashboard, @Ctx() ctx: GqlContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string) {
+  completed(
+    @Root() d: Dashboard,
+    @Ctx() ctx: GqlContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
     return group(ctx, d, DashboardState.COMPLETE, first, after);
   }
 
-  @Query(() => TaskOverview, { description: 'A task as the viewer works on it: their level’s data and the prerequisites.' })
+  @Query(() => TaskOverview, {
+    description: 'A task as the viewer works on it: their level’s data and the prerequisites.',
+  })
   taskOverview(@Arg('taskId', () => ID) taskId: string, @Ctx() ctx: GqlContext): Promise<TaskOverview> {
     return ctx.services.reads.tasks.overview(ctx.actor, ctx.reader, parseId(taskId, 'taskId'));
   }

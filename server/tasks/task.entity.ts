@@ -1,6 +1,19 @@
 import 'reflect-metadata';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { Collection, Entity, OptionalProps, Enum, Filter, Index, ManyToOne, OneToMany, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import {
+  Collection,
+  Entity,
+  OptionalProps,
+  Enum,
+  Filter,
+  Index,
+  ManyToOne,
+  OneToMany,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Rel,
+} from '@mikro-orm/core';
 import type { JsonObject } from '../kernel/json.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.js';
 import { Project } from '../projects/project.entity.js';
@@ -35,7 +48,8 @@ export class TaskAssignment {
   @ManyToOne(() => Task) task!: Rel<Task>;
   /** Null for machine steps. */
   @ManyToOne(() => Worker, { nullable: true }) worker: Rel<Worker> | null = null;
-  @Field(() => AssignmentStatus) @Enum({ items: () => AssignmentStatus }) status: AssignmentStatus = AssignmentStatus.PROCESSING;
+  @Field(() => AssignmentStatus) @Enum({ items: () => AssignmentStatus }) status: AssignmentStatus =
+    AssignmentStatus.PROCESSING;
   /** Review level: 0 = entry-level worker, k = k-th reviewer (the original's assignment_counter). */
   @Field(() => Int) @Property() level!: number;
   /** This level's working copy of the task's data (the original's in_progress_task_data). */
@@ -55,9 +69,11 @@ export class Iteration {
   [OptionalProps]?: 'status' | 'startDatetime' | 'endDatetime' | 'submittedData' | 'feedback' | 'isDeleted';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => TaskAssignment) assignment!: Rel<TaskAssignment>;
-  @Field(() => IterationStatus) @Enum({ items: () => IterationStatus }) status: IterationStatus = IterationStatus.PROCESSING;
+  @Field(() => IterationStatus) @Enum({ items: () => IterationStatus }) status: IterationStatus =
+    IterationStatus.PROCESSING;
   @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
-  @Field(() => Date, { nullable: true }) @Property({ type: 'datetime', nullable: true }) endDatetime: Date | null = null;
+  @Field(() => Date, { nullable: true }) @Property({ type: 'datetime', nullable: true }) endDatetime: Date | null =
+    null;
   @Property({ type: 'json' }) submittedData: JsonObject = {};
   /** What the worker said with the work they sent up or down (a reviewer's feedback when returning it). */
   @Property({ type: 'text', nullable: true }) feedback: string | null = null;

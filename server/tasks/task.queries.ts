@@ -22,7 +22,9 @@ export interface TaskOverview {
 
 /** The original's "current assignment": the PROCESSING one, else the highest level, else none. */
 export function currentAssignmentOf(assignments: readonly TaskAssignment[]): TaskAssignment | null {
-  return assignments.find((a) => a.status === AssignmentStatus.PROCESSING) ?? assignments[assignments.length - 1] ?? null;
+  return (
+    assignments.find((a) => a.status === AssignmentStatus.PROCESSING) ?? assignments[assignments.length - 1] ?? null
+  );
 }
 
 /**
@@ -113,7 +115,8 @@ export class TaskQueries {
       data: assignment.data,
       prerequisites: (await prerequisitesFor(reader, project, task)) ?? {},
       isReviewer: assignment === highest && assignment.level > 0,
-      isReadOnly: forcedReadOnly || assignment.status !== AssignmentStatus.PROCESSING || task.status === TaskStatus.ABORTED,
+      isReadOnly:
+        forcedReadOnly || assignment.status !== AssignmentStatus.PROCESSING || task.status === TaskStatus.ABORTED,
       isProjectAdmin: isAdmin(who),
     };
   }
@@ -123,7 +126,8 @@ export class TaskQueries {
     requireActor(actor);
     const task = await reader.load.task.load(taskId);
     if (!task) throw notFound('Task', taskId);
-    if (!seesEverything(actor) && !(await holdsTask(actor, reader, taskId))) throw forbidden('You may not see this task.');
+    if (!seesEverything(actor) && !(await holdsTask(actor, reader, taskId)))
+      throw forbidden('You may not see this task.');
   }
 
   /** An event's task, when the viewer holds it (admins and integrators: any). */

@@ -2,7 +2,20 @@
 // parse ids, call a use case with the caller as actor, and shape the payload.
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Step } from '../catalog/catalog.entity.js';
 import { parseId, parseOptionalId } from '../graphql/connection.js';
 import type { GqlContext } from '../graphql/context.js';
@@ -24,7 +37,10 @@ class TaskInput {
 
 @InputType()
 class RequestTaskInput {
-  @Field(() => CertificationRole, { nullable: true, description: 'ENTRY_LEVEL for new work, REVIEWER for review; either when absent.' })
+  @Field(() => CertificationRole, {
+    nullable: true,
+    description: 'ENTRY_LEVEL for new work, REVIEWER for review; either when absent.',
+  })
   role?: CertificationRole | null;
 }
 
@@ -39,7 +55,10 @@ class SubmitTaskInput {
   @Field(() => ID) taskId!: string;
   @Field(() => GraphQLJSONObject) data!: JsonObject;
   @Field(() => SubmitAction) action!: SubmitAction;
-  @Field(() => String, { nullable: true, description: 'What the worker below should know (a reviewer returning work), kept with this iteration.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'What the worker below should know (a reviewer returning work), kept with this iteration.',
+  })
   feedback?: string | null;
 }
 
@@ -61,7 +80,11 @@ class ReassignAssignmentInput {
 class RevertTaskInput {
   @Field(() => ID) taskId!: string;
   @Field(() => ID) iterationId!: string;
-  @Field({ defaultValue: false, description: 'Revert to before the iteration (it must be the first of its assignment).' }) revertBefore!: boolean;
+  @Field({
+    defaultValue: false,
+    description: 'Revert to before the iteration (it must be the first of its assignment).',
+  })
+  revertBefore!: boolean;
   @Field({ defaultValue: true, description: 'Report what would change without changing anything.' }) dryRun!: boolean;
 }
 
@@ -75,7 +98,8 @@ class AssignmentPayload {
 class RequestTaskPayload {
   @Field(() => TaskAssignment, { nullable: true }) assignment!: TaskAssignment | null;
   @Field(() => Task, { nullable: true }) task!: Task | null;
-  @Field(() => NoTaskReason, { nullable: true, description: 'Set when no task was given.' }) reason!: NoTaskReason | null;
+  @Field(() => NoTaskReason, { nullable: true, description: 'Set when no task was given.' })
+  reason!: NoTaskReason | null;
 }
 
 @ObjectType()
@@ -114,7 +138,8 @@ function written<T>(ctx: GqlContext, value: T): T {
   return value;
 }
 
-const assignmentPayload = (ctx: GqlContext, assignment: TaskAssignment): AssignmentPayload => written(ctx, { assignment, task: assignment.task as Task });
+const assignmentPayload = (ctx: GqlContext, assignment: TaskAssignment): AssignmentPayload =>
+  written(ctx, { assignment, task: assignment.task as Task });
 
 // ---- Task ----------------------------------------------------------------------------------
 
@@ -140,19 +165,26 @@ export class TaskResolver {
     return ctx.services.reads.tasks.assignments(ctx.reader, task);
   }
 
-  @FieldResolver(() => TaskAssignment, { nullable: true, description: 'The PROCESSING assignment, else the highest level.' })
+  @FieldResolver(() => TaskAssignment, {
+    nullable: true,
+    description: 'The PROCESSING assignment, else the highest level.',
+  })
   currentAssignment(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<TaskAssignment | null> {
     return ctx.services.reads.tasks.currentAssignment(ctx.reader, task);
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'The current assignment’s data (null when the viewer may not see it).' })
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'The current assignment’s data (null when the viewer may not see it).',
+  })
   latestData(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
     return ctx.services.reads.tasks.latestData(ctx.actor, ctx.reader, task);
   }
 
   @FieldResolver(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'Final data of every upstream step, keyed by step slug (to the task’s workers, admins and integrators).',
+    description:
+      'Final data of every upstream step, keyed by step slug (to the task’s workers, admins and integrators).',
   })
   prerequisites(@Root() task: Task, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
     return ctx.services.reads.tasks.prerequisites(ctx.actor, ctx.reader, task);
@@ -162,24 +194,42 @@ export class TaskResolver {
 
   @Mutation(() => AssignmentPayload, { description: 'Claim a task that waits for a worker (or reviewer).' })
   async claimTask(@Arg('input') input: TaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    return assignmentPayload(ctx, await ctx.services.lifecycle.claimTask(requireActor(ctx.actor), parseId(input.taskId, 'taskId')));
+    return assignmentPayload(
+      ctx,
+      await ctx.services.lifecycle.claimTask(requireActor(ctx.actor), parseId(input.taskId, 'taskId')),
+    );
   }
 
   @Mutation(() => RequestTaskPayload, {
-    description: 'Get the next task: highest project priority, oldest project, oldest task first. None (with a reason) when there is nothing to do.',
+    description:
+      'Get the next task: highest project priority, oldest project, oldest task first. None (with a reason) when there is nothing to do.',
   })
-  async requestTask(@Arg('input', () => RequestTaskInput, { nullable: true }) input: RequestTaskInput | null, @Ctx() ctx: GqlContext): Promise<RequestTaskPayload> {
-    const result = await ctx.services.lifecycle.requestTask(requireActor(ctx.actor), { role: input?.role ?? undefined });
-    return written(ctx, { assignment: result.assignment, task: (result.assignment?.task as Task | undefined) ?? null, reason: result.reason });
+  async requestTask(
+    @Arg('input', () => RequestTaskInput, { nullable: true }) input: RequestTaskInput | null,
+    @Ctx() ctx: GqlContext,
+  ): Promise<RequestTaskPayload> {
+    const result = await ctx.services.lifecycle.requestTask(requireActor(ctx.actor), {
+      role: input?.role ?? undefined,
+    });
+    return written(ctx, {
+      assignment: result.assignment,
+      task: (result.assignment?.task as Task | undefined) ?? null,
+      reason: result.reason,
+    });
   }
 
   @Mutation(() => AssignmentPayload, { description: 'Save the working copy of a task you hold.' })
   async saveTask(@Arg('input') input: SaveTaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    const saved = await ctx.services.lifecycle.saveTask(requireActor(ctx.actor), { taskId: parseId(input.taskId, 'taskId'), data: input.data });
+    const saved = await ctx.services.lifecycle.saveTask(requireActor(ctx.actor), {
+      taskId: parseId(input.taskId, 'taskId'),
+      data: input.data,
+    });
     return assignmentPayload(ctx, saved);
   }
 
-  @Mutation(() => TaskPayload, { description: 'SUBMIT or ACCEPT sends work up (to review or completion); REJECT returns it below.' })
+  @Mutation(() => TaskPayload, {
+    description: 'SUBMIT or ACCEPT sends work up (to review or completion); REJECT returns it below.',
+  })
   async submitTask(@Arg('input') input: SubmitTaskInput, @Ctx() ctx: GqlContext): Promise<TaskPayload> {
     const task = await ctx.services.lifecycle.submitTask(requireActor(ctx.actor), {
       taskId: parseId(input.taskId, 'taskId'),
@@ -192,7 +242,9 @@ export class TaskResolver {
 
   // ---- admin use cases ----
 
-  @Mutation(() => AssignmentPayload, { description: 'Admin: give a waiting task to a worker (the claim checks apply, the worker’s own limits do not).' })
+  @Mutation(() => AssignmentPayload, {
+    description: 'Admin: give a waiting task to a worker (the claim checks apply, the worker’s own limits do not).',
+  })
   async assignTask(@Arg('input') input: AssignTaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
     const a = await ctx.services.lifecycle.assignTask(requireActor(ctx.actor), {
       taskId: parseId(input.taskId, 'taskId'),
@@ -202,8 +254,13 @@ export class TaskResolver {
     return assignmentPayload(ctx, a);
   }
 
-  @Mutation(() => AssignmentPayload, { description: 'Admin: give an assignment to another worker; its status, data and iterations stay.' })
-  async reassignAssignment(@Arg('input') input: ReassignAssignmentInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
+  @Mutation(() => AssignmentPayload, {
+    description: 'Admin: give an assignment to another worker; its status, data and iterations stay.',
+  })
+  async reassignAssignment(
+    @Arg('input') input: ReassignAssignmentInput,
+    @Ctx() ctx: GqlContext,
+  ): Promise<AssignmentPayload> {
     const a = await ctx.services.lifecycle.reassignAssignment(requireActor(ctx.actor), {
       assignmentId: parseId(input.assignmentId, 'assignmentId'),
       workerId: parseOptionalId(input.workerId, 'workerId'),
@@ -212,12 +269,18 @@ export class TaskResolver {
     return assignmentPayload(ctx, a);
   }
 
-  @Mutation(() => TaskPayload, { description: 'Admin: submit the current holder’s work on their behalf, or complete a task nobody holds.' })
+  @Mutation(() => TaskPayload, {
+    description: 'Admin: submit the current holder’s work on their behalf, or complete a task nobody holds.',
+  })
   async completeAndSkipTask(@Arg('input') input: TaskInput, @Ctx() ctx: GqlContext): Promise<TaskPayload> {
-    return written(ctx, { task: await ctx.services.lifecycle.completeAndSkipTask(requireActor(ctx.actor), parseId(input.taskId, 'taskId')) });
+    return written(ctx, {
+      task: await ctx.services.lifecycle.completeAndSkipTask(requireActor(ctx.actor), parseId(input.taskId, 'taskId')),
+    });
   }
 
-  @Mutation(() => RevertTaskPayload, { description: 'Admin: revert a task to (or before) an iteration. dryRun (the default) only reports.' })
+  @Mutation(() => RevertTaskPayload, {
+    description: 'Admin: revert a task to (or before) an iteration. dryRun (the default) only reports.',
+  })
   async revertTask(@Arg('input') input: RevertTaskInput, @Ctx() ctx: GqlContext): Promise<RevertTaskPayload> {
     const actor = requireActor(ctx.actor);
     const audit = await ctx.services.lifecycle.revertTask(actor, {
@@ -227,7 +290,9 @@ export class TaskResolver {
       commit: !input.dryRun,
     });
     written(ctx, null);
-    const workers = await ctx.reader.load.worker.loadMany(audit.assignments.map((a) => a.workerId).filter((id): id is number => id !== null));
+    const workers = await ctx.reader.load.worker.loadMany(
+      audit.assignments.map((a) => a.workerId).filter((id): id is number => id !== null),
+    );
     const byId = new Map(workers.filter((w): w is Worker => w instanceof Worker).map((w) => [w.id, w]));
     return {
       task: await ctx.services.reads.tasks.task(actor, ctx.reader, audit.taskId),
@@ -240,7 +305,10 @@ export class TaskResolver {
 
   @Mutation(() => AssignmentPayload, { description: 'Admin: run a FAILED machine step again.' })
   async rerunMachineStep(@Arg('input') input: TaskInput, @Ctx() ctx: GqlContext): Promise<AssignmentPayload> {
-    return assignmentPayload(ctx, await ctx.services.lifecycle.rerunMachineStep(requireActor(ctx.actor), parseId(input.taskId, 'taskId')));
+    return assignmentPayload(
+      ctx,
+      await ctx.services.lifecycle.rerunMachineStep(requireActor(ctx.actor), parseId(input.taskId, 'taskId')),
+    );
   }
 }
 
@@ -258,7 +326,10 @@ export class TaskAssignmentResolver {
     return (await ctx.reader.load.task.load(a.task.id))!;
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'This level’s working copy (null when the viewer may not see it).' })
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'This level’s working copy (null when the viewer may not see it).',
+  })
   data(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
     return ctx.services.reads.tasks.assignmentData(ctx.actor, ctx.reader, a);
   }
@@ -276,12 +347,18 @@ export class IterationResolver {
     return (await ctx.reader.load.assignment.load(i.assignment.id))!;
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'What was sent up or down when the iteration ended.' })
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'What was sent up or down when the iteration ended.',
+  })
   async submittedData(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
     return (await ctx.services.reads.tasks.iterationVisible(ctx.actor, ctx.reader, i)) ? i.submittedData : null;
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'What the worker said with the work they sent (a reviewer’s feedback when returning it).' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'What the worker said with the work they sent (a reviewer’s feedback when returning it).',
+  })
   async feedback(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<string | null> {
     return (await ctx.services.reads.tasks.iterationVisible(ctx.actor, ctx.reader, i)) ? i.feedback : null;
   }

@@ -7,7 +7,8 @@ import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../
 import type { Reader } from '../read/reader.js';
 import { Worker, type WorkerCertification } from './worker.entity.js';
 
-const isSelfOrAdmin = (actor: Actor | null, worker: Worker) => !!actor && (isAdmin(actor) || (actor.kind === 'worker' && actor.workerId === worker.id));
+const isSelfOrAdmin = (actor: Actor | null, worker: Worker) =>
+  !!actor && (isAdmin(actor) || (actor.kind === 'worker' && actor.workerId === worker.id));
 
 export class WorkerQueries {
   async workers(actor: Actor | null, reader: Reader, page: PageRequest): Promise<Page<Worker>> {
@@ -19,10 +20,16 @@ export class WorkerQueries {
   }
 
   /** A worker by id or by username: themselves, or anyone to admins and integrators. */
-  async worker(actor: Actor | null, reader: Reader, ref: { id?: number | null; username?: string | null }): Promise<Worker> {
+  async worker(
+    actor: Actor | null,
+    reader: Reader,
+    ref: { id?: number | null; username?: string | null },
+  ): Promise<Worker> {
     requireActor(actor);
-    if ((ref.id == null) === (ref.username == null)) throw badInput('Name the worker by id or by username (one of them).');
-    const worker = ref.id != null ? await reader.load.worker.load(ref.id) : await reader.load.workerByUsername.load(ref.username!);
+    if ((ref.id == null) === (ref.username == null))
+      throw badInput('Name the worker by id or by username (one of them).');
+    const worker =
+      ref.id != null ? await reader.load.worker.load(ref.id) : await reader.load.workerByUsername.load(ref.username!);
     if (!worker) throw ref.id != null ? notFound('Worker', ref.id) : notFound('Worker', ref.username!, 'username');
     if (!isSelfOrAdmin(actor, worker) && !seesEverything(actor)) throw forbidden('You may not see this worker.');
     return worker;

@@ -1,6 +1,19 @@
 // Workers and certifications: the viewer, the worker list (admins), and the admin use cases.
 import 'reflect-metadata';
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { requireActor } from '../auth/access.js';
 import { Certification } from '../catalog/catalog.entity.js';
 import { ConnectionType, parseOptionalId, toConnection, type Connection } from '../graphql/connection.js';
@@ -11,7 +24,8 @@ import { Worker, WorkerCertification } from './worker.entity.js';
 @InputType()
 class CreateWorkerInput {
   @Field() username!: string;
-  @Field(() => String, { nullable: true, description: 'At least 8 characters; without one the worker cannot log in.' }) password?: string | null;
+  @Field(() => String, { nullable: true, description: 'At least 8 characters; without one the worker cannot log in.' })
+  password?: string | null;
   @Field({ defaultValue: '' }) firstName!: string;
   @Field({ defaultValue: '' }) lastName!: string;
   @Field({ defaultValue: '' }) email!: string;
@@ -40,7 +54,8 @@ class GrantCertificationPayload {
 
 @ObjectType()
 class RevokeCertificationPayload {
-  @Field(() => Int, { description: 'Certifications removed (revoking ENTRY_LEVEL also removes REVIEWER).' }) revoked!: number;
+  @Field(() => Int, { description: 'Certifications removed (revoking ENTRY_LEVEL also removes REVIEWER).' })
+  revoked!: number;
   @Field(() => Worker) worker!: Worker;
 }
 
@@ -94,8 +109,13 @@ export class WorkerResolver {
     return { worker };
   }
 
-  @Mutation(() => GrantCertificationPayload, { description: 'Admin: certify a worker (REVIEWER needs ENTRY_LEVEL; prerequisites first).' })
-  async grantCertification(@Arg('input') input: CertificationGrantInput, @Ctx() ctx: GqlContext): Promise<GrantCertificationPayload> {
+  @Mutation(() => GrantCertificationPayload, {
+    description: 'Admin: certify a worker (REVIEWER needs ENTRY_LEVEL; prerequisites first).',
+  })
+  async grantCertification(
+    @Arg('input') input: CertificationGrantInput,
+    @Ctx() ctx: GqlContext,
+  ): Promise<GrantCertificationPayload> {
     const workerCertification = await ctx.services.workers.grantCertification(requireActor(ctx.actor), {
       ...input,
       workerId: parseOptionalId(input.workerId, 'workerId'),
@@ -104,7 +124,10 @@ export class WorkerResolver {
   }
 
   @Mutation(() => RevokeCertificationPayload, { description: 'Admin: take a certification away.' })
-  async revokeCertification(@Arg('input') input: CertificationGrantInput, @Ctx() ctx: GqlContext): Promise<RevokeCertificationPayload> {
+  async revokeCertification(
+    @Arg('input') input: CertificationGrantInput,
+    @Ctx() ctx: GqlContext,
+  ): Promise<RevokeCertificationPayload> {
     const { revoked, worker } = await ctx.services.workers.revokeCertification(requireActor(ctx.actor), {
       ...input,
       workerId: parseOptionalId(input.workerId, 'workerId'),

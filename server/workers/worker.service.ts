@@ -36,16 +36,27 @@ export const MIN_PASSWORD_LENGTH = 8;
 const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
 
 /** The event a grant or revocation writes; it names the worker, so it reaches only them (and admins). */
-function certificationsChanged(workerId: number, grant: CertificationGrant, change: 'granted' | 'revoked'): EventInput<'worker.certifications_changed'> {
+function certificationsChanged(
+  workerId: number,
+  grant: CertificationGrant,
+  change: 'granted' | 'revoked',
+): EventInput<'worker.certifications_changed'> {
   return {
     type: 'worker.certifications_changed',
     projectId: null,
-    payload: { change, workflow: grant.workflowSlug, certification: grant.certificationSlug, role: CertificationRole[grant.role], workerIds: [workerId] },
+    payload: {
+      change,
+      workflow: grant.workflowSlug,
+      certification: grant.certificationSlug,
+      role: CertificationRole[grant.role],
+      workerIds: [workerId],
+    },
   };
 }
 
 function workerWhere(grant: CertificationGrant): { id: number } | { username: string } {
-  if ((grant.workerId == null) === (grant.username == null)) throw badInput('Name the worker by workerId or by username (one of them).');
+  if ((grant.workerId == null) === (grant.username == null))
+    throw badInput('Name the worker by workerId or by username (one of them).');
   return grant.workerId != null ? { id: grant.workerId } : { username: grant.username! };
 }
 
@@ -55,16 +66,22 @@ export class WorkerService {
   async createWorker(actor: Actor, input: CreateWorkerInput): Promise<Worker> {
     requireAdmin(actor);
     if (!USERNAME.test(input.username)) throw badInput('username must be 1–150 letters, digits or _ . @ + -');
-    for (const [field, max] of [['firstName', 150], ['lastName', 150], ['email', 254]] as const) {
+    for (const [field, max] of [
+      ['firstName', 150],
+      ['lastName', 150],
+      ['email', 254],
+    ] as const) {
       if ((input[field] ?? '').length > max) throw badInput(`${field} must have at most ${max} characters.`);
     }
     if (input.password != null && (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > 1000)) {
       throw badInput(`password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
     }
-    if (input.password != null && input.passwordHash != null) throw badInput('Give a password or a password hash, not both.');
+    if (input.password != null && input.passwordHash != null)
+      throw badInput('Give a password or a password hash, not both.');
     const passwordHash = input.password ? await hashPassword(input.password) : (input.passwordHash ?? null);
     return transact(this.engine, actor, async (tx) => {
-      if (await tx.em.count(Worker, { username: input.username })) throw conflict(`A worker named ${input.username} already exists.`, {}, Reason.DUPLICATE);
+      if (await tx.em.count(Worker, { username: input.username }))
+        throw conflict(`A worker named ${input.username} already exists.`, {}, Reason.DUPLICATE);
       return tx.em.create(Worker, {
         username: input.username,
         firstName: input.firstName ?? '',
@@ -82,19 +99,25 @@ export class WorkerService {
     const taskClass = grant.taskClass ?? TaskClass.REAL;
     return transact(this.engine, actor, async (tx) => {
       const certificationId = this.engine.catalog.certificationId(grant.workflowSlug, grant.certificationSlug);
-      if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`, 'slug');
+      if (certificationId === undefined)
+        throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`, 'slug');
       const worker = await findWorker(tx, who);
       const certification = await tx.em.findOneOrFail(Certification, { id: certificationId });
       const held = await tx.em.find(WorkerCertification, { worker });
-      const has = (id: number, role: CertificationRole) => held.some((h) => h.certification.id === id && h.role === role && h.taskClass === taskClass);
-      const existing = held.find((h) => h.certification.id === certificationId && h.role === grant.role && h.taskClass === taskClass);
+      const has = (id: number, role: CertificationRole) =>
+        held.some((h) => h.certification.id === id && h.role === role && h.taskClass === taskClass);
+      const existing = held.find(
+        (h) => h.certification.id === certificationId && h.role === grant.role && h.taskClass === taskClass,
+      );
       if (existing) return existing;
       if (grant.role === CertificationRole.REVIEWER && !has(certificationId, CertificationRole.ENTRY_LEVEL)) {
         throw certificationError(
           `You are trying to add a reviewer certification (${grant.certificationSlug}) for a worker without an entry-level certification`,
         );
       }
-      const missing = certification.requiredCertificationIds.filter((id) => !held.some((h) => h.certification.id === id && h.taskClass === taskClass));
+      const missing = certification.requiredCertificationIds.filter(
+        (id) => !held.some((h) => h.certification.id === id && h.taskClass === taskClass),
+      );
       if (missing.length) {
         const slugs = (await tx.em.find(Certification, { id: { $in: missing } })).map((c) => c.slug);
         throw certificationError(`Certification ${grant.certificationSlug} requires ${slugs.join(', ')} first.`);
@@ -111,10 +134,19 @@ export class WorkerService {
     const taskClass = grant.taskClass ?? TaskClass.REAL;
     return transact(this.engine, actor, async (tx) => {
       const certificationId = this.engine.catalog.certificationId(grant.workflowSlug, grant.certificationSlug);
-      if (certificationId === undefined) throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`, 'slug');
+      if (certificationId === undefined)
+        throw notFound('Certification', `${grant.workflowSlug}/${grant.certificationSlug}`, 'slug');
       const worker = await findWorker(tx, who);
-      const roles = grant.role === CertificationRole.ENTRY_LEVEL ? [CertificationRole.ENTRY_LEVEL, CertificationRole.REVIEWER] : [grant.role];
-      const revoked = await tx.em.nativeDelete(WorkerCertification, { worker, certification: certificationId, taskClass, role: { $in: roles } });
+      const roles =
+        grant.role === CertificationRole.ENTRY_LEVEL
+          ? [CertificationRole.ENTRY_LEVEL, CertificationRole.REVIEWER]
+          : [grant.role];
+      const revoked = await tx.em.nativeDelete(WorkerCertification, {
+        worker,
+        certification: certificationId,
+        taskClass,
+        role: { $in: roles },
+      });
       if (revoked) tx.emit(certificationsChanged(worker.id, grant, 'revoked'));
       return { revoked, worker };
     });

@@ -16,7 +16,9 @@ export async function loadWorkflowDefinitions(dir: string): Promise<unknown[]> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    throw new WorkflowValidationError([{ path: dir, message: `cannot read workflow directory: ${(error as Error).message}` }]);
+    throw new WorkflowValidationError([
+      { path: dir, message: `cannot read workflow directory: ${(error as Error).message}` },
+    ]);
   }
   const folders = entries
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !entry.name.startsWith('_'))
@@ -40,7 +42,10 @@ export async function loadWorkflowDefinitions(dir: string): Promise<unknown[]> {
     }
     const definition = module.default ?? module.workflow;
     if (definition === undefined) {
-      problems.push({ path: folder, message: 'workflow.ts has neither a default export nor an export named "workflow"' });
+      problems.push({
+        path: folder,
+        message: 'workflow.ts has neither a default export nor an export named "workflow"',
+      });
     } else {
       definitions.push(definition);
     }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { ErrorCode } from '../kernel/errors.js';
-import { DEFAULT_ASSIGNMENT_POLICY, DEFAULT_CREATION_POLICY, DEFAULT_REVIEW_POLICY, defineWorkflow } from './definition.js';
+import {
+  DEFAULT_ASSIGNMENT_POLICY,
+  DEFAULT_CREATION_POLICY,
+  DEFAULT_REVIEW_POLICY,
+  defineWorkflow,
+} from './definition.js';
 import { WorkflowRegistry, WorkflowValidationError } from './registry.js';
 
 const run = () => ({ done: true });

@@ -87,7 +87,11 @@ describe('validateWorkflows', () => {
   });
 
   it('accepts a minimal definition (no certifications, only required fields)', () => {
-    const minimal = { slug: 'a', name: 'A', versions: [{ slug: 'v1', name: 'V1', steps: [{ slug: 's', name: 'S', kind: 'human' }] }] };
+    const minimal = {
+      slug: 'a',
+      name: 'A',
+      versions: [{ slug: 'v1', name: 'V1', steps: [{ slug: 's', name: 'S', kind: 'human' }] }],
+    };
     expect(validateWorkflows([minimal])).toEqual([]);
   });
 
@@ -95,7 +99,12 @@ describe('validateWorkflows', () => {
   const cases: [string, (def: Def) => unknown, string, RegExp][] = [
     // workflow
     ['workflow slug missing', (d) => delete d.slug, 'workflows[0].slug', /slug is required/],
-    ['workflow slug invalid', (d) => (d.slug = 'Journalism!'), 'workflows[0].slug', /invalid workflow slug "Journalism!"/],
+    [
+      'workflow slug invalid',
+      (d) => (d.slug = 'Journalism!'),
+      'workflows[0].slug',
+      /invalid workflow slug "Journalism!"/,
+    ],
     ['workflow slug too long', (d) => (d.slug = 'a'.repeat(201)), 'workflows[0].slug', /invalid workflow slug/],
     ['workflow name missing', (d) => delete d.name, 'journalism.name', /name must be a non-empty string/],
     ['workflow name not a string', (d) => (d.name = 42), 'journalism.name', /name must be a non-empty string, got 42/],
@@ -143,21 +152,61 @@ describe('validateWorkflows', () => {
       /certification prerequisite cycle: photographer -> photographer/,
     ],
     // versions
-    ['version slug invalid', (d) => (d.versions[1].slug = 'v 2'), 'journalism.versions[1].slug', /invalid version slug "v 2"/],
-    ['duplicate version slug', (d) => (d.versions[1].slug = 'v1'), 'journalism.versions[1].slug', /duplicate version slug "v1"/],
-    ['version name missing', (d) => delete d.versions[1].name, 'journalism.versions.v2.name', /version name must be a non-empty string/],
-    ['steps missing', (d) => delete d.versions[1].steps, 'journalism.versions.v2.steps', /steps must be a non-empty array/],
-    ['steps empty', (d) => (d.versions[1].steps = []), 'journalism.versions.v2.steps', /steps must be a non-empty array/],
+    [
+      'version slug invalid',
+      (d) => (d.versions[1].slug = 'v 2'),
+      'journalism.versions[1].slug',
+      /invalid version slug "v 2"/,
+    ],
+    [
+      'duplicate version slug',
+      (d) => (d.versions[1].slug = 'v1'),
+      'journalism.versions[1].slug',
+      /duplicate version slug "v1"/,
+    ],
+    [
+      'version name missing',
+      (d) => delete d.versions[1].name,
+      'journalism.versions.v2.name',
+      /version name must be a non-empty string/,
+    ],
+    [
+      'steps missing',
+      (d) => delete d.versions[1].steps,
+      'journalism.versions.v2.steps',
+      /steps must be a non-empty array/,
+    ],
+    [
+      'steps empty',
+      (d) => (d.versions[1].steps = []),
+      'journalism.versions.v2.steps',
+      /steps must be a non-empty array/,
+    ],
     // steps
-    ['step not an object', (d) => d.versions[1].steps.push(null), 'journalism.versions.v2.steps[1]', /step must be an object, got null/],
+    [
+      'step not an object',
+      (d) => d.versions[1].steps.push(null),
+      'journalism.versions.v2.steps[1]',
+      /step must be an object, got null/,
+    ],
     [
       'duplicate step slug',
       (d) => d.versions[1].steps.push({ slug: 'reporting', name: 'Again', kind: 'human' }),
       'journalism.versions.v2.steps[1].slug',
       /duplicate step slug "reporting"/,
     ],
-    ['step kind invalid', (d) => (step(d, 'reporting').kind = 'robot'), `${V1}.steps.reporting.kind`, /kind must be "human" or "machine", got "robot"/],
-    ['step kind missing', (d) => delete step(d, 'reporting').kind, `${V1}.steps.reporting.kind`, /kind must be "human" or "machine"/],
+    [
+      'step kind invalid',
+      (d) => (step(d, 'reporting').kind = 'robot'),
+      `${V1}.steps.reporting.kind`,
+      /kind must be "human" or "machine", got "robot"/,
+    ],
+    [
+      'step kind missing',
+      (d) => delete step(d, 'reporting').kind,
+      `${V1}.steps.reporting.kind`,
+      /kind must be "human" or "machine"/,
+    ],
     [
       'unknown creation dependency',
       (d) => (step(d, 'reporting').creationDependsOn = ['article_planing']),
@@ -200,7 +249,12 @@ describe('validateWorkflows', () => {
       `${V1}.steps.reporting.requiredCertifications[0]`,
       /unknown certification "reportr"/,
     ],
-    ['machine step without run', (d) => delete step(d, 'photo_adjustment').run, `${V1}.steps.photo_adjustment.run`, /machine step has no run function/],
+    [
+      'machine step without run',
+      (d) => delete step(d, 'photo_adjustment').run,
+      `${V1}.steps.photo_adjustment.run`,
+      /machine step has no run function/,
+    ],
     [
       'machine step with required certifications',
       (d) => (step(d, 'photo_adjustment').requiredCertifications = ['photographer']),
@@ -219,11 +273,31 @@ describe('validateWorkflows', () => {
       `${V1}.steps.photo_adjustment.assignmentPolicy`,
       /machine step cannot have assignmentPolicy/,
     ],
-    ['maxAttempts zero', (d) => (step(d, 'photo_adjustment').maxAttempts = 0), `${V1}.steps.photo_adjustment.maxAttempts`, /positive integer, got 0/],
-    ['maxAttempts fractional', (d) => (step(d, 'photo_adjustment').maxAttempts = 1.5), `${V1}.steps.photo_adjustment.maxAttempts`, /positive integer, got 1.5/],
+    [
+      'maxAttempts zero',
+      (d) => (step(d, 'photo_adjustment').maxAttempts = 0),
+      `${V1}.steps.photo_adjustment.maxAttempts`,
+      /positive integer, got 0/,
+    ],
+    [
+      'maxAttempts fractional',
+      (d) => (step(d, 'photo_adjustment').maxAttempts = 1.5),
+      `${V1}.steps.photo_adjustment.maxAttempts`,
+      /positive integer, got 1.5/,
+    ],
     // review policies
-    ['unknown review policy', (d) => (step(d, 'reporting').reviewPolicy = { policy: 'always' }), `${V1}.steps.reporting.reviewPolicy`, /unknown review policy "always"/],
-    ['review policy not an object', (d) => (step(d, 'reporting').reviewPolicy = 'no_review'), `${V1}.steps.reporting.reviewPolicy`, /review policy must be an object/],
+    [
+      'unknown review policy',
+      (d) => (step(d, 'reporting').reviewPolicy = { policy: 'always' }),
+      `${V1}.steps.reporting.reviewPolicy`,
+      /unknown review policy "always"/,
+    ],
+    [
+      'review policy not an object',
+      (d) => (step(d, 'reporting').reviewPolicy = 'no_review'),
+      `${V1}.steps.reporting.reviewPolicy`,
+      /review policy must be an object/,
+    ],
     [
       'sampled review rate out of range',
       (d) => (step(d, 'reporting').reviewPolicy.rate = 1.5),
@@ -243,7 +317,12 @@ describe('validateWorkflows', () => {
       /maxReviews must be a non-negative integer, got -1/,
     ],
     // assignment policies
-    ['assignment policy not an object', (d) => (step(d, 'reporting').assignmentPolicy = 'anyone'), `${V1}.steps.reporting.assignmentPolicy`, /must be an object/],
+    [
+      'assignment policy not an object',
+      (d) => (step(d, 'reporting').assignmentPolicy = 'anyone'),
+      `${V1}.steps.reporting.assignmentPolicy`,
+      /must be an object/,
+    ],
     [
       'unknown assignment level',
       (d) => (step(d, 'reporting').assignmentPolicy.entry_level = { policy: 'anyone_certified' }),
@@ -311,7 +390,9 @@ describe('validateWorkflows', () => {
   });
 
   it('rejects a workflow that is not an object', () => {
-    expect(validateWorkflows(['journalism'])).toEqual([{ path: 'workflows[0]', message: 'workflow must be an object, got "journalism"' }]);
+    expect(validateWorkflows(['journalism'])).toEqual([
+      { path: 'workflows[0]', message: 'workflow must be an object, got "journalism"' },
+    ]);
   });
 
   it('reports a duplicate workflow slug on the second definition', () => {
@@ -336,10 +417,16 @@ describe('validateWorkflows', () => {
 
     const problems = validateWorkflows([first, second, third, duplicate]);
     const expected = [
-      { path: 'journalism.certifications.copy_editor.requiredCertifications[0]', message: 'unknown certification "editr"' },
+      {
+        path: 'journalism.certifications.copy_editor.requiredCertifications[0]',
+        message: 'unknown certification "editr"',
+      },
       { path: `${V1}.steps.reporting.creationDependsOn[0]`, message: 'unknown step "repoting"' },
       { path: `${V1}.steps.photo_adjustment.run`, message: 'machine step has no run function' },
-      { path: 'news.versions.v1.steps.reporting.reviewPolicy', message: 'sampled_review rate must be a number between 0 and 1, got -1' },
+      {
+        path: 'news.versions.v1.steps.reporting.reviewPolicy',
+        message: 'sampled_review rate must be a number between 0 and 1, got -1',
+      },
       { path: 'news.versions.v2.steps', message: 'steps must be a non-empty array, got []' },
       { path: 'workflows[2].slug', message: 'workflow slug is required' },
       { path: 'workflows[3].slug', message: 'duplicate workflow slug "journalism"' },
@@ -362,7 +449,13 @@ describe('validateWorkflows', () => {
   it('does not throw on arbitrary junk', () => {
     const cyclic: Def = { slug: 'x' };
     cyclic.self = cyclic;
-    const junk = [null, 5, [], cyclic, { slug: 'y', name: 'Y', certifications: [1, { slug: 'c' }], versions: [{ steps: [{}] }] }];
+    const junk = [
+      null,
+      5,
+      [],
+      cyclic,
+      { slug: 'y', name: 'Y', certifications: [1, { slug: 'c' }], versions: [{ steps: [{}] }] },
+    ];
     expect(() => validateWorkflows(junk)).not.toThrow();
     expect(validateWorkflows(junk).length).toBeGreaterThan(5);
   });

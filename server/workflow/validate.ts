@@ -19,8 +19,7 @@ type Obj = Record<string, unknown>;
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,199}$/;
 
-const isObject = (value: unknown): value is Obj =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A value as it appears in a message: JSON where possible, shortened. */
 function show(value: unknown): string {
@@ -41,7 +40,13 @@ export function validateWorkflows(defs: unknown[]): Problem[] {
     report('workflows', `workflow definitions must be an array, got ${show(defs)}`);
     return problems;
   }
-  const workflows = sluggedItems(defs, (i) => `workflows[${i}]`, (slug) => slug, 'workflow', report);
+  const workflows = sluggedItems(
+    defs,
+    (i) => `workflows[${i}]`,
+    (slug) => slug,
+    'workflow',
+    report,
+  );
   for (const workflow of workflows.items) checkWorkflow(workflow, report);
   return problems;
 }
@@ -69,7 +74,13 @@ function listField(value: unknown, path: string, kind: string, required: boolean
     report(path, `${field} must be ${required ? 'a non-empty array' : 'an array'}, got ${show(value)}`);
     return { items: [], slugs: new Set() };
   }
-  return sluggedItems(value, (i) => `${path}[${i}]`, (slug) => `${path}.${slug}`, kind, report);
+  return sluggedItems(
+    value,
+    (i) => `${path}[${i}]`,
+    (slug) => `${path}.${slug}`,
+    kind,
+    report,
+  );
 }
 
 /** Checks each element's shape, slug (format and uniqueness), name and description. */
@@ -114,7 +125,14 @@ function sluggedItems(
  * Checks a list of slugs that must name members of `known`; returns the valid entries
  * (without duplicates) so that callers can build dependency graphs from them.
  */
-function slugRefs(value: unknown, path: string, known: Set<string>, kind: string, report: Report, self?: string): string[] {
+function slugRefs(
+  value: unknown,
+  path: string,
+  known: Set<string>,
+  kind: string,
+  report: Report,
+  self?: string,
+): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     report(path, `must be an array of ${kind} slugs, got ${show(value)}`);
@@ -122,7 +140,8 @@ function slugRefs(value: unknown, path: string, known: Set<string>, kind: string
   }
   const refs = new Set<string>();
   value.forEach((ref, index) => {
-    if (typeof ref === 'string' && ref === self) report(`${path}[${index}]`, `${kind} "${ref}" cannot depend on itself`);
+    if (typeof ref === 'string' && ref === self)
+      report(`${path}[${index}]`, `${kind} "${ref}" cannot depend on itself`);
     else if (typeof ref === 'string' && known.has(ref)) refs.add(ref);
     else report(`${path}[${index}]`, `unknown ${kind} ${show(ref)}`);
   });
@@ -148,7 +167,12 @@ function findCycles(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
-function reportCycles(graph: Map<string, string[]>, path: (slug: string) => string, label: string, report: Report): void {
+function reportCycles(
+  graph: Map<string, string[]>,
+  path: (slug: string) => string,
+  label: string,
+  report: Report,
+): void {
   for (const cycle of findCycles(graph)) report(path(cycle[0]!), `${label} cycle: ${cycle.join(' -> ')}`);
 }
 
@@ -159,10 +183,21 @@ function checkWorkflow(workflow: Item, report: Report): void {
   const certs = listField(workflow.obj.certifications, certsPath, 'certification', false, report);
   const prerequisites = new Map<string, string[]>();
   for (const cert of certs.items) {
-    const refs = slugRefs(cert.obj.requiredCertifications, `${cert.path}.requiredCertifications`, certs.slugs, 'certification', report);
+    const refs = slugRefs(
+      cert.obj.requiredCertifications,
+      `${cert.path}.requiredCertifications`,
+      certs.slugs,
+      'certification',
+      report,
+    );
     if (cert.slug !== null) prerequisites.set(cert.slug, refs);
   }
-  reportCycles(prerequisites, (slug) => `${certsPath}.${slug}.requiredCertifications`, 'certification prerequisite', report);
+  reportCycles(
+    prerequisites,
+    (slug) => `${certsPath}.${slug}.requiredCertifications`,
+    'certification prerequisite',
+    report,
+  );
 
   const versions = listField(workflow.obj.versions, `${workflow.path}.versions`, 'version', true, report);
   for (const version of versions.items) checkVersion(version, certs.slugs, report);
@@ -172,7 +207,8 @@ function checkWorkflow(workflow: Item, report: Report): void {
 function checkHooks(hooks: unknown, path: string, report: Report): void {
   if (!isObject(hooks)) return report(path, `hooks must be an object of event type → function, got ${show(hooks)}`);
   for (const [type, hook] of Object.entries(hooks)) {
-    if (!(EVENT_TYPES as string[]).includes(type)) report(`${path}.${type}`, `unknown event type "${type}" (known: ${EVENT_TYPES.join(', ')})`);
+    if (!(EVENT_TYPES as string[]).includes(type))
+      report(`${path}.${type}`, `unknown event type "${type}" (known: ${EVENT_TYPES.join(', ')})`);
     else if (typeof hook !== 'function') report(`${path}.${type}`, `a hook must be a function, got ${show(hook)}`);
   }
 }
@@ -187,7 +223,8 @@ function checkVersion(version: Item, certifications: Set<string>, report: Report
   const submission = new Map<string, string[]>();
   for (const step of steps.items) {
     const self = typeof step.obj.slug === 'string' ? step.obj.slug : undefined;
-    const depends = (field: string) => slugRefs(step.obj[field], `${step.path}.${field}`, steps.slugs, 'step', report, self);
+    const depends = (field: string) =>
+      slugRefs(step.obj[field], `${step.path}.${field}`, steps.slugs, 'step', report, self);
     const creationDeps = depends('creationDependsOn');
     const submissionDeps = depends('submissionDependsOn');
     if (step.slug !== null) {
@@ -210,14 +247,18 @@ function checkStep(step: Item, certifications: Set<string>, kinds: Map<string, u
     if (typeof s.run !== 'function') report(`${path}.run`, 'machine step has no run function');
     for (const field of ['requiredCertifications', 'reviewPolicy', 'assignmentPolicy']) {
       if (s[field] !== undefined) {
-        report(`${path}.${field}`, `machine step cannot have ${field}: machines are not certified, reviewed or assigned`);
+        report(
+          `${path}.${field}`,
+          `machine step cannot have ${field}: machines are not certified, reviewed or assigned`,
+        );
       }
     }
   } else {
     // Human steps, and steps of an invalid kind, which are most likely meant to be human.
     slugRefs(s.requiredCertifications, `${path}.requiredCertifications`, certifications, 'certification', report);
     if (s.reviewPolicy !== undefined) checkReviewPolicy(s.reviewPolicy, `${path}.reviewPolicy`, report);
-    if (s.assignmentPolicy !== undefined) checkAssignmentPolicies(s.assignmentPolicy, `${path}.assignmentPolicy`, kinds, report);
+    if (s.assignmentPolicy !== undefined)
+      checkAssignmentPolicies(s.assignmentPolicy, `${path}.assignmentPolicy`, kinds, report);
   }
   for (const field of ['maxAttempts', 'timeoutMs']) {
     if (s[field] !== undefined && !(Number.isInteger(s[field]) && (s[field] as number) > 0)) {
@@ -226,7 +267,10 @@ function checkStep(step: Item, certifications: Set<string>, kinds: Map<string, u
   }
   if (s.creationPolicy !== undefined) checkCreationPolicy(s.creationPolicy, `${path}.creationPolicy`, report);
   if (s.completionEndsProject !== undefined && typeof s.completionEndsProject !== 'boolean') {
-    report(`${path}.completionEndsProject`, `completionEndsProject must be a boolean, got ${show(s.completionEndsProject)}`);
+    report(
+      `${path}.completionEndsProject`,
+      `completionEndsProject must be a boolean, got ${show(s.completionEndsProject)}`,
+    );
   }
 }
 
@@ -254,14 +298,16 @@ function checkAssignmentPolicies(policies: unknown, path: string, kinds: Map<str
     return report(path, `assignment policy must be an object with entryLevel and/or reviewer, got ${show(policies)}`);
   }
   for (const [level, policy] of Object.entries(policies)) {
-    if (!ASSIGNMENT_LEVELS.includes(level)) report(path, `unknown assignment level "${level}" (expected entryLevel or reviewer)`);
+    if (!ASSIGNMENT_LEVELS.includes(level))
+      report(path, `unknown assignment level "${level}" (expected entryLevel or reviewer)`);
     else if (policy !== undefined) checkAssignmentPolicy(policy, `${path}.${level}`, kinds, report);
   }
 }
 
 function checkAssignmentPolicy(policy: unknown, path: string, kinds: Map<string, unknown>, report: Report): void {
   if (typeof policy === 'function') return;
-  if (!isObject(policy)) return report(path, `assignment policy must be a function or {policy: ...}, got ${show(policy)}`);
+  if (!isObject(policy))
+    return report(path, `assignment policy must be a function or {policy: ...}, got ${show(policy)}`);
   switch (policy.policy) {
     case 'anyone_certified':
       return;
@@ -277,7 +323,8 @@ function checkAssignmentPolicy(policy: unknown, path: string, kinds: Map<string,
       }
       for (const slug of related) {
         if (typeof slug !== 'string' || !kinds.has(slug)) report(path, `relatedSteps names unknown step ${show(slug)}`);
-        else if (kinds.get(slug) === 'machine') report(path, `relatedSteps names machine step "${slug}": only human steps have workers`);
+        else if (kinds.get(slug) === 'machine')
+          report(path, `relatedSteps names machine step "${slug}": only human steps have workers`);
       }
       return;
     }

@@ -33,7 +33,12 @@ const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
 });
 
 /** Runs `server/cli.ts <args>` to its end (or another entry, e.g. bin/orchestra.js, from another folder). */
-function cli(args: string[], extraEnv: Record<string, string> = {}, entry = ['--import', '@swc-node/register/esm-register', 'server/cli.ts'], cwd = PROJECT_ROOT): Promise<Run> {
+function cli(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  entry = ['--import', '@swc-node/register/esm-register', 'server/cli.ts'],
+  cwd = PROJECT_ROOT,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...entry, ...args], {
       cwd,
@@ -54,7 +59,6 @@ function ok(run: Run): Run {
   expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
   return run;
 }
-
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -100,7 +104,9 @@ describe('workflows', SLOW, () => {
   it('validate exits 1 and lists every problem with its path', async () => {
     const run = await cli(['workflows', 'validate'], { ORCHESTRA_WORKFLOWS_DIR: invalidWorkflows });
     expect(run).toMatchObject({ code: 1, stdout: '' });
-    expect(run.stderr).toBe('error: Workflow definitions are invalid:\n  broken.versions.v1.steps.write.creationDependsOn[0]: unknown step "nowhere"\n');
+    expect(run.stderr).toBe(
+      'error: Workflow definitions are invalid:\n  broken.versions.v1.steps.write.creationDependsOn[0]: unknown step "nowhere"\n',
+    );
   });
 });
 
@@ -130,7 +136,13 @@ describe('accounts and projects', SLOW, () => {
     const info = JSON.parse(ok(await cli(['projects', 'info', String(projectId)])).stdout);
     expect(info).toMatchObject({ id: projectId, description: 'story', status: 'ACTIVE', priority: 3, projectData: {} });
     // The first step is a machine step: its task waits for the machine runner (not running here).
-    expect(info.tasks).toEqual([expect.objectContaining({ step: 'document_creation', status: expect.any(String), assignments: expect.any(Array) })]);
+    expect(info.tasks).toEqual([
+      expect.objectContaining({
+        step: 'document_creation',
+        status: expect.any(String),
+        assignments: expect.any(Array),
+      }),
+    ]);
 
     expect(ok(await cli(['projects', 'end', String(projectId)])).stdout).toContain(`Project ${projectId} ended.`);
     const project = await db.orm.em.fork().findOneOrFail(Project, { id: projectId });
@@ -147,9 +159,20 @@ describe('accounts and projects', SLOW, () => {
       cli(['workers', 'certify', 'nobody', 'journalism', 'reporter']),
     ]);
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining("error: unknown command 'bogus'") });
-    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining("error: missing required argument 'id'") });
-    expect(priority).toMatchObject({ code: 2, stderr: expect.stringContaining("argument 'abc' is invalid. must be a whole number.") });
-    expect(notANumber).toMatchObject({ code: 2, stderr: expect.stringContaining("value 'notanumber' is invalid for argument 'id'. must be a positive whole number.") });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("error: missing required argument 'id'"),
+    });
+    expect(priority).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("argument 'abc' is invalid. must be a whole number."),
+    });
+    expect(notANumber).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        "value 'notanumber' is invalid for argument 'id'. must be a positive whole number.",
+      ),
+    });
     expect(shortPassword).toMatchObject({ code: 2, stderr: 'error: --password must have at least 8 characters.\n' });
     expect(noWorker).toMatchObject({ code: 1, stderr: 'error: Worker not found for the given username.\n' });
     for (const run of [unknown, missing, priority, notANumber, shortPassword, noWorker]) expect(run.stdout).toBe('');
@@ -160,13 +183,19 @@ describe('accounts and projects', SLOW, () => {
 describe('serve', SLOW, () => {
   it('starts, answers /healthz and /readyz, and exits on SIGTERM', async () => {
     const port = await freePort();
-    const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(port)], {
-      cwd: PROJECT_ROOT,
-      env: env({ HOST: '127.0.0.1' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(port)],
+      {
+        cwd: PROJECT_ROOT,
+        env: env({ HOST: '127.0.0.1' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      proc.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no "GraphQL API" line within 90 s:\n${output}`)), 90_000);

@@ -31,13 +31,22 @@ afterAll(async () => {
 
 /** Starts `serve` with the embedded database; resolves with its URL and what it printed once it is up. */
 async function serve(): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ORCHESTRA_DATA_DIR: dataDir, ORCHESTRA_EMBEDDED_PG_PORT: String(await freePort()), NODE_ENV: 'test' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ORCHESTRA_DATA_DIR: dataDir,
+    ORCHESTRA_EMBEDDED_PG_PORT: String(await freePort()),
+    NODE_ENV: 'test',
+  };
   delete env.DATABASE_URL;
-  const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(await freePort())], {
-    cwd: PROJECT_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(await freePort())],
+    {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   running.push(proc);
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -64,9 +73,23 @@ async function login(url: string, username: string, password: string) {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: `mutation($u: String!, $p: String!) { login(input: { username: $u, password: $p }) { worker { username isAdmin certifications { role certification { slug } } } } }`, variables: { u: username, p: password } }),
+    body: JSON.stringify({
+      query: `mutation($u: String!, $p: String!) { login(input: { username: $u, password: $p }) { worker { username isAdmin certifications { role certification { slug } } } } }`,
+      variables: { u: username, p: password },
+    }),
   });
-  return (await res.json()) as { data?: { login: { worker: { username: string; isAdmin: boolean; certifications: { role: string; certification: { slug: string } }[] } } }; errors?: unknown[] };
+  return (await res.json()) as {
+    data?: {
+      login: {
+        worker: {
+          username: string;
+          isAdmin: boolean;
+          certifications: { role: string; certification: { slug: string } }[];
+        };
+      };
+    };
+    errors?: unknown[];
+  };
 }
 
 describe('npm start on a fresh machine', { timeout: 240_000 }, () => {
@@ -80,8 +103,17 @@ describe('npm start on a fresh machine', { timeout: 240_000 }, () => {
     expect(demo.data?.login.worker).toMatchObject({ username: 'demo', isAdmin: false });
     expect((await login(first.url, 'admin', 'admin')).data?.login.worker.isAdmin).toBe(true);
     const senior = (await login(first.url, 'journalism-reporter-2', 'reporter')).data!.login.worker;
-    expect(senior.certifications.map((c) => `${c.certification.slug}:${c.role}`).sort()).toEqual(['reporter:ENTRY_LEVEL', 'reporter:REVIEWER']);
-    for (const [u, p] of [['journalism-editor', 'editor'], ['journalism-reporter-1', 'reporter'], ['journalism-photographer-1', 'photographer'], ['journalism-photographer-2', 'photographer'], ['journalism-copy-editor', 'copy-editor']]) {
+    expect(senior.certifications.map((c) => `${c.certification.slug}:${c.role}`).sort()).toEqual([
+      'reporter:ENTRY_LEVEL',
+      'reporter:REVIEWER',
+    ]);
+    for (const [u, p] of [
+      ['journalism-editor', 'editor'],
+      ['journalism-reporter-1', 'reporter'],
+      ['journalism-photographer-1', 'photographer'],
+      ['journalism-photographer-2', 'photographer'],
+      ['journalism-copy-editor', 'copy-editor'],
+    ]) {
       expect((await login(first.url, u!, p!)).data?.login.worker.username, u).toBe(u);
     }
 

@@ -22,8 +22,21 @@ const authzWorkflow = defineWorkflow({
       slug: 'chain',
       name: 'Draft, then publish',
       steps: [
-        { kind: 'human', slug: 'draft', name: 'Draft', requiredCertifications: ['writer'], reviewPolicy: { policy: 'no_review' } },
-        { kind: 'human', slug: 'publish', name: 'Publish', creationDependsOn: ['draft'], requiredCertifications: ['writer'], reviewPolicy: { policy: 'no_review' } },
+        {
+          kind: 'human',
+          slug: 'draft',
+          name: 'Draft',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'no_review' },
+        },
+        {
+          kind: 'human',
+          slug: 'publish',
+          name: 'Publish',
+          creationDependsOn: ['draft'],
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'no_review' },
+        },
       ],
     },
     {
@@ -116,21 +129,30 @@ const id = (n: number) => String(n);
 const ADMIN_MUTATIONS: AdminCase[] = [
   {
     name: 'assignTask',
-    mutation: 'mutation($input: AssignTaskInput!) { assignTask(input: $input) { assignment { level status worker { username } } task { status } } }',
+    mutation:
+      'mutation($input: AssignTaskInput!) { assignTask(input: $input) { assignment { level status worker { username } } task { status } } }',
     integrator: 'refused',
     async setup() {
       const p = await s.h.project('review');
       const assignee = await worker('assignee', WRITER);
-      return { input: { taskId: id(await s.h.taskId(p.id, 'write')), workerId: id(assignee.workerId) }, task: [p.id, 'write'] };
+      return {
+        input: { taskId: id(await s.h.taskId(p.id, 'write')), workerId: id(assignee.workerId) },
+        task: [p.id, 'write'],
+      };
     },
     check: (d) => {
       expect(d.assignTask.task.status).toBe('PROCESSING');
-      expect(d.assignTask.assignment).toMatchObject({ level: 0, status: 'PROCESSING', worker: { username: expect.stringMatching(/^assignee_/) } });
+      expect(d.assignTask.assignment).toMatchObject({
+        level: 0,
+        status: 'PROCESSING',
+        worker: { username: expect.stringMatching(/^assignee_/) },
+      });
     },
   },
   {
     name: 'reassignAssignment',
-    mutation: 'mutation($input: ReassignAssignmentInput!) { reassignAssignment(input: $input) { assignment { worker { username } } } }',
+    mutation:
+      'mutation($input: ReassignAssignmentInput!) { reassignAssignment(input: $input) { assignment { worker { username } } } }',
     integrator: 'refused',
     async setup() {
       const p = await s.h.project('review');
@@ -155,7 +177,8 @@ const ADMIN_MUTATIONS: AdminCase[] = [
   },
   {
     name: 'revertTask (dryRun: false)',
-    mutation: 'mutation($input: RevertTaskInput!) { revertTask(input: $input) { committed statusBefore revertedStatus task { status } } }',
+    mutation:
+      'mutation($input: RevertTaskInput!) { revertTask(input: $input) { committed statusBefore revertedStatus task { status } } }',
     integrator: 'refused',
     async setup() {
       const p = await s.h.project('review');
@@ -166,7 +189,13 @@ const ADMIN_MUTATIONS: AdminCase[] = [
       const iterationId = (await s.h.task(p.id, 'write'))!.iterations[0]!.id;
       return { input: { taskId: id(taskId), iterationId: id(iterationId), dryRun: false }, task: [p.id, 'write'] };
     },
-    check: (d) => expect(d.revertTask).toMatchObject({ committed: true, statusBefore: 'PENDING_REVIEW', revertedStatus: 'PROCESSING', task: { status: 'PROCESSING' } }),
+    check: (d) =>
+      expect(d.revertTask).toMatchObject({
+        committed: true,
+        statusBefore: 'PENDING_REVIEW',
+        revertedStatus: 'PROCESSING',
+        task: { status: 'PROCESSING' },
+      }),
   },
   {
     name: 'rerunMachineStep',
@@ -214,7 +243,8 @@ const ADMIN_MUTATIONS: AdminCase[] = [
   },
   {
     name: 'createSubsequentTasks',
-    mutation: 'mutation($input: ProjectInput!) { createSubsequentTasks(input: $input) { project { status } createdTasks { id } } }',
+    mutation:
+      'mutation($input: ProjectInput!) { createSubsequentTasks(input: $input) { project { status } createdTasks { id } } }',
     integrator: 'refused',
     async setup() {
       const p = await s.h.project('authz', 'chain');
@@ -224,12 +254,14 @@ const ADMIN_MUTATIONS: AdminCase[] = [
   },
   {
     name: 'createProject',
-    mutation: 'mutation($input: CreateProjectInput!) { createProject(input: $input) { project { status tasks { status } } } }',
+    mutation:
+      'mutation($input: CreateProjectInput!) { createProject(input: $input) { project { status tasks { status } } } }',
     integrator: 'allowed',
     async setup() {
       return { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'from a refused caller' } };
     },
-    check: (d) => expect(d.createProject.project).toEqual({ status: 'ACTIVE', tasks: [{ status: 'AWAITING_PROCESSING' }] }),
+    check: (d) =>
+      expect(d.createProject.project).toEqual({ status: 'ACTIVE', tasks: [{ status: 'AWAITING_PROCESSING' }] }),
   },
   {
     name: 'createWorker',
@@ -238,25 +270,37 @@ const ADMIN_MUTATIONS: AdminCase[] = [
     async setup() {
       return { input: { username: `created_${++seq}`, password: 'long enough password', isAdmin: true } };
     },
-    check: (d) => expect(d.createWorker.worker).toEqual({ username: expect.stringMatching(/^created_/), isAdmin: true }),
+    check: (d) =>
+      expect(d.createWorker.worker).toEqual({ username: expect.stringMatching(/^created_/), isAdmin: true }),
   },
   {
     name: 'grantCertification',
-    mutation: 'mutation($input: CertificationGrantInput!) { grantCertification(input: $input) { workerCertification { role taskClass certification { slug } } } }',
+    mutation:
+      'mutation($input: CertificationGrantInput!) { grantCertification(input: $input) { workerCertification { role taskClass certification { slug } } } }',
     integrator: 'refused',
     async setup() {
       const w = await worker('uncertified');
-      return { input: { workerId: id(w.workerId), workflowSlug: 'review', certificationSlug: 'writer', role: 'ENTRY_LEVEL' } };
+      return {
+        input: { workerId: id(w.workerId), workflowSlug: 'review', certificationSlug: 'writer', role: 'ENTRY_LEVEL' },
+      };
     },
-    check: (d) => expect(d.grantCertification.workerCertification).toEqual({ role: 'ENTRY_LEVEL', taskClass: 'REAL', certification: { slug: 'writer' } }),
+    check: (d) =>
+      expect(d.grantCertification.workerCertification).toEqual({
+        role: 'ENTRY_LEVEL',
+        taskClass: 'REAL',
+        certification: { slug: 'writer' },
+      }),
   },
   {
     name: 'revokeCertification',
-    mutation: 'mutation($input: CertificationGrantInput!) { revokeCertification(input: $input) { revoked worker { certifications { role } } } }',
+    mutation:
+      'mutation($input: CertificationGrantInput!) { revokeCertification(input: $input) { revoked worker { certifications { role } } } }',
     integrator: 'refused',
     async setup() {
       const w = await worker('certified', REVIEWER);
-      return { input: { workerId: id(w.workerId), workflowSlug: 'review', certificationSlug: 'writer', role: 'ENTRY_LEVEL' } };
+      return {
+        input: { workerId: id(w.workerId), workflowSlug: 'review', certificationSlug: 'writer', role: 'ENTRY_LEVEL' },
+      };
     },
     check: (d) => expect(d.revokeCertification).toEqual({ revoked: 2, worker: { certifications: [] } }),
   },
@@ -267,7 +311,11 @@ const ADMIN_MUTATIONS: AdminCase[] = [
     async setup() {
       return { input: { name: 'a key for a refused caller' } };
     },
-    check: (d) => expect(d.createApiKey).toEqual({ secret: expect.stringMatching(/^ok_/), apiKey: { name: 'a key for a refused caller' } }),
+    check: (d) =>
+      expect(d.createApiKey).toEqual({
+        secret: expect.stringMatching(/^ok_/),
+        apiKey: { name: 'a key for a refused caller' },
+      }),
   },
   {
     name: 'revokeApiKey',
@@ -282,27 +330,35 @@ const ADMIN_MUTATIONS: AdminCase[] = [
 ];
 
 describe('admin mutations', () => {
-  it.each(ADMIN_MUTATIONS)('$name: FORBIDDEN to a plain worker, UNAUTHENTICATED to anonymous callers, nothing changes; an admin may', async (c) => {
-    const { input, task } = await c.setup();
-    const before = await dbState(s.h);
-    const taskBefore = task ? await s.h.task(...task) : null;
+  it.each(ADMIN_MUTATIONS)(
+    '$name: FORBIDDEN to a plain worker, UNAUTHENTICATED to anonymous callers, nothing changes; an admin may',
+    async (c) => {
+      const { input, task } = await c.setup();
+      const before = await dbState(s.h);
+      const taskBefore = task ? await s.h.task(...task) : null;
 
-    expectRefused(await s.gql(c.mutation, { input }, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
-    expectRefused(await s.gql(c.mutation, { input }), 'UNAUTHENTICATED', 'You must be logged in.');
-    if (c.integrator === 'refused') expectRefused(await s.gql(c.mutation, { input }, { apiKey }), 'FORBIDDEN', /^Only project admins/);
+      expectRefused(await s.gql(c.mutation, { input }, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
+      expectRefused(await s.gql(c.mutation, { input }), 'UNAUTHENTICATED', 'You must be logged in.');
+      if (c.integrator === 'refused')
+        expectRefused(await s.gql(c.mutation, { input }, { apiKey }), 'FORBIDDEN', /^Only project admins/);
 
-    expect(await dbState(s.h)).toEqual(before);
-    if (task) expect(await s.h.task(...task)).toEqual(taskBefore);
+      expect(await dbState(s.h)).toEqual(before);
+      if (task) expect(await s.h.task(...task)).toEqual(taskBefore);
 
-    // The same request from an admin goes through: the refusals were about who asked.
-    await c.check(expectOk(await s.gql(c.mutation, { input }, { token: tokens.admin })));
-  });
+      // The same request from an admin goes through: the refusals were about who asked.
+      await c.check(expectOk(await s.gql(c.mutation, { input }, { token: tokens.admin })));
+    },
+  );
 
   it('a worker who is not certified is refused just the same (FORBIDDEN, not a certification error)', async () => {
     const p = await s.h.project('review');
     const taskId = id(await s.h.taskId(p.id, 'write'));
     const before = await dbState(s.h);
-    const res = await s.gql('mutation($t: ID!, $w: ID!) { assignTask(input: { taskId: $t, workerId: $w }) { task { id } } }', { t: taskId, w: id(plain.workerId) }, { token: tokens.outsider });
+    const res = await s.gql(
+      'mutation($t: ID!, $w: ID!) { assignTask(input: { taskId: $t, workerId: $w }) { task { id } } }',
+      { t: taskId, w: id(plain.workerId) },
+      { token: tokens.outsider },
+    );
     expectRefused(res, 'FORBIDDEN');
     expect(await dbState(s.h)).toEqual(before);
   });
@@ -310,24 +366,53 @@ describe('admin mutations', () => {
 
 describe('admin queries', () => {
   const QUERIES = [
-    { name: 'workers', query: '{ workers { totalCount nodes { username } } }', integrator: 'allowed', has: (d: any) => expect(d.workers.totalCount).toBeGreaterThan(0) },
-    { name: 'certifications', query: '{ certifications { slug workflow { slug } } }', integrator: 'allowed', has: (d: any) => expect(d.certifications).toContainEqual({ slug: 'writer', workflow: { slug: 'review' } }) },
-    { name: 'apiKeys', query: '{ apiKeys { name prefix } }', integrator: 'refused', has: (d: any) => expect(d.apiKeys).toContainEqual({ name: 'integrator', prefix: expect.stringMatching(/^ok_/) }) },
-    { name: 'projects', query: '{ projects { totalCount nodes { id status } } }', integrator: 'allowed', has: (d: any) => expect(d.projects.totalCount).toBeGreaterThan(0) },
+    {
+      name: 'workers',
+      query: '{ workers { totalCount nodes { username } } }',
+      integrator: 'allowed',
+      has: (d: any) => expect(d.workers.totalCount).toBeGreaterThan(0),
+    },
+    {
+      name: 'certifications',
+      query: '{ certifications { slug workflow { slug } } }',
+      integrator: 'allowed',
+      has: (d: any) => expect(d.certifications).toContainEqual({ slug: 'writer', workflow: { slug: 'review' } }),
+    },
+    {
+      name: 'apiKeys',
+      query: '{ apiKeys { name prefix } }',
+      integrator: 'refused',
+      has: (d: any) => expect(d.apiKeys).toContainEqual({ name: 'integrator', prefix: expect.stringMatching(/^ok_/) }),
+    },
+    {
+      name: 'projects',
+      query: '{ projects { totalCount nodes { id status } } }',
+      integrator: 'allowed',
+      has: (d: any) => expect(d.projects.totalCount).toBeGreaterThan(0),
+    },
   ] as const;
 
-  it.each(QUERIES)('$name: FORBIDDEN to a plain worker, UNAUTHENTICATED to anonymous callers, answered to an admin', async (q) => {
-    await s.h.project('review'); // something to list
-    expectRefused(await s.gql(q.query, {}, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
-    expectRefused(await s.gql(q.query, {}, { token: tokens.outsider }), 'FORBIDDEN', /^Only project admins/);
-    expectRefused(await s.gql(q.query), 'UNAUTHENTICATED', 'You must be logged in.');
-    if (q.integrator === 'refused') expectRefused(await s.gql(q.query, {}, { apiKey }), 'FORBIDDEN');
-    else q.has(expectOk(await s.gql(q.query, {}, { apiKey })));
-    q.has(expectOk(await s.gql(q.query, {}, { token: tokens.admin })));
-  });
+  it.each(QUERIES)(
+    '$name: FORBIDDEN to a plain worker, UNAUTHENTICATED to anonymous callers, answered to an admin',
+    async (q) => {
+      await s.h.project('review'); // something to list
+      expectRefused(await s.gql(q.query, {}, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
+      expectRefused(await s.gql(q.query, {}, { token: tokens.outsider }), 'FORBIDDEN', /^Only project admins/);
+      expectRefused(await s.gql(q.query), 'UNAUTHENTICATED', 'You must be logged in.');
+      if (q.integrator === 'refused') expectRefused(await s.gql(q.query, {}, { apiKey }), 'FORBIDDEN');
+      else q.has(expectOk(await s.gql(q.query, {}, { apiKey })));
+      q.has(expectOk(await s.gql(q.query, {}, { token: tokens.admin })));
+    },
+  );
 
   it('anonymous callers get UNAUTHENTICATED for every worker query; `viewer` is just null', async () => {
-    for (const query of ['{ dashboard { reviewerStatus } }', '{ task(id: "1") { id } }', '{ taskOverview(taskId: "1") { data } }', '{ project(id: "1") { id } }', '{ worker(id: "1") { username } }']) {
+    for (const query of [
+      '{ dashboard { reviewerStatus } }',
+      '{ task(id: "1") { id } }',
+      '{ taskOverview(taskId: "1") { data } }',
+      '{ project(id: "1") { id } }',
+      '{ worker(id: "1") { username } }',
+    ]) {
       expectRefused(await s.gql(query), 'UNAUTHENTICATED', 'You must be logged in.');
     }
     expect(expectOk(await s.gql('{ viewer { username } }'))).toEqual({ viewer: null });
@@ -344,7 +429,10 @@ describe('admin queries', () => {
     await s.h.orchestra.auth.revokeApiKey(s.h.admin, key.id);
     const revoked = await s.gql('{ projects(first: 1) { totalCount } }', {}, { apiKey: secret });
     expect(revoked.status).toBe(401);
-    expect(revoked.errors?.[0]).toMatchObject({ message: 'Invalid or revoked API key.', extensions: { code: 'UNAUTHENTICATED' } });
+    expect(revoked.errors?.[0]).toMatchObject({
+      message: 'Invalid or revoked API key.',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
   });
 });
 
@@ -366,9 +454,21 @@ describe("other workers' data", () => {
     await s.h.lifecycle.saveTask(holder, { taskId, data: { text: 'private draft' } });
 
     // plain is certified for the step, but the task is held: nothing to claim, nothing to see.
-    expectRefused(await s.gql(TASK, { id: id(taskId) }, { token: tokens.plain }), 'FORBIDDEN', 'You may not see this task.');
-    expectRefused(await s.gql(OVERVIEW, { id: id(taskId) }, { token: tokens.plain }), 'TASK_ASSIGNMENT_ERROR', 'Worker is not associated with task');
-    expectRefused(await s.gql(PROJECT, { id: id(p.id) }, { token: tokens.plain }), 'FORBIDDEN', 'You may not see this project.');
+    expectRefused(
+      await s.gql(TASK, { id: id(taskId) }, { token: tokens.plain }),
+      'FORBIDDEN',
+      'You may not see this task.',
+    );
+    expectRefused(
+      await s.gql(OVERVIEW, { id: id(taskId) }, { token: tokens.plain }),
+      'TASK_ASSIGNMENT_ERROR',
+      'Worker is not associated with task',
+    );
+    expectRefused(
+      await s.gql(PROJECT, { id: id(p.id) }, { token: tokens.plain }),
+      'FORBIDDEN',
+      'You may not see this project.',
+    );
 
     // The holder sees all of it; so does an admin.
     const holderToken = await login(holder);
@@ -380,15 +480,23 @@ describe("other workers' data", () => {
       isReadOnly: false,
       assignment: { level: 0 },
     });
-    expect(expectOk(await s.gql(PROJECT, { id: id(p.id) }, { token: holderToken })).project.tasks).toEqual([{ id: id(taskId), step: { slug: 'write' } }]);
-    expect(expectOk(await s.gql(TASK, { id: id(taskId) }, { token: tokens.admin })).task.latestData).toEqual({ text: 'private draft' });
+    expect(expectOk(await s.gql(PROJECT, { id: id(p.id) }, { token: holderToken })).project.tasks).toEqual([
+      { id: id(taskId), step: { slug: 'write' } },
+    ]);
+    expect(expectOk(await s.gql(TASK, { id: id(taskId) }, { token: tokens.admin })).task.latestData).toEqual({
+      text: 'private draft',
+    });
   });
 
   it('a waiting task is visible only to workers who may claim it (certified, project active)', async () => {
     const p = await s.h.project('review');
     const taskId = id(await s.h.taskId(p.id, 'write'));
     expectRefused(await s.gql(TASK, { id: taskId }, { token: tokens.outsider }), 'FORBIDDEN');
-    expect(expectOk(await s.gql(TASK, { id: taskId }, { token: tokens.plain })).task).toMatchObject({ status: 'AWAITING_PROCESSING', assignments: [], latestData: null });
+    expect(expectOk(await s.gql(TASK, { id: taskId }, { token: tokens.plain })).task).toMatchObject({
+      status: 'AWAITING_PROCESSING',
+      assignments: [],
+      latestData: null,
+    });
 
     await s.h.lifecycle.pauseProject(s.h.admin, p.id);
     expectRefused(await s.gql(TASK, { id: taskId }, { token: tokens.plain }), 'FORBIDDEN');
@@ -399,25 +507,46 @@ describe("other workers' data", () => {
     const author = await worker('author', WRITER);
     const draftId = await s.h.taskId(p.id, 'draft');
     await s.h.lifecycle.claimTask(author, draftId);
-    await s.h.lifecycle.submitTask(author, { taskId: draftId, data: { headline: 'secret scoop' }, action: SubmitAction.SUBMIT });
+    await s.h.lifecycle.submitTask(author, {
+      taskId: draftId,
+      data: { headline: 'secret scoop' },
+      action: SubmitAction.SUBMIT,
+    });
     const publishId = id(await s.h.taskId(p.id, 'publish'));
 
     const claimable = expectOk(await s.gql(TASK, { id: publishId }, { token: tokens.plain })).task;
-    expect(claimable).toMatchObject({ status: 'AWAITING_PROCESSING', latestData: null, prerequisites: null, assignments: [] });
+    expect(claimable).toMatchObject({
+      status: 'AWAITING_PROCESSING',
+      latestData: null,
+      prerequisites: null,
+      assignments: [],
+    });
     // The upstream task is complete and someone else's.
     expectRefused(await s.gql(TASK, { id: id(draftId) }, { token: tokens.plain }), 'FORBIDDEN');
-    expectRefused(await s.gql(OVERVIEW, { id: publishId }, { token: tokens.plain }), 'TASK_ASSIGNMENT_ERROR', 'Worker is not associated with task');
+    expectRefused(
+      await s.gql(OVERVIEW, { id: publishId }, { token: tokens.plain }),
+      'TASK_ASSIGNMENT_ERROR',
+      'Worker is not associated with task',
+    );
 
     // Once claimed, the prerequisites are the viewer's to see; the upstream task still is not.
     const worker2 = await worker('publisher', WRITER);
     const token2 = await login(worker2);
-    expectOk(await s.gql('mutation($id: ID!) { claimTask(input: { taskId: $id }) { assignment { id } } }', { id: publishId }, { token: token2 }));
+    expectOk(
+      await s.gql(
+        'mutation($id: ID!) { claimTask(input: { taskId: $id }) { assignment { id } } }',
+        { id: publishId },
+        { token: token2 },
+      ),
+    );
     const held = expectOk(await s.gql(TASK, { id: publishId }, { token: token2 })).task;
     expect(held.prerequisites).toEqual({ draft: { headline: 'secret scoop' } });
     expect(held.latestData).toEqual({});
     expectRefused(await s.gql(TASK, { id: id(draftId) }, { token: token2 }), 'FORBIDDEN');
     // On the project, the worker sees their own task only.
-    expect(expectOk(await s.gql(PROJECT, { id: id(p.id) }, { token: token2 })).project.tasks).toEqual([{ id: publishId, step: { slug: 'publish' } }]);
+    expect(expectOk(await s.gql(PROJECT, { id: id(p.id) }, { token: token2 })).project.tasks).toEqual([
+      { id: publishId, step: { slug: 'publish' } },
+    ]);
     // And for plain it is now held by someone else.
     expectRefused(await s.gql(TASK, { id: publishId }, { token: tokens.plain }), 'FORBIDDEN');
   });
@@ -428,7 +557,11 @@ describe("other workers' data", () => {
     const entry = await worker('entry', WRITER);
     const reviewer = await worker('reviewer', REVIEWER);
     const reviewer2 = await worker('reviewer2', REVIEWER);
-    const [entryToken, reviewerToken, reviewer2Token] = await Promise.all([login(entry), login(reviewer), login(reviewer2)]);
+    const [entryToken, reviewerToken, reviewer2Token] = await Promise.all([
+      login(entry),
+      login(reviewer),
+      login(reviewer2),
+    ]);
 
     await s.h.lifecycle.claimTask(entry, taskId);
     await s.h.lifecycle.submitTask(entry, { taskId, data: { text: 'draft' }, action: SubmitAction.SUBMIT });
@@ -438,7 +571,13 @@ describe("other workers' data", () => {
     expect(prospective.latestData).toBeNull();
     expect(prospective.prerequisites).toBeNull();
     expect(prospective.assignments).toEqual([
-      { level: 0, status: 'SUBMITTED', data: null, worker: { username: entry.username, email: null }, iterations: [{ status: 'REQUESTED_REVIEW', submittedData: null }] },
+      {
+        level: 0,
+        status: 'SUBMITTED',
+        data: null,
+        worker: { username: entry.username, email: null },
+        iterations: [{ status: 'REQUESTED_REVIEW', submittedData: null }],
+      },
     ]);
     // An entry-level worker may not claim a review: FORBIDDEN.
     expectRefused(await s.gql(TASK, { id: id(taskId) }, { token: tokens.plain }), 'FORBIDDEN');
@@ -450,8 +589,20 @@ describe("other workers' data", () => {
     expect(seenByEntry.status).toBe('REVIEWING');
     expect(seenByEntry.latestData).toBeNull(); // the current assignment is the reviewer's
     expect(seenByEntry.assignments).toEqual([
-      { level: 0, status: 'SUBMITTED', data: { text: 'draft' }, worker: { username: entry.username, email: `${entry.username}@example.org` }, iterations: [{ status: 'REQUESTED_REVIEW', submittedData: { text: 'draft' } }] },
-      { level: 1, status: 'PROCESSING', data: null, worker: { username: reviewer.username, email: null }, iterations: [{ status: 'PROCESSING', submittedData: null }] },
+      {
+        level: 0,
+        status: 'SUBMITTED',
+        data: { text: 'draft' },
+        worker: { username: entry.username, email: `${entry.username}@example.org` },
+        iterations: [{ status: 'REQUESTED_REVIEW', submittedData: { text: 'draft' } }],
+      },
+      {
+        level: 1,
+        status: 'PROCESSING',
+        data: null,
+        worker: { username: reviewer.username, email: null },
+        iterations: [{ status: 'PROCESSING', submittedData: null }],
+      },
     ]);
     expect(expectOk(await s.gql(OVERVIEW, { id: id(taskId) }, { token: entryToken })).taskOverview).toEqual({
       data: { text: 'draft' },
@@ -463,8 +614,20 @@ describe("other workers' data", () => {
     const seenByReviewer = expectOk(await s.gql(TASK, { id: id(taskId) }, { token: reviewerToken })).task;
     expect(seenByReviewer.latestData).toEqual({ text: 'draft, reviewed', note: 'tighten the lede' });
     expect(seenByReviewer.assignments).toEqual([
-      { level: 0, status: 'SUBMITTED', data: { text: 'draft' }, worker: { username: entry.username, email: null }, iterations: [{ status: 'REQUESTED_REVIEW', submittedData: { text: 'draft' } }] },
-      { level: 1, status: 'PROCESSING', data: { text: 'draft, reviewed', note: 'tighten the lede' }, worker: { username: reviewer.username, email: `${reviewer.username}@example.org` }, iterations: [{ status: 'PROCESSING', submittedData: {} }] },
+      {
+        level: 0,
+        status: 'SUBMITTED',
+        data: { text: 'draft' },
+        worker: { username: entry.username, email: null },
+        iterations: [{ status: 'REQUESTED_REVIEW', submittedData: { text: 'draft' } }],
+      },
+      {
+        level: 1,
+        status: 'PROCESSING',
+        data: { text: 'draft, reviewed', note: 'tighten the lede' },
+        worker: { username: reviewer.username, email: `${reviewer.username}@example.org` },
+        iterations: [{ status: 'PROCESSING', submittedData: {} }],
+      },
     ]);
     expect(expectOk(await s.gql(OVERVIEW, { id: id(taskId) }, { token: reviewerToken })).taskOverview).toEqual({
       data: { text: 'draft, reviewed', note: 'tighten the lede' },
@@ -486,20 +649,36 @@ describe("other workers' data", () => {
       email: `${plain.username}@example.org`,
       certifications: [{ role: 'ENTRY_LEVEL' }, { role: 'ENTRY_LEVEL' }],
     });
-    expect(expectOk(await s.gql('{ viewer { email } }', {}, { token: tokens.plain })).viewer.email).toBe(`${plain.username}@example.org`);
+    expect(expectOk(await s.gql('{ viewer { email } }', {}, { token: tokens.plain })).viewer.email).toBe(
+      `${plain.username}@example.org`,
+    );
     expect(expectOk(await s.gql(Q, { id: id(other.workerId) }, { token: tokens.admin })).worker).toEqual({
       username: other.username,
       email: `${other.username}@example.org`,
       certifications: [{ role: 'ENTRY_LEVEL' }, { role: 'REVIEWER' }],
     });
     // An integrator sees the worker, but not their email or certifications.
-    expect(expectOk(await s.gql(Q, { id: id(other.workerId) }, { apiKey })).worker).toEqual({ username: other.username, email: null, certifications: [] });
+    expect(expectOk(await s.gql(Q, { id: id(other.workerId) }, { apiKey })).worker).toEqual({
+      username: other.username,
+      email: null,
+      certifications: [],
+    });
     // Another worker is refused outright.
-    expectRefused(await s.gql(Q, { id: id(other.workerId) }, { token: tokens.plain }), 'FORBIDDEN', 'You may not see this worker.');
+    expectRefused(
+      await s.gql(Q, { id: id(other.workerId) }, { token: tokens.plain }),
+      'FORBIDDEN',
+      'You may not see this worker.',
+    );
     // Admins listing workers see emails; integrators listing them do not.
     const list = 'query { workers(first: 200) { nodes { username email } } }';
-    expect(expectOk(await s.gql(list, {}, { token: tokens.admin })).workers.nodes).toContainEqual({ username: other.username, email: `${other.username}@example.org` });
-    expect(expectOk(await s.gql(list, {}, { apiKey })).workers.nodes).toContainEqual({ username: other.username, email: null });
+    expect(expectOk(await s.gql(list, {}, { token: tokens.admin })).workers.nodes).toContainEqual({
+      username: other.username,
+      email: `${other.username}@example.org`,
+    });
+    expect(expectOk(await s.gql(list, {}, { apiKey })).workers.nodes).toContainEqual({
+      username: other.username,
+      email: null,
+    });
   });
 });
 
@@ -511,7 +690,10 @@ async function loginCookie(server: TestServer, username: string): Promise<{ cook
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'mutation($u: String!, $p: String!) { login(input: { username: $u, password: $p }) { token } }', variables: { u: username, p: PASSWORD } }),
+    body: JSON.stringify({
+      query: 'mutation($u: String!, $p: String!) { login(input: { username: $u, password: $p }) { token } }',
+      variables: { u: username, p: PASSWORD },
+    }),
   });
   expect(res.status).toBe(200);
   const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('orchestra_session='));
@@ -520,7 +702,9 @@ async function loginCookie(server: TestServer, username: string): Promise<{ cook
 }
 
 const browserGet = (server: TestServer, path: string, cookie?: string) =>
-  fetch(`${server.url}${path}`, { headers: { accept: 'text/html,application/xhtml+xml', ...(cookie ? { cookie } : {}) } });
+  fetch(`${server.url}${path}`, {
+    headers: { accept: 'text/html,application/xhtml+xml', ...(cookie ? { cookie } : {}) },
+  });
 
 describe('development mode', () => {
   it('introspection is open to any caller', async () => {
@@ -585,15 +769,26 @@ describe('production mode', () => {
 
   it('introspection is FORBIDDEN to workers and anonymous callers, allowed to admins', async () => {
     for (const as of [{ token: workerToken }, {}]) {
-      for (const query of [INTROSPECTION, '{ __type(name: "Task") { fields { name } } }', '{ viewer { username } __schema { queryType { name } } }']) {
+      for (const query of [
+        INTROSPECTION,
+        '{ __type(name: "Task") { fields { name } } }',
+        '{ viewer { username } __schema { queryType { name } } }',
+      ]) {
         const res = await prod.gql(query, {}, as);
         expect(res.status).toBe(403);
         expectRefused(res, 'FORBIDDEN', 'Introspection is available to admins only.');
       }
     }
-    expect(expectOk(await prod.gql(INTROSPECTION, {}, { token: adminToken })).__schema.types.map((t: { name: string }) => t.name)).toContain('Task');
+    expect(
+      expectOk(await prod.gql(INTROSPECTION, {}, { token: adminToken })).__schema.types.map(
+        (t: { name: string }) => t.name,
+      ),
+    ).toContain('Task');
     // Ordinary queries (with __typename) still work for workers.
-    expect(expectOk(await prod.gql('{ __typename viewer { username } }', {}, { token: workerToken }))).toEqual({ __typename: 'Query', viewer: { username: prodWorker.username } });
+    expect(expectOk(await prod.gql('{ __typename viewer { username } }', {}, { token: workerToken }))).toEqual({
+      __typename: 'Query',
+      viewer: { username: prodWorker.username },
+    });
   });
 
   it('the session cookie is Secure in production', async () => {

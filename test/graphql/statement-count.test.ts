@@ -22,7 +22,8 @@ const steps = (n: number): StepDefinition[] =>
     slug: `s${String(i).padStart(3, '0')}`,
     name: `Step ${i}`,
     requiredCertifications: ['member'],
-    reviewPolicy: i % 3 === 1 ? { policy: 'sampled_review' as const, rate: 1, maxReviews: 1 } : { policy: 'no_review' as const },
+    reviewPolicy:
+      i % 3 === 1 ? { policy: 'sampled_review' as const, rate: 1, maxReviews: 1 } : { policy: 'no_review' as const },
   }));
 
 const wideWorkflow = defineWorkflow({
@@ -42,21 +43,49 @@ const DASHBOARD = /* GraphQL */ `
       state
       task {
         status
-        step { name }
-        project { shortDescription priority }
-        assignments { level status worker { username } data iterations { status submittedData } }
+        step {
+          name
+        }
+        project {
+          shortDescription
+          priority
+        }
+        assignments {
+          level
+          status
+          worker {
+            username
+          }
+          data
+          iterations {
+            status
+            submittedData
+          }
+        }
       }
     }
   }
   query {
     dashboard {
       reviewerStatus
-      returned(first: 200) { ...Item }
-      inProgress(first: 200) { ...Item }
-      pendingReview(first: 200) { ...Item }
-      pendingProcessing(first: 200) { ...Item }
-      paused(first: 200) { ...Item }
-      completed(first: 200) { ...Item }
+      returned(first: 200) {
+        ...Item
+      }
+      inProgress(first: 200) {
+        ...Item
+      }
+      pendingReview(first: 200) {
+        ...Item
+      }
+      pendingProcessing(first: 200) {
+        ...Item
+      }
+      paused(first: 200) {
+        ...Item
+      }
+      completed(first: 200) {
+        ...Item
+      }
     }
   }
 `;
@@ -66,8 +95,21 @@ const PROJECT = /* GraphQL */ `
     project(id: $id) {
       tasks {
         status
-        step { slug requiredCertifications { slug } }
-        assignments { worker { username } data iterations { status } }
+        step {
+          slug
+          requiredCertifications {
+            slug
+          }
+        }
+        assignments {
+          worker {
+            username
+          }
+          data
+          iterations {
+            status
+          }
+        }
       }
     }
   }
@@ -81,12 +123,15 @@ const projectId: Record<'small' | 'big' | 'mixed', number> = { small: 0, big: 0,
 async function build(version: 'small' | 'big', username: string): Promise<void> {
   const w = await s.h.worker(username, [['wide', 'member', 'ENTRY_LEVEL']], { password: 'password123' });
   const project = await s.h.project('wide', version, { description: `${version} project`, priority: 2 });
-  const tasks = await s.h.db.orm.em.fork().find(Task, { project: project.id }, { orderBy: { id: 'asc' }, populate: ['step'] });
+  const tasks = await s.h.db.orm.em
+    .fork()
+    .find(Task, { project: project.id }, { orderBy: { id: 'asc' }, populate: ['step'] });
   for (const task of tasks) {
     // The admin assigns: a worker's own cap of tasks in progress does not apply.
     await s.h.lifecycle.assignTask(s.h.admin, { taskId: task.id, workerId: w.workerId });
     const i = Number(task.step.slug.slice(1));
-    if (i % 3 !== 0) await s.h.lifecycle.submitTask(w, { taskId: task.id, data: { answer: i }, action: SubmitAction.SUBMIT });
+    if (i % 3 !== 0)
+      await s.h.lifecycle.submitTask(w, { taskId: task.id, data: { answer: i }, action: SubmitAction.SUBMIT });
   }
   projectId[version] = project.id;
   token[version] = await s.login(username, 'password123');
@@ -97,7 +142,11 @@ async function build(version: 'small' | 'big', username: string): Promise<void> 
  * times, the smallest count kept: should two sibling loads ever miss a shared batch on a loaded
  * machine, that is a statement more, not a trend; an N+1 sends hundreds more.
  */
-async function statements(query: string, variables: Record<string, unknown>, as: string): Promise<{ count: number; counts: number[]; sql: string[]; data: any }> {
+async function statements(
+  query: string,
+  variables: Record<string, unknown>,
+  as: string,
+): Promise<{ count: number; counts: number[]; sql: string[]; data: any }> {
   const warm = await s.gql(query, variables, { token: as });
   expect(warm.errors).toBeUndefined();
   const runs: { sql: string[]; data: any }[] = [];
@@ -127,12 +176,19 @@ beforeAll(async () => {
   const rev = await s.h.worker('rev', [['wide', 'member', 'REVIEWER']], { password: 'password123' });
   const other = await s.h.worker('other', [['wide', 'member', 'ENTRY_LEVEL']]);
   const em = s.h.db.orm.em.fork();
-  await s.h.lifecycle.claimTask(rev, (await em.findOneOrFail(Task, { project: projectId.big, step: { slug: 's001' } })).id);
+  await s.h.lifecycle.claimTask(
+    rev,
+    (await em.findOneOrFail(Task, { project: projectId.big, step: { slug: 's001' } })).id,
+  );
   const mixed = await s.h.project('wide', 'small', { description: 'mixed project' });
   const taskOf = async (slug: string) => (await em.findOneOrFail(Task, { project: mixed.id, step: { slug } })).id;
   await s.h.lifecycle.assignTask(s.h.admin, { taskId: await taskOf('s000'), workerId: rev.workerId });
   await s.h.lifecycle.assignTask(s.h.admin, { taskId: await taskOf('s001'), workerId: other.workerId });
-  await s.h.lifecycle.submitTask(other, { taskId: await taskOf('s001'), data: { answer: 1 }, action: SubmitAction.SUBMIT });
+  await s.h.lifecycle.submitTask(other, {
+    taskId: await taskOf('s001'),
+    data: { answer: 1 },
+    action: SubmitAction.SUBMIT,
+  });
   projectId.mixed = mixed.id;
   token.reviewer = await s.login('rev', 'password123');
 }, 300_000);
@@ -141,14 +197,24 @@ describe('SQL statements per GraphQL request do not grow with the rows', () => {
   it('the dashboard: the same count for 3 and for 300 tasks', async () => {
     const small = await statements(DASHBOARD, {}, token.small);
     const big = await statements(DASHBOARD, {}, token.big);
-    const groups = (d: any) => [counts(d.dashboard.inProgress.nodes), counts(d.dashboard.pendingReview.nodes), counts(d.dashboard.completed.nodes)];
+    const groups = (d: any) => [
+      counts(d.dashboard.inProgress.nodes),
+      counts(d.dashboard.pendingReview.nodes),
+      counts(d.dashboard.completed.nodes),
+    ];
     expect(groups(small.data)).toEqual([1, 1, 1]);
     expect(groups(big.data)).toEqual([100, 100, 100]);
     // The worker sees their own data and iterations on every item.
     const item = big.data.dashboard.completed.nodes[0].task;
-    expect(item.assignments[0]).toMatchObject({ worker: { username: 'many' }, status: 'SUBMITTED', iterations: [{ submittedData: expect.any(Object) }] });
+    expect(item.assignments[0]).toMatchObject({
+      worker: { username: 'many' },
+      status: 'SUBMITTED',
+      iterations: [{ submittedData: expect.any(Object) }],
+    });
     expect(item.assignments[0].data).not.toBeNull();
-    console.log(`dashboard: ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`);
+    console.log(
+      `dashboard: ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`,
+    );
     expect(big.count, listing(big.sql)).toBe(small.count);
   });
 
@@ -156,8 +222,30 @@ describe('SQL statements per GraphQL request do not grow with the rows', () => {
     const PAGE = /* GraphQL */ `
       query ($after: String) {
         dashboard {
-          completed(first: 40, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { assignment { id } task { step { name } } } }
-          again: completed(first: 40, after: $after) { nodes { assignment { id } } }
+          completed(first: 40, after: $after) {
+            totalCount
+            pageInfo {
+              hasNextPage
+              endCursor
+            }
+            nodes {
+              assignment {
+                id
+              }
+              task {
+                step {
+                  name
+                }
+              }
+            }
+          }
+          again: completed(first: 40, after: $after) {
+            nodes {
+              assignment {
+                id
+              }
+            }
+          }
         }
       }
     `;
@@ -185,7 +273,9 @@ describe('SQL statements per GraphQL request do not grow with the rows', () => {
     expect(small.data.project.tasks).toHaveLength(SMALL);
     expect(big.data.project.tasks).toHaveLength(BIG);
     expect(big.data.project.tasks[0].step.requiredCertifications).toEqual([{ slug: 'member' }]);
-    console.log(`project (admin): ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`);
+    console.log(
+      `project (admin): ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`,
+    );
     expect(big.count, listing(big.sql)).toBe(small.count);
   });
 
@@ -194,7 +284,9 @@ describe('SQL statements per GraphQL request do not grow with the rows', () => {
     const big = await statements(PROJECT, { id: String(projectId.big) }, token.big);
     expect(small.data.project.tasks).toHaveLength(SMALL);
     expect(big.data.project.tasks).toHaveLength(BIG);
-    console.log(`project (worker): ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`);
+    console.log(
+      `project (worker): ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`,
+    );
     expect(big.count, listing(big.sql)).toBe(small.count);
   });
 });
@@ -210,7 +302,9 @@ describe('project(id) as a reviewer (each task checked: held, or claimable now)'
     // The reviewer sees the data of the level below on the task they review, not on the others.
     expect(big.data.project.tasks[0].assignments.map((a: { data: unknown }) => a.data !== null)).toEqual([true, true]);
     expect(big.data.project.tasks[1].assignments.map((a: { data: unknown }) => a.data)).toEqual([null]);
-    console.log(`project (reviewer): ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`);
+    console.log(
+      `project (reviewer): ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`,
+    );
     expect(big.count, listing(big.sql)).toBe(small.count);
   });
 });

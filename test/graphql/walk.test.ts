@@ -51,15 +51,27 @@ interface SeenAssignment {
   status: string;
   worker: { username: string } | null;
   data: Record<string, unknown> | null;
-  iterations: { status: string; submittedData: Record<string, unknown> | null; startDatetime: string; endDatetime: string | null }[];
+  iterations: {
+    status: string;
+    submittedData: Record<string, unknown> | null;
+    startDatetime: string;
+    endDatetime: string | null;
+  }[];
 }
 
 async function taskAs(as: Credentials, id: string) {
-  return ok(await s.gql<{ task: { id: string; status: string; project: { status: string }; assignments: SeenAssignment[] } }>(TASK, { id }, as)).task;
+  return ok(
+    await s.gql<{ task: { id: string; status: string; project: { status: string }; assignments: SeenAssignment[] } }>(
+      TASK,
+      { id },
+      as,
+    ),
+  ).task;
 }
 
 /** [level, status, username, data] of each assignment, as the viewer sees them. */
-const rows = (assignments: SeenAssignment[]) => assignments.map((a) => [a.level, a.status, a.worker?.username ?? null, a.data]);
+const rows = (assignments: SeenAssignment[]) =>
+  assignments.map((a) => [a.level, a.status, a.worker?.username ?? null, a.data]);
 
 const GROUPS = ['returned', 'inProgress', 'pendingReview', 'pendingProcessing', 'paused', 'completed'] as const;
 type Group = (typeof GROUPS)[number];
@@ -82,7 +94,14 @@ async function dashboardOf(as: Credentials): Promise<Record<Group, string[]> & {
   return out;
 }
 
-const empty: Record<Group, string[]> = { returned: [], inProgress: [], pendingReview: [], pendingProcessing: [], paused: [], completed: [] };
+const empty: Record<Group, string[]> = {
+  returned: [],
+  inProgress: [],
+  pendingReview: [],
+  pendingProcessing: [],
+  paused: [],
+  completed: [],
+};
 const only = (group: Group, item: string) => ({ ...empty, [group]: [item] });
 
 const OVERVIEW = `query($id: ID!) {
@@ -110,7 +129,8 @@ const SUBMIT = `mutation($id: ID!, $data: JSONObject!, $action: SubmitAction!) {
     task { id status assignments { level status worker { username } data } }
   }
 }`;
-const submit = (as: Credentials, id: string, action: 'SUBMIT' | 'ACCEPT' | 'REJECT', data: Record<string, unknown>) => s.gql(SUBMIT, { id, data, action }, as);
+const submit = (as: Credentials, id: string, action: 'SUBMIT' | 'ACCEPT' | 'REJECT', data: Record<string, unknown>) =>
+  s.gql(SUBMIT, { id, data, action }, as);
 
 const CLAIM = `mutation($id: ID!) {
   claimTask(input: { taskId: $id }) { assignment { level status worker { username } data } task { id status } }
@@ -147,7 +167,9 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
             project { id status priority shortDescription projectData workflow { slug } workflowVersion { slug } tasks { id status step { slug } } }
           }
         }`,
-        { input: { workflowSlug: 'review', versionSlug: 'v1', description: 'The walk', projectData: { topic: 'walk' } } },
+        {
+          input: { workflowSlug: 'review', versionSlug: 'v1', description: 'The walk', projectData: { topic: 'walk' } },
+        },
         ADMIN,
       ),
     ).createProject.project;
@@ -172,12 +194,25 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
     expect(claim.assignment).toEqual({ level: 0, status: 'PROCESSING', worker: { username: 'w0' }, data: {} });
     expect(claim.task).toEqual({ id: taskId, status: 'PROCESSING' });
     expect(await dashboardOf(W0)).toMatchObject(only('inProgress', `${taskId}@0 IN_PROGRESS`));
-    expect(await overviewAs(W0, taskId)).toMatchObject({ data: {}, isReviewer: false, isReadOnly: false, isProjectAdmin: false, assignment: { level: 0, status: 'PROCESSING' } });
+    expect(await overviewAs(W0, taskId)).toMatchObject({
+      data: {},
+      isReviewer: false,
+      isReadOnly: false,
+      isProjectAdmin: false,
+      assignment: { level: 0, status: 'PROCESSING' },
+    });
 
     const saved = ok(
-      await s.gql(`mutation($id: ID!, $data: JSONObject!) { saveTask(input: { taskId: $id, data: $data }) { assignment { data status } task { status } } }`, { id: taskId, data: { text: 'dra' } }, W0),
+      await s.gql(
+        `mutation($id: ID!, $data: JSONObject!) { saveTask(input: { taskId: $id, data: $data }) { assignment { data status } task { status } } }`,
+        { id: taskId, data: { text: 'dra' } },
+        W0,
+      ),
     ).saveTask;
-    expect(saved).toEqual({ assignment: { data: { text: 'dra' }, status: 'PROCESSING' }, task: { status: 'PROCESSING' } });
+    expect(saved).toEqual({
+      assignment: { data: { text: 'dra' }, status: 'PROCESSING' },
+      task: { status: 'PROCESSING' },
+    });
     expect((await overviewAs(W0, taskId)).data).toEqual({ text: 'dra' });
 
     let after = ok(await submit(W0, taskId, 'SUBMIT', { text: 'draft' })).submitTask.task;
@@ -185,10 +220,20 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
     expect(rows(after.assignments)).toEqual([[0, 'SUBMITTED', 'w0', { text: 'draft' }]]);
     expect(await dashboardOf(W0)).toMatchObject(only('pendingReview', `${taskId}@0 PENDING_REVIEW`));
     // W0 sees what they submitted, read-only.
-    expect(await overviewAs(W0, taskId)).toMatchObject({ data: { text: 'draft' }, isReviewer: false, isReadOnly: true, task: { status: 'PENDING_REVIEW' } });
+    expect(await overviewAs(W0, taskId)).toMatchObject({
+      data: { text: 'draft' },
+      isReviewer: false,
+      isReadOnly: true,
+      task: { status: 'PENDING_REVIEW' },
+    });
     let seen = await taskAs(W0, taskId);
     expect(seen.assignments[0]!.iterations).toEqual([
-      { status: 'REQUESTED_REVIEW', submittedData: { text: 'draft' }, startDatetime: expect.any(String), endDatetime: expect.any(String) },
+      {
+        status: 'REQUESTED_REVIEW',
+        submittedData: { text: 'draft' },
+        startDatetime: expect.any(String),
+        endDatetime: expect.any(String),
+      },
     ]);
 
     // W1 logs in with the login mutation and works with the session cookie.
@@ -203,13 +248,27 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
 
     // W1 asks for the next review.
     const requested = ok(
-      await s.gql(`mutation { requestTask(input: { role: REVIEWER }) { assignment { level status worker { username } data } task { id status } } }`, {}, W1),
+      await s.gql(
+        `mutation { requestTask(input: { role: REVIEWER }) { assignment { level status worker { username } data } task { id status } } }`,
+        {},
+        W1,
+      ),
     ).requestTask;
     expect(requested.task).toEqual({ id: taskId, status: 'REVIEWING' });
-    expect(requested.assignment).toEqual({ level: 1, status: 'PROCESSING', worker: { username: 'w1' }, data: { text: 'draft' } });
+    expect(requested.assignment).toEqual({
+      level: 1,
+      status: 'PROCESSING',
+      worker: { username: 'w1' },
+      data: { text: 'draft' },
+    });
     expect(await dashboardOf(W1)).toMatchObject(only('inProgress', `${taskId}@1 IN_PROGRESS`));
     expect(await dashboardOf(W0)).toMatchObject(only('pendingReview', `${taskId}@0 PENDING_REVIEW`));
-    expect(await overviewAs(W1, taskId)).toMatchObject({ data: { text: 'draft' }, isReviewer: true, isReadOnly: false, assignment: { level: 1 } });
+    expect(await overviewAs(W1, taskId)).toMatchObject({
+      data: { text: 'draft' },
+      isReviewer: true,
+      isReadOnly: false,
+      assignment: { level: 1 },
+    });
     // The reviewer sees the level below; the entry-level worker does not see the reviewer's copy.
     expect(rows((await taskAs(W1, taskId)).assignments)).toEqual([
       [0, 'SUBMITTED', 'w0', { text: 'draft' }],
@@ -229,18 +288,34 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
     ]);
     expect(await dashboardOf(W1)).toMatchObject(only('pendingReview', `${taskId}@1 PENDING_REVIEW`));
     expect(await dashboardOf(W0)).toMatchObject(only('pendingReview', `${taskId}@0 PENDING_REVIEW`));
-    expect(await overviewAs(W1, taskId)).toMatchObject({ data: { text: 'draft, edited' }, isReviewer: true, isReadOnly: true });
+    expect(await overviewAs(W1, taskId)).toMatchObject({
+      data: { text: 'draft, edited' },
+      isReviewer: true,
+      isReadOnly: true,
+    });
 
     // W3 logs in (bearer) and claims the second review.
     const W3: Credentials = { token: await s.login('w3', PASSWORD) };
     expect(ok(await s.gql(VIEWER, {}, W3)).viewer).toEqual({ username: 'w3', isAdmin: false });
     // W1 is on the task already: they may not take the next level too.
-    expect(errorOf(await s.gql(CLAIM, { id: taskId }, W1))).toEqual({ code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' });
+    expect(errorOf(await s.gql(CLAIM, { id: taskId }, W1))).toEqual({
+      code: 'TASK_ASSIGNMENT_ERROR',
+      message: 'Worker already assigned to this task.',
+    });
     claim = ok(await s.gql(CLAIM, { id: taskId }, W3)).claimTask;
     expect(claim.task).toEqual({ id: taskId, status: 'REVIEWING' });
-    expect(claim.assignment).toEqual({ level: 2, status: 'PROCESSING', worker: { username: 'w3' }, data: { text: 'draft, edited' } });
+    expect(claim.assignment).toEqual({
+      level: 2,
+      status: 'PROCESSING',
+      worker: { username: 'w3' },
+      data: { text: 'draft, edited' },
+    });
     expect(await dashboardOf(W3)).toMatchObject(only('inProgress', `${taskId}@2 IN_PROGRESS`));
-    expect(await overviewAs(W3, taskId)).toMatchObject({ data: { text: 'draft, edited' }, isReviewer: true, isReadOnly: false });
+    expect(await overviewAs(W3, taskId)).toMatchObject({
+      data: { text: 'draft, edited' },
+      isReviewer: true,
+      isReadOnly: false,
+    });
     // W1 is no longer the highest level: not the reviewer now.
     expect(await overviewAs(W1, taskId)).toMatchObject({ isReviewer: false, isReadOnly: true });
 
@@ -263,8 +338,16 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
       assignment: { level: 1, status: 'PROCESSING' },
       task: { status: 'POST_REVIEW_PROCESSING' },
     });
-    expect(await overviewAs(W3, taskId)).toMatchObject({ data: { text: 'needs work', note: 'fix it' }, isReviewer: true, isReadOnly: true });
-    expect(await overviewAs(W0, taskId)).toMatchObject({ data: { text: 'draft' }, isReviewer: false, isReadOnly: true });
+    expect(await overviewAs(W3, taskId)).toMatchObject({
+      data: { text: 'needs work', note: 'fix it' },
+      isReviewer: true,
+      isReadOnly: true,
+    });
+    expect(await overviewAs(W0, taskId)).toMatchObject({
+      data: { text: 'draft' },
+      isReviewer: false,
+      isReadOnly: true,
+    });
 
     // W1 cannot reject further down (spec §3.4 T10) — and nothing changes.
     const before = await taskAs(ADMIN, taskId);
@@ -285,20 +368,38 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
     expect(await dashboardOf(W3)).toMatchObject(only('inProgress', `${taskId}@2 IN_PROGRESS`));
     expect(await dashboardOf(W1)).toMatchObject(only('pendingReview', `${taskId}@1 PENDING_REVIEW`));
     expect(await dashboardOf(W0)).toMatchObject(only('pendingReview', `${taskId}@0 PENDING_REVIEW`));
-    expect(await overviewAs(W3, taskId)).toMatchObject({ data: { text: 'fixed' }, isReviewer: true, isReadOnly: false });
+    expect(await overviewAs(W3, taskId)).toMatchObject({
+      data: { text: 'fixed' },
+      isReviewer: true,
+      isReadOnly: false,
+    });
 
     // W3 accepts: 3 live assignments, maxReviews 2 > 2 is false → COMPLETE.
     after = ok(await submit(W3, taskId, 'ACCEPT', { text: 'final' })).submitTask.task;
     expect(after.status).toBe('COMPLETE');
-    for (const [as, level] of [[W0, 0], [W1, 1], [W3, 2]] as const) {
+    for (const [as, level] of [
+      [W0, 0],
+      [W1, 1],
+      [W3, 2],
+    ] as const) {
       expect(await dashboardOf(as)).toMatchObject(only('completed', `${taskId}@${level} COMPLETE`));
-      expect(await overviewAs(as, taskId)).toMatchObject({ isReadOnly: true, task: { status: 'COMPLETE' }, assignment: { level, status: 'SUBMITTED' } });
+      expect(await overviewAs(as, taskId)).toMatchObject({
+        isReadOnly: true,
+        task: { status: 'COMPLETE' },
+        assignment: { level, status: 'SUBMITTED' },
+      });
     }
     expect((await overviewAs(W0, taskId)).data).toEqual({ text: 'draft' });
     expect((await overviewAs(W1, taskId)).data).toEqual({ text: 'fixed' });
     expect((await overviewAs(W3, taskId)).data).toEqual({ text: 'final' });
     // The admin, not on the task, sees the highest level's copy, read-only.
-    expect(await overviewAs(ADMIN, taskId)).toMatchObject({ data: { text: 'final' }, isReviewer: true, isReadOnly: true, isProjectAdmin: true, assignment: { level: 2 } });
+    expect(await overviewAs(ADMIN, taskId)).toMatchObject({
+      data: { text: 'final' },
+      isReviewer: true,
+      isReadOnly: true,
+      isProjectAdmin: true,
+      assignment: { level: 2 },
+    });
 
     // The whole story, as the admin sees it: statuses, data and iterations per level.
     const final = await taskAs(ADMIN, taskId);
@@ -322,7 +423,14 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
     ]);
     // In time: up, up, down, up, up — by level 0, 1, 2, 1, 2; each ends when it sends the work on.
     const timeline = final.assignments
-      .flatMap((a) => a.iterations.map((i) => ({ level: a.level, ...i, start: Date.parse(i.startDatetime), end: Date.parse(i.endDatetime!) })))
+      .flatMap((a) =>
+        a.iterations.map((i) => ({
+          level: a.level,
+          ...i,
+          start: Date.parse(i.startDatetime),
+          end: Date.parse(i.endDatetime!),
+        })),
+      )
       .sort((a, b) => a.start - b.start);
     expect(timeline.map((i) => [i.level, i.status])).toEqual([
       [0, 'REQUESTED_REVIEW'],
@@ -338,12 +446,19 @@ describe('the two-level review walk of spec §3.5, over GraphQL as three logged-
 
     // Workers see only their own levels' and lower levels' data, even after the end.
     expect(rows((await taskAs(W0, taskId)).assignments).map((r) => r[3])).toEqual([{ text: 'draft' }, null, null]);
-    expect(rows((await taskAs(W1, taskId)).assignments).map((r) => r[3])).toEqual([{ text: 'draft' }, { text: 'fixed' }, null]);
+    expect(rows((await taskAs(W1, taskId)).assignments).map((r) => r[3])).toEqual([
+      { text: 'draft' },
+      { text: 'fixed' },
+      null,
+    ]);
     const w0Iterations = (await taskAs(W0, taskId)).assignments.map((a) => a.iterations.map((i) => i.submittedData));
     expect(w0Iterations).toEqual([[{ text: 'draft' }], [null, null], [null, null]]);
 
     // The finished task cannot be submitted again.
-    expect(errorOf(await submit(W3, taskId, 'ACCEPT', { text: 'again' }))).toEqual({ code: 'TASK_STATUS_ERROR', message: 'Task already completed' });
+    expect(errorOf(await submit(W3, taskId, 'ACCEPT', { text: 'again' }))).toEqual({
+      code: 'TASK_STATUS_ERROR',
+      message: 'Task already completed',
+    });
   });
 });
 
@@ -365,7 +480,11 @@ describe('an integrator’s API key', () => {
   it('is created by an admin, its secret shown once, and listed by name and prefix only', async () => {
     ADMIN = { token: await s.login('admin', PASSWORD) };
     const created = ok(
-      await s.gql(`mutation { createApiKey(input: { name: "CMS import" }) { secret apiKey { id name prefix createdAt revokedAt lastUsedAt } } }`, {}, ADMIN),
+      await s.gql(
+        `mutation { createApiKey(input: { name: "CMS import" }) { secret apiKey { id name prefix createdAt revokedAt lastUsedAt } } }`,
+        {},
+        ADMIN,
+      ),
     ).createApiKey;
     expect(created.secret).toMatch(/^ok_[A-Za-z0-9_-]{40,}$/);
     expect(created.apiKey).toMatchObject({ name: 'CMS import', revokedAt: null });
@@ -374,7 +493,9 @@ describe('an integrator’s API key', () => {
     key = { id: created.apiKey.id, secret: created.secret, prefix: created.apiKey.prefix };
 
     const listed = await s.gql(`query { apiKeys { id name prefix createdAt revokedAt } }`, {}, ADMIN);
-    expect(ok(listed).apiKeys).toEqual([{ id: key.id, name: 'CMS import', prefix: key.prefix, createdAt: created.apiKey.createdAt, revokedAt: null }]);
+    expect(ok(listed).apiKeys).toEqual([
+      { id: key.id, name: 'CMS import', prefix: key.prefix, createdAt: created.apiKey.createdAt, revokedAt: null },
+    ]);
     // The secret is nowhere in the list, and there is no field to ask for it.
     expect(JSON.stringify(listed.data)).not.toContain(key.secret);
     const asking = await s.gql(`query { apiKeys { id secret } }`, {}, ADMIN);
@@ -383,7 +504,9 @@ describe('an integrator’s API key', () => {
 
     // Only admins manage keys.
     const W0: Credentials = { token: await s.login('w0', PASSWORD) };
-    expect(errorOf(await s.gql(`mutation { createApiKey(input: { name: "mine" }) { secret } }`, {}, W0)).code).toBe('FORBIDDEN');
+    expect(errorOf(await s.gql(`mutation { createApiKey(input: { name: "mine" }) { secret } }`, {}, W0)).code).toBe(
+      'FORBIDDEN',
+    );
     expect(errorOf(await s.gql(`query { apiKeys { id } }`, {}, W0)).code).toBe('FORBIDDEN');
     expect(errorOf(await s.gql(`query { apiKeys { id } }`)).code).toBe('UNAUTHENTICATED');
     expect(ok(await s.gql(`query { apiKeys { id } }`, {}, ADMIN)).apiKeys).toHaveLength(1);
@@ -426,7 +549,15 @@ describe('an integrator’s API key', () => {
     const created = ok(
       await s.gql(
         CREATE_PROJECT,
-        { input: { workflowSlug: 'diamond', versionSlug: 'v1', description: 'From the CMS #1', priority: 3, projectData: { source: 'cms', n: 1 } } },
+        {
+          input: {
+            workflowSlug: 'diamond',
+            versionSlug: 'v1',
+            description: 'From the CMS #1',
+            priority: 3,
+            projectData: { source: 'cms', n: 1 },
+          },
+        },
         { apiKey: key.secret },
       ),
     ).createProject.project;
@@ -457,18 +588,50 @@ describe('an integrator’s API key', () => {
         { token: key.secret },
       ),
     ).project;
-    expect(project).toMatchObject({ id: created.id, shortDescription: 'From the CMS #1', projectData: { source: 'cms', n: 1 }, status: 'ACTIVE' });
+    expect(project).toMatchObject({
+      id: created.id,
+      shortDescription: 'From the CMS #1',
+      projectData: { source: 'cms', n: 1 },
+      status: 'ACTIVE',
+    });
     expect(project.workflowVersion.steps.map((st: any) => st.slug)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
     expect(project.tasks).toEqual([
-      { id: created.tasks[0].id, status: 'AWAITING_PROCESSING', step: { slug: 'a' }, assignments: [], latestData: null, prerequisites: {} },
-      { id: created.tasks[1].id, status: 'AWAITING_PROCESSING', step: { slug: 'b' }, assignments: [], latestData: null, prerequisites: {} },
+      {
+        id: created.tasks[0].id,
+        status: 'AWAITING_PROCESSING',
+        step: { slug: 'a' },
+        assignments: [],
+        latestData: null,
+        prerequisites: {},
+      },
+      {
+        id: created.tasks[1].id,
+        status: 'AWAITING_PROCESSING',
+        step: { slug: 'b' },
+        assignments: [],
+        latestData: null,
+        prerequisites: {},
+      },
     ]);
 
     // Four more, alternating the two ways of sending the key.
     const ids = [created.id as string];
     for (let n = 2; n <= 5; n++) {
       const as: Credentials = n % 2 ? { apiKey: key.secret } : { token: key.secret };
-      const p = ok(await s.gql(CREATE_PROJECT, { input: { workflowSlug: 'diamond', versionSlug: 'v1', description: `From the CMS #${n}`, projectData: { n } } }, as)).createProject.project;
+      const p = ok(
+        await s.gql(
+          CREATE_PROJECT,
+          {
+            input: {
+              workflowSlug: 'diamond',
+              versionSlug: 'v1',
+              description: `From the CMS #${n}`,
+              projectData: { n },
+            },
+          },
+          as,
+        ),
+      ).createProject.project;
       expect(p.projectData).toEqual({ n });
       ids.push(p.id);
     }
@@ -496,17 +659,34 @@ describe('an integrator’s API key', () => {
     expect(seen).toEqual([...ids].reverse());
 
     // Every project, the review walk's included, in one page.
-    const all = ok(await s.gql(`query { projects(first: 50) { totalCount nodes { id workflow { slug } } pageInfo { hasNextPage } } }`, {}, { apiKey: key.secret })).projects;
+    const all = ok(
+      await s.gql(
+        `query { projects(first: 50) { totalCount nodes { id workflow { slug } } pageInfo { hasNextPage } } }`,
+        {},
+        { apiKey: key.secret },
+      ),
+    ).projects;
     expect(all.totalCount).toBe(all.nodes.length);
     expect(all.pageInfo.hasNextPage).toBe(false);
-    expect(all.nodes.filter((p: any) => p.workflow.slug === 'diamond').map((p: any) => p.id)).toEqual([...ids].reverse());
+    expect(all.nodes.filter((p: any) => p.workflow.slug === 'diamond').map((p: any) => p.id)).toEqual(
+      [...ids].reverse(),
+    );
     // A bad cursor is a typed error.
-    expect(errorOf(await s.gql(PROJECTS_PAGE, { first: 2, after: 'not-a-cursor' }, { apiKey: key.secret }))).toEqual({ code: 'BAD_INPUT', message: 'Invalid cursor.' });
+    expect(errorOf(await s.gql(PROJECTS_PAGE, { first: 2, after: 'not-a-cursor' }, { apiKey: key.secret }))).toEqual({
+      code: 'BAD_INPUT',
+      message: 'Invalid cursor.',
+    });
   });
 
   it('may not claim tasks or run admin mutations, and is nobody’s viewer', async () => {
     const INTEGRATOR: Credentials = { apiKey: key.secret };
-    const id = ok(await s.gql(`query { projects(first: 1, workflowSlug: "diamond") { nodes { id tasks { id } } } }`, {}, INTEGRATOR)).projects.nodes[0];
+    const id = ok(
+      await s.gql(
+        `query { projects(first: 1, workflowSlug: "diamond") { nodes { id tasks { id } } } }`,
+        {},
+        INTEGRATOR,
+      ),
+    ).projects.nodes[0];
     const taskId: string = id.tasks[0].id;
 
     expect(ok(await s.gql(VIEWER, {}, INTEGRATOR)).viewer).toBeNull();
@@ -514,15 +694,26 @@ describe('an integrator’s API key', () => {
     expect(errorOf(await s.gql(`mutation { requestTask { task { id } } }`, {}, INTEGRATOR)).code).toBe('FORBIDDEN');
     expect(errorOf(await s.gql(SUBMIT, { id: taskId, data: {}, action: 'SUBMIT' }, INTEGRATOR)).code).toBe('FORBIDDEN');
     expect(errorOf(await s.gql(`query { dashboard { reviewerStatus } }`, {}, INTEGRATOR)).code).toBe('FORBIDDEN');
-    const workers = ok(await s.gql(`query { workers(first: 10) { nodes { id username } } }`, {}, { token: ADMIN.token })).workers.nodes;
+    const workers = ok(
+      await s.gql(`query { workers(first: 10) { nodes { id username } } }`, {}, { token: ADMIN.token }),
+    ).workers.nodes;
     const w0Id = workers.find((w: any) => w.username === 'w0').id;
     const adminOnly: [string, Record<string, unknown>][] = [
       [`mutation($id: ID!) { pauseProject(input: { projectId: $id }) { project { status } } }`, { id: id.id }],
-      [`mutation($id: ID!) { createSubsequentTasks(input: { projectId: $id }) { createdTasks { id } } }`, { id: id.id }],
-      [`mutation($t: ID!, $w: ID!) { assignTask(input: { taskId: $t, workerId: $w }) { task { status } } }`, { t: taskId, w: w0Id }],
+      [
+        `mutation($id: ID!) { createSubsequentTasks(input: { projectId: $id }) { createdTasks { id } } }`,
+        { id: id.id },
+      ],
+      [
+        `mutation($t: ID!, $w: ID!) { assignTask(input: { taskId: $t, workerId: $w }) { task { status } } }`,
+        { t: taskId, w: w0Id },
+      ],
       [`mutation($t: ID!) { completeAndSkipTask(input: { taskId: $t }) { task { status } } }`, { t: taskId }],
       [`mutation { createWorker(input: { username: "sneaky", password: "longenough1" }) { worker { id } } }`, {}],
-      [`mutation($w: ID!) { grantCertification(input: { workerId: $w, workflowSlug: "review", certificationSlug: "writer", role: REVIEWER }) { workerCertification { id } } }`, { w: w0Id }],
+      [
+        `mutation($w: ID!) { grantCertification(input: { workerId: $w, workflowSlug: "review", certificationSlug: "writer", role: REVIEWER }) { workerCertification { id } } }`,
+        { w: w0Id },
+      ],
       [`mutation { createApiKey(input: { name: "another" }) { secret } }`, {}],
       [`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }`, { id: key.id }],
       [`query { apiKeys { id } }`, {}],
@@ -533,29 +724,57 @@ describe('an integrator’s API key', () => {
       expect(errorOf(res).code, query).toBe('FORBIDDEN');
     }
     // Nothing changed.
-    const after = ok(await s.gql(`query($id: ID!) { project(id: $id) { status tasks { id status assignments { level } } } }`, { id: id.id }, INTEGRATOR)).project;
+    const after = ok(
+      await s.gql(
+        `query($id: ID!) { project(id: $id) { status tasks { id status assignments { level } } } }`,
+        { id: id.id },
+        INTEGRATOR,
+      ),
+    ).project;
     expect(after.status).toBe('ACTIVE');
     expect(after.tasks.map((t: any) => [t.status, t.assignments.length])).toEqual([
       ['AWAITING_PROCESSING', 0],
       ['AWAITING_PROCESSING', 0],
     ]);
-    expect(ok(await s.gql(`query { workers(first: 50) { nodes { username } } }`, {}, ADMIN)).workers.nodes.map((w: any) => w.username)).not.toContain('sneaky');
-    expect(ok(await s.gql(`query { apiKeys { id revokedAt } }`, {}, ADMIN)).apiKeys).toEqual([{ id: key.id, revokedAt: null }]);
+    expect(
+      ok(await s.gql(`query { workers(first: 50) { nodes { username } } }`, {}, ADMIN)).workers.nodes.map(
+        (w: any) => w.username,
+      ),
+    ).not.toContain('sneaky');
+    expect(ok(await s.gql(`query { apiKeys { id revokedAt } }`, {}, ADMIN)).apiKeys).toEqual([
+      { id: key.id, revokedAt: null },
+    ]);
   });
 
   it('stops working once revoked: HTTP 401, UNAUTHENTICATED', async () => {
-    const revoked = ok(await s.gql(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id name revokedAt } } }`, { id: key.id }, ADMIN)).revokeApiKey.apiKey;
+    const revoked = ok(
+      await s.gql(
+        `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id name revokedAt } } }`,
+        { id: key.id },
+        ADMIN,
+      ),
+    ).revokeApiKey.apiKey;
     expect(revoked).toMatchObject({ id: key.id, name: 'CMS import', revokedAt: expect.any(String) });
-    expect(ok(await s.gql(`query { apiKeys { id revokedAt } }`, {}, ADMIN)).apiKeys).toEqual([{ id: key.id, revokedAt: revoked.revokedAt }]);
+    expect(ok(await s.gql(`query { apiKeys { id revokedAt } }`, {}, ADMIN)).apiKeys).toEqual([
+      { id: key.id, revokedAt: revoked.revokedAt },
+    ]);
 
     for (const as of [{ apiKey: key.secret }, { token: key.secret }] as Credentials[]) {
-      for (const query of [`query { projects(first: 1) { totalCount } }`, `query { viewer { username } }`, `query { workflows { slug } }`]) {
+      for (const query of [
+        `query { projects(first: 1) { totalCount } }`,
+        `query { viewer { username } }`,
+        `query { workflows { slug } }`,
+      ]) {
         const res = await s.gql(query, {}, as);
         expect(res.status, query).toBe(401);
         expect(res.data).toBeNull();
         expect(errorOf(res)).toEqual({ code: 'UNAUTHENTICATED', message: 'Invalid or revoked API key.' });
       }
-      const create = await s.gql(CREATE_PROJECT, { input: { workflowSlug: 'diamond', versionSlug: 'v1', description: 'too late' } }, as);
+      const create = await s.gql(
+        CREATE_PROJECT,
+        { input: { workflowSlug: 'diamond', versionSlug: 'v1', description: 'too late' } },
+        as,
+      );
       expect(create.status).toBe(401);
       expect(errorOf(create).code).toBe('UNAUTHENTICATED');
     }
@@ -589,7 +808,15 @@ describe('login, logout and the viewer', () => {
     expect(errorOf(await s.gql(`query { workflows { slug } }`)).code).toBe('UNAUTHENTICATED');
 
     const token = await s.login('w3', PASSWORD);
-    expect(ok(await s.gql(`query { viewer { username isAdmin email certifications { role certification { slug } } } }`, {}, { token })).viewer).toEqual({
+    expect(
+      ok(
+        await s.gql(
+          `query { viewer { username isAdmin email certifications { role certification { slug } } } }`,
+          {},
+          { token },
+        ),
+      ).viewer,
+    ).toEqual({
       username: 'w3',
       isAdmin: false,
       email: '',
@@ -606,7 +833,8 @@ describe('login, logout and the viewer', () => {
     const cookie = sessionCookieOf(first);
     const other = await s.login('w0', PASSWORD); // a second session of the same worker
     expect(other).not.toBe(token);
-    for (const as of [{ token }, { cookie }, { token: other }]) expect(ok(await s.gql(VIEWER, {}, as)).viewer).toEqual({ username: 'w0', isAdmin: false });
+    for (const as of [{ token }, { cookie }, { token: other }])
+      expect(ok(await s.gql(VIEWER, {}, as)).viewer).toEqual({ username: 'w0', isAdmin: false });
 
     const out = await s.gql(`mutation { logout { loggedOut } }`, {}, { token });
     expect(ok(out).logout).toEqual({ loggedOut: true });

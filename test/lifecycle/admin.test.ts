@@ -21,8 +21,21 @@ const adminWorkflow = defineWorkflow({
       slug: 'chain',
       name: 'Draft (reviewed once), then publish',
       steps: [
-        { kind: 'human', slug: 'draft', name: 'Draft', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } },
-        { kind: 'human', slug: 'publish', name: 'Publish', creationDependsOn: ['draft'], requiredCertifications: ['writer'], reviewPolicy: { policy: 'no_review' } },
+        {
+          kind: 'human',
+          slug: 'draft',
+          name: 'Draft',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
+        {
+          kind: 'human',
+          slug: 'publish',
+          name: 'Publish',
+          creationDependsOn: ['draft'],
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'no_review' },
+        },
       ],
     },
     {
@@ -38,7 +51,13 @@ const adminWorkflow = defineWorkflow({
             throw new Error('upstream down');
           },
         },
-        { kind: 'human', slug: 'use', name: 'Use', creationDependsOn: ['fetch'], reviewPolicy: { policy: 'no_review' } },
+        {
+          kind: 'human',
+          slug: 'use',
+          name: 'Use',
+          creationDependsOn: ['fetch'],
+          reviewPolicy: { policy: 'no_review' },
+        },
       ],
     },
   ],
@@ -52,14 +71,19 @@ beforeAll(async () => {
 
 type Worker = Awaited<ReturnType<Harness['worker']>>;
 let seq = 0;
-const WRITER = (wf: 'review' | 'admin' = 'review') => [[wf, 'writer', 'ENTRY_LEVEL']] as [string, string, 'ENTRY_LEVEL'][];
+const WRITER = (wf: 'review' | 'admin' = 'review') =>
+  [[wf, 'writer', 'ENTRY_LEVEL']] as [string, string, 'ENTRY_LEVEL'][];
 const REVIEWER = (wf: 'review' | 'admin' = 'review') => [[wf, 'writer', 'REVIEWER']] as [string, string, 'REVIEWER'][];
 /** A worker with a name unique in this file (tests share one database). */
-const worker = (name: string, certs: [string, string, 'ENTRY_LEVEL' | 'REVIEWER'][] = [], extra: { isAdmin?: boolean } = {}) =>
-  h.worker(`${name}_${++seq}`, certs, extra);
+const worker = (
+  name: string,
+  certs: [string, string, 'ENTRY_LEVEL' | 'REVIEWER'][] = [],
+  extra: { isAdmin?: boolean } = {},
+) => h.worker(`${name}_${++seq}`, certs, extra);
 
 const { SUBMIT, ACCEPT, REJECT } = SubmitAction;
-const submit = (w: Worker, taskId: number, data: Record<string, string>, action = SUBMIT) => h.lifecycle.submitTask(w, { taskId, data, action });
+const submit = (w: Worker, taskId: number, data: Record<string, string>, action = SUBMIT) =>
+  h.lifecycle.submitTask(w, { taskId, data, action });
 
 async function snapshot(p: { id: number }, step: string): Promise<TaskSnapshot> {
   const t = await h.task(p.id, step);
@@ -83,7 +107,12 @@ async function failure(attempt: () => Promise<unknown>): Promise<unknown> {
 }
 
 /** The attempt fails with the typed error and leaves the tasks and the outbox as they were. */
-async function expectRefused(attempt: () => Promise<unknown>, expected: { code: string; message?: string }, p: { id: number }, steps: string[]) {
+async function expectRefused(
+  attempt: () => Promise<unknown>,
+  expected: { code: string; message?: string },
+  p: { id: number },
+  steps: string[],
+) {
   const before = await Promise.all(steps.map((s) => h.task(p.id, s)));
   const events = await eventCount();
   const error = await failure(attempt);
@@ -109,7 +138,12 @@ async function timesOf(taskId: number) {
   );
   return {
     assignmentStart: new Map(assignments.rows.map((r) => [r.id, r.start.getTime()])),
-    iterations: new Map(iterations.rows.map((r) => [r.id, { assignmentId: r.assignment_id, start: r.start.getTime(), end: r.end?.getTime() ?? null }])),
+    iterations: new Map(
+      iterations.rows.map((r) => [
+        r.id,
+        { assignmentId: r.assignment_id, start: r.start.getTime(), end: r.end?.getTime() ?? null },
+      ]),
+    ),
   };
 }
 
@@ -119,7 +153,10 @@ async function assertIterationInvariants(t: TaskSnapshot): Promise<void> {
   const its = t.iterations;
   const byLevel = new Map(t.assignments.map((a) => [a.level, a]));
   // Live assignments have distinct levels 0..n-1 and at most one is PROCESSING.
-  expect(t.assignments.map((a) => a.level), where).toEqual(t.assignments.map((_, i) => i));
+  expect(
+    t.assignments.map((a) => a.level),
+    where,
+  ).toEqual(t.assignments.map((_, i) => i));
   expect(t.assignments.filter((a) => a.status === 'PROCESSING').length, where).toBeLessThanOrEqual(1);
   if (t.status === 'ABORTED') return; // aborted tasks may have any configuration
 
@@ -130,7 +167,11 @@ async function assertIterationInvariants(t: TaskSnapshot): Promise<void> {
     expect(prev.status, `${where}: only the last iteration may be PROCESSING`).not.toBe('PROCESSING');
     expect(its[i]!.level, `${where}: iteration ${i}`).toBe(prev.level + (prev.status === 'REQUESTED_REVIEW' ? 1 : -1));
   }
-  for (const a of t.assignments) expect(its.some((i) => i.level === a.level), `${where}: level ${a.level} has iterations`).toBe(true);
+  for (const a of t.assignments)
+    expect(
+      its.some((i) => i.level === a.level),
+      `${where}: level ${a.level} has iterations`,
+    ).toBe(true);
 
   // 2. The last iteration agrees with its assignment and the task.
   const last = its[its.length - 1];
@@ -164,9 +205,13 @@ async function assertIterationInvariants(t: TaskSnapshot): Promise<void> {
     const own = times.iterations.get(it.id)!;
     if (!seen.has(own.assignmentId)) {
       seen.add(own.assignmentId);
-      expect(own.start, `${where}: first iteration of level ${it.level}`).toBe(times.assignmentStart.get(own.assignmentId));
+      expect(own.start, `${where}: first iteration of level ${it.level}`).toBe(
+        times.assignmentStart.get(own.assignmentId),
+      );
     } else {
-      expect(own.start, `${where}: iteration ${i} starts when iteration ${i - 1} ended`).toBe(times.iterations.get(its[i - 1]!.id)!.end);
+      expect(own.start, `${where}: iteration ${i} starts when iteration ${i - 1} ended`).toBe(
+        times.iterations.get(its[i - 1]!.id)!.end,
+      );
     }
   });
 }
@@ -224,14 +269,22 @@ describe('assignTask (admin)', () => {
     const a0 = await h.lifecycle.assignTask(admin, { taskId, workerId: w.workerId });
     let t = await checked(p, 'write');
     expect(t.status).toBe('PROCESSING');
-    expect(t.assignments).toEqual([expect.objectContaining({ id: a0.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} })]);
+    expect(t.assignments).toEqual([
+      expect.objectContaining({ id: a0.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} }),
+    ]);
     expect(t.iterations).toEqual([expect.objectContaining({ level: 0, status: 'PROCESSING', ended: false })]);
 
     await submit(w, taskId, { text: 'draft' });
     const a1 = await h.lifecycle.assignTask(h.admin, { taskId, workerId: r.workerId });
     t = await checked(p, 'write');
     expect(t.status).toBe('REVIEWING');
-    expect(t.assignments[1]).toMatchObject({ id: a1.id, level: 1, worker: r.username, status: 'PROCESSING', data: { text: 'draft' } });
+    expect(t.assignments[1]).toMatchObject({
+      id: a1.id,
+      level: 1,
+      worker: r.username,
+      status: 'PROCESSING',
+      data: { text: 'draft' },
+    });
 
     // The assigned worker works the task as if they had claimed it.
     await submit(r, taskId, { text: 'approved' }, ACCEPT);
@@ -245,7 +298,12 @@ describe('assignTask (admin)', () => {
     await h.lifecycle.claimTask(w, await h.taskId(first.id, 'write'));
     const secondTask = await h.taskId(second.id, 'write');
 
-    await expectRefused(() => h.lifecycle.claimTask(w, secondTask), { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' }, second, ['write']);
+    await expectRefused(
+      () => h.lifecycle.claimTask(w, secondTask),
+      { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' },
+      second,
+      ['write'],
+    );
     await h.lifecycle.assignTask(h.admin, { taskId: secondTask, workerId: w.workerId });
     const t = await checked(second, 'write');
     expect(t.status).toBe('PROCESSING');
@@ -273,13 +331,28 @@ describe('assignTask (admin)', () => {
     const w = await worker('writer', REVIEWER());
     const p = await h.project('review');
     const taskId = await h.taskId(p.id, 'write');
-    await expectRefused(() => h.lifecycle.assignTask(h.admin, { taskId, workerId: nobody.workerId }), { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this task.' }, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.assignTask(h.admin, { taskId, workerId: nobody.workerId }),
+      { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this task.' },
+      p,
+      ['write'],
+    );
 
     await h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId });
-    await expectRefused(() => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }), { code: 'TASK_ASSIGNMENT_ERROR', message: 'Status incompatible with new assignment' }, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }),
+      { code: 'TASK_ASSIGNMENT_ERROR', message: 'Status incompatible with new assignment' },
+      p,
+      ['write'],
+    );
 
     await submit(w, taskId, { text: 'draft' });
-    await expectRefused(() => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }), { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' }, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }),
+      { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' },
+      p,
+      ['write'],
+    );
     await checked(p, 'write');
   });
 
@@ -287,7 +360,12 @@ describe('assignTask (admin)', () => {
     const w = await worker('self', WRITER());
     const p = await h.project('review');
     const taskId = await h.taskId(p.id, 'write');
-    await expectRefused(() => h.lifecycle.assignTask(w, { taskId, workerId: w.workerId }), { code: 'FORBIDDEN', message: 'Only project admins may do this.' }, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.assignTask(w, { taskId, workerId: w.workerId }),
+      { code: 'FORBIDDEN', message: 'Only project admins may do this.' },
+      p,
+      ['write'],
+    );
     expect((await snapshot(p, 'write')).status).toBe('AWAITING_PROCESSING');
   });
 });
@@ -310,12 +388,20 @@ describe('reassignAssignment (spec §3.8)', () => {
     expect(after).toEqual({ ...before, assignments: [{ ...before.assignments[0]!, worker: w2.username }] });
 
     // The old worker is off the task; the new one submits the data they found.
-    await expect(failure(() => h.lifecycle.saveTask(w0, { taskId, data: { text: 'mine' } }))).resolves.toMatchObject({ message: 'Worker is not associated with task' });
-    await expect(failure(() => submit(w0, taskId, { text: 'mine' }))).resolves.toMatchObject({ message: 'Task assignment with worker is in broken state.' });
+    await expect(failure(() => h.lifecycle.saveTask(w0, { taskId, data: { text: 'mine' } }))).resolves.toMatchObject({
+      message: 'Worker is not associated with task',
+    });
+    await expect(failure(() => submit(w0, taskId, { text: 'mine' }))).resolves.toMatchObject({
+      message: 'Task assignment with worker is in broken state.',
+    });
     await submit(w2, taskId, { ...(after.assignments[0]!.data as Record<string, string>), more: 'done' });
     const t = await checked(p, 'write');
     expect(t.status).toBe('PENDING_REVIEW');
-    expect(t.assignments[0]).toMatchObject({ worker: w2.username, status: 'SUBMITTED', data: { text: 'half done', more: 'done' } });
+    expect(t.assignments[0]).toMatchObject({
+      worker: w2.username,
+      status: 'SUBMITTED',
+      data: { text: 'half done', more: 'done' },
+    });
   });
 
   it('works in any task status: a submitted entry level, a reviewer, a completed task', async () => {
@@ -327,8 +413,14 @@ describe('reassignAssignment (spec §3.8)', () => {
     await h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a0, workerId: entry.workerId }); // SUBMITTED, task REVIEWING
     await h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: reviewer.workerId });
     const after = await checked(p, 'write');
-    expect(after.assignments.map((x) => x.worker)).toEqual([entry.username, reviewer.username, before.assignments[2]!.worker]);
-    expect(after.assignments.map(({ worker: _w, ...rest }) => rest)).toEqual(before.assignments.map(({ worker: _w, ...rest }) => rest));
+    expect(after.assignments.map((x) => x.worker)).toEqual([
+      entry.username,
+      reviewer.username,
+      before.assignments[2]!.worker,
+    ]);
+    expect(after.assignments.map(({ worker: _w, ...rest }) => rest)).toEqual(
+      before.assignments.map(({ worker: _w, ...rest }) => rest),
+    );
     expect(after.iterations).toEqual(before.iterations);
     expect(after.status).toBe(before.status);
 
@@ -348,25 +440,57 @@ describe('reassignAssignment (spec §3.8)', () => {
     const entryOnly = await worker('entry-only', WRITER());
     const otherWorkflow = await worker('other-workflow', REVIEWER('admin'));
     const NOT_CERTIFIED = { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this assignment.' };
-    await expectRefused(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a0, workerId: nobody.workerId }), NOT_CERTIFIED, p, ['write']);
-    await expectRefused(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: entryOnly.workerId }), NOT_CERTIFIED, p, ['write']);
-    await expectRefused(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: otherWorkflow.workerId }), NOT_CERTIFIED, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a0, workerId: nobody.workerId }),
+      NOT_CERTIFIED,
+      p,
+      ['write'],
+    );
+    await expectRefused(
+      () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: entryOnly.workerId }),
+      NOT_CERTIFIED,
+      p,
+      ['write'],
+    );
+    await expectRefused(
+      () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: otherWorkflow.workerId }),
+      NOT_CERTIFIED,
+      p,
+      ['write'],
+    );
   });
 
   it("refuses a worker already on the task: 'Worker already assigned to this task.' (after the certification check)", async () => {
     const { p, a, w0, w1 } = await reReviewWalk();
     const ALREADY = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' };
     // w1 holds level 1 and is a certified reviewer.
-    await expectRefused(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: w1.workerId }), ALREADY, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: w1.workerId }),
+      ALREADY,
+      p,
+      ['write'],
+    );
     // Its own worker.
-    await expectRefused(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: w1.workerId }), ALREADY, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: w1.workerId }),
+      ALREADY,
+      p,
+      ['write'],
+    );
     // w0 holds level 0 but is not a reviewer: the certification error comes first.
-    await expectRefused(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: w0.workerId }), { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this assignment.' }, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: w0.workerId }),
+      { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this assignment.' },
+      p,
+      ['write'],
+    );
   });
 
   it('reports an unknown assignment as not found', async () => {
     const w = await worker('anyone', WRITER());
-    expect(await failure(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: 987654, workerId: w.workerId }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(
+      await failure(() => h.lifecycle.reassignAssignment(h.admin, { assignmentId: 987654, workerId: w.workerId })),
+    ).toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 
@@ -387,14 +511,27 @@ describe('completeAndSkipTask (spec §3.9)', () => {
     expect(task.status).toBe(TaskStatus.PENDING_REVIEW);
     let t = await checked(p, 'draft');
     expect(t.status).toBe('PENDING_REVIEW');
-    expect(t.assignments).toEqual([expect.objectContaining({ worker: w.username, status: 'SUBMITTED', data: { text: 'half', ...SKIPPED } })]);
-    expect(t.iterations).toEqual([expect.objectContaining({ level: 0, status: 'REQUESTED_REVIEW', submittedData: { text: 'half', ...SKIPPED }, ended: true })]);
+    expect(t.assignments).toEqual([
+      expect.objectContaining({ worker: w.username, status: 'SUBMITTED', data: { text: 'half', ...SKIPPED } }),
+    ]);
+    expect(t.iterations).toEqual([
+      expect.objectContaining({
+        level: 0,
+        status: 'REQUESTED_REVIEW',
+        submittedData: { text: 'half', ...SKIPPED },
+        ended: true,
+      }),
+    ]);
     expect(await h.task(p.id, 'publish')).toBeNull();
 
     // The reviewer gets the data, marker included.
     await h.lifecycle.claimTask(r, taskId);
     t = await checked(p, 'draft');
-    expect(t.assignments[1]).toMatchObject({ worker: r.username, status: 'PROCESSING', data: { text: 'half', ...SKIPPED } });
+    expect(t.assignments[1]).toMatchObject({
+      worker: r.username,
+      status: 'PROCESSING',
+      data: { text: 'half', ...SKIPPED },
+    });
 
     // Skipping the reviewer completes the task (max one review) and creates what follows.
     await h.lifecycle.completeAndSkipTask(h.admin, taskId);
@@ -458,7 +595,9 @@ describe('completeAndSkipTask (spec §3.9)', () => {
     expect(await executeMachineStep(h.orchestra, taskId)).toBe('failed');
     let t = await snapshot(p, 'fetch');
     expect(t.status).toBe('PROCESSING');
-    expect(t.assignments).toEqual([expect.objectContaining({ worker: null, status: 'FAILED', lastError: 'upstream down' })]);
+    expect(t.assignments).toEqual([
+      expect.objectContaining({ worker: null, status: 'FAILED', lastError: 'upstream down' }),
+    ]);
 
     await h.lifecycle.completeAndSkipTask(h.admin, taskId);
     t = await checked(p, 'fetch');
@@ -485,7 +624,13 @@ describe('revertTask (spec §3.16)', () => {
       revertedStatus: TaskStatus.REVIEWING,
       committed: false,
       assignments: [
-        { assignmentId: a.a0, level: 0, workerId: w0.workerId, change: UNCHANGED, iterations: [{ iterationId: i.i0, status: IterationStatus.REQUESTED_REVIEW, change: UNCHANGED }] },
+        {
+          assignmentId: a.a0,
+          level: 0,
+          workerId: w0.workerId,
+          change: UNCHANGED,
+          iterations: [{ iterationId: i.i0, status: IterationStatus.REQUESTED_REVIEW, change: UNCHANGED }],
+        },
         {
           assignmentId: a.a1,
           level: 1,
@@ -549,7 +694,11 @@ describe('revertTask (spec §3.16)', () => {
     expect(again).toMatchObject({ level: 2 });
     expect(again.id).not.toBe(a.a2);
     t = await checked(p, 'write');
-    expect(t.assignments[2]).toMatchObject({ worker: w3.username, status: 'PROCESSING', data: { text: 'edited again' } });
+    expect(t.assignments[2]).toMatchObject({
+      worker: w3.username,
+      status: 'PROCESSING',
+      data: { text: 'edited again' },
+    });
     await submit(w3, taskId, { text: 'final' }, ACCEPT);
     t = await checked(p, 'write');
     expect(t.status).toBe('COMPLETE');
@@ -576,7 +725,12 @@ describe('revertTask (spec §3.16)', () => {
 
   it('commit before the first reviewer: PENDING_REVIEW, the reviewers gone, a reviewer can claim again', async () => {
     const { p, taskId, w1, i, a } = await reReviewWalk();
-    const audit = await h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i1, revertBefore: true, commit: true });
+    const audit = await h.lifecycle.revertTask(h.admin, {
+      taskId,
+      iterationId: i.i1,
+      revertBefore: true,
+      commit: true,
+    });
     expect(audit.revertedStatus).toBe(TaskStatus.PENDING_REVIEW);
     let t = await checked(p, 'write');
     expect(t.status).toBe('PENDING_REVIEW');
@@ -602,7 +756,12 @@ describe('revertTask (spec §3.16)', () => {
     expect(done.status).toBe('COMPLETE');
     const publish = await checked(p, 'publish');
 
-    await h.lifecycle.revertTask(h.admin, { taskId, iterationId: done.iterations[0]!.id, revertBefore: true, commit: true });
+    await h.lifecycle.revertTask(h.admin, {
+      taskId,
+      iterationId: done.iterations[0]!.id,
+      revertBefore: true,
+      commit: true,
+    });
     const t = await checked(p, 'draft');
     expect(t).toMatchObject({ status: 'AWAITING_PROCESSING', assignments: [], iterations: [] });
     expect(await snapshot(p, 'publish')).toEqual(publish);
@@ -610,14 +769,29 @@ describe('revertTask (spec §3.16)', () => {
 
     // The original worker can take the task again from the start.
     await h.lifecycle.claimTask(w, taskId);
-    expect((await checked(p, 'draft')).assignments).toEqual([expect.objectContaining({ level: 0, worker: w.username, status: 'PROCESSING', data: {} })]);
+    expect((await checked(p, 'draft')).assignments).toEqual([
+      expect.objectContaining({ level: 0, worker: w.username, status: 'PROCESSING', data: {} }),
+    ]);
   });
 
   it("refuses to revert before an iteration that isn't the first of its assignment; nothing changes", async () => {
     const { p, taskId, i } = await reReviewWalk();
-    const expected = { code: 'INVALID_REVERT_ERROR', message: "Cannot revert before an iteration that isn't the first of its assignment." };
-    await expectRefused(() => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i3, revertBefore: true, commit: true }), expected, p, ['write']);
-    await expectRefused(() => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i4, revertBefore: true }), expected, p, ['write']);
+    const expected = {
+      code: 'INVALID_REVERT_ERROR',
+      message: "Cannot revert before an iteration that isn't the first of its assignment.",
+    };
+    await expectRefused(
+      () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i3, revertBefore: true, commit: true }),
+      expected,
+      p,
+      ['write'],
+    );
+    await expectRefused(
+      () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i4, revertBefore: true }),
+      expected,
+      p,
+      ['write'],
+    );
   });
 
   it("refuses an aborted task: INVALID_REVERT_ERROR 'Cannot revert aborted task.'", async () => {
@@ -625,14 +799,29 @@ describe('revertTask (spec §3.16)', () => {
     await h.lifecycle.endProject(h.admin, p.id);
     expect((await snapshot(p, 'write')).status).toBe('ABORTED');
     const expected = { code: 'INVALID_REVERT_ERROR', message: 'Cannot revert aborted task.' };
-    await expectRefused(() => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i1, commit: true }), expected, p, ['write']);
-    await expectRefused(() => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i0, revertBefore: true }), expected, p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i1, commit: true }),
+      expected,
+      p,
+      ['write'],
+    );
+    await expectRefused(
+      () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i0, revertBefore: true }),
+      expected,
+      p,
+      ['write'],
+    );
   });
 
-  it("refuses an iteration of another task as not found", async () => {
+  it('refuses an iteration of another task as not found', async () => {
     const one = await reReviewWalk();
     const other = await reReviewWalk();
-    await expectRefused(() => h.lifecycle.revertTask(h.admin, { taskId: one.taskId, iterationId: other.i.i1, commit: true }), { code: 'NOT_FOUND' }, one.p, ['write']);
+    await expectRefused(
+      () => h.lifecycle.revertTask(h.admin, { taskId: one.taskId, iterationId: other.i.i1, commit: true }),
+      { code: 'NOT_FOUND' },
+      one.p,
+      ['write'],
+    );
   });
 });
 
@@ -642,10 +831,17 @@ describe('every admin use case is refused to a plain worker (and an integrator) 
   type Ctx = Awaited<ReturnType<typeof reReviewWalk>> & { outsider: Worker };
   const cases: [string, (actor: Actor, c: Ctx) => Promise<unknown>][] = [
     ['assignTask', (actor, c) => h.lifecycle.assignTask(actor, { taskId: c.taskId, workerId: c.outsider.workerId })],
-    ['reassignAssignment', (actor, c) => h.lifecycle.reassignAssignment(actor, { assignmentId: c.a.a2, workerId: c.outsider.workerId })],
+    [
+      'reassignAssignment',
+      (actor, c) => h.lifecycle.reassignAssignment(actor, { assignmentId: c.a.a2, workerId: c.outsider.workerId }),
+    ],
     ['completeAndSkipTask', (actor, c) => h.lifecycle.completeAndSkipTask(actor, c.taskId)],
     ['revertTask (dry run)', (actor, c) => h.lifecycle.revertTask(actor, { taskId: c.taskId, iterationId: c.i.i1 })],
-    ['revertTask (commit)', (actor, c) => h.lifecycle.revertTask(actor, { taskId: c.taskId, iterationId: c.i.i1, revertBefore: true, commit: true })],
+    [
+      'revertTask (commit)',
+      (actor, c) =>
+        h.lifecycle.revertTask(actor, { taskId: c.taskId, iterationId: c.i.i1, revertBefore: true, commit: true }),
+    ],
     ['createSubsequentTasks', (actor, c) => h.lifecycle.createSubsequentTasks(actor, c.p.id)],
     ['setProjectStatus', (actor, c) => h.lifecycle.setProjectStatus(actor, c.p.id, ProjectStatus.PAUSED)],
     ['rerunMachineStep', (actor, c) => h.lifecycle.rerunMachineStep(actor, c.taskId)],

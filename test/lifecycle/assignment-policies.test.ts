@@ -6,7 +6,11 @@ import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { ProjectStatus } from '../../server/kernel/status.js';
 import { Project } from '../../server/projects/project.entity.js';
 import { Task } from '../../server/tasks/task.entity.js';
-import { defineWorkflow, type AssignmentPolicyContext, type HumanStepDefinition } from '../../server/workflow/definition.js';
+import {
+  defineWorkflow,
+  type AssignmentPolicyContext,
+  type HumanStepDefinition,
+} from '../../server/workflow/definition.js';
 import type { Actor } from '../../server/kernel/actor.js';
 import { useHarness, type Harness } from '../support/harness.js';
 
@@ -60,22 +64,47 @@ const assignWorkflow = defineWorkflow({
     { slug: 'senior', name: 'Senior' },
   ],
   versions: [
-    { slug: 'pool', name: 'Anyone certified', steps: [writeStep({ entryLevel: { policy: 'anyone_certified' }, reviewer: { policy: 'anyone_certified' } })] },
+    {
+      slug: 'pool',
+      name: 'Anyone certified',
+      steps: [writeStep({ entryLevel: { policy: 'anyone_certified' }, reviewer: { policy: 'anyone_certified' } })],
+    },
     {
       slug: 'specified',
       name: 'Specified workers',
-      steps: [writeStep({ entryLevel: { policy: 'specified_worker', username: 'sam' }, reviewer: { policy: 'specified_worker', username: 'rita' } })],
+      steps: [
+        writeStep({
+          entryLevel: { policy: 'specified_worker', username: 'sam' },
+          reviewer: { policy: 'specified_worker', username: 'rita' },
+        }),
+      ],
     },
-    { slug: 'specified-uncertified', name: 'An uncertified specified worker', steps: [writeStep({ entryLevel: { policy: 'specified_worker', username: 'una' } })] },
-    { slug: 'specified-unknown', name: 'An unknown specified worker', steps: [writeStep({ entryLevel: { policy: 'specified_worker', username: 'ghost' } })] },
+    {
+      slug: 'specified-uncertified',
+      name: 'An uncertified specified worker',
+      steps: [writeStep({ entryLevel: { policy: 'specified_worker', username: 'una' } })],
+    },
+    {
+      slug: 'specified-unknown',
+      name: 'An unknown specified worker',
+      steps: [writeStep({ entryLevel: { policy: 'specified_worker', username: 'ghost' } })],
+    },
     {
       slug: 'specified-reviewer-uncertified',
       name: 'A specified reviewer who is not certified to review',
       steps: [writeStep({ reviewer: { policy: 'specified_worker', username: 'ursula' } })],
     },
     { slug: 'previous', name: 'Previously completed steps', steps: previousSteps(['first', 'second']) },
-    { slug: 'previous-reversed', name: 'Previously completed steps, second first', steps: previousSteps(['second', 'first']) },
-    { slug: 'function', name: 'Function policies', steps: [writeStep({ entryLevel: fromProjectData, reviewer: fromProjectData })] },
+    {
+      slug: 'previous-reversed',
+      name: 'Previously completed steps, second first',
+      steps: previousSteps(['second', 'first']),
+    },
+    {
+      slug: 'function',
+      name: 'Function policies',
+      steps: [writeStep({ entryLevel: fromProjectData, reviewer: fromProjectData })],
+    },
   ],
 });
 
@@ -138,7 +167,11 @@ describe('specified_worker', () => {
       [1, 'PROCESSING', false],
     ]);
 
-    await h.lifecycle.submitTask(rita, { taskId: t.id, data: { text: 'by sam, checked' }, action: SubmitAction.ACCEPT });
+    await h.lifecycle.submitTask(rita, {
+      taskId: t.id,
+      data: { text: 'by sam, checked' },
+      action: SubmitAction.ACCEPT,
+    });
     t = (await h.task(project.id, 'write'))!;
     expect(t.status).toBe('COMPLETE');
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.COMPLETED);
@@ -171,7 +204,9 @@ describe('specified_worker', () => {
     await h.lifecycle.saveTask(walt, { taskId, data: { text: 'saved' } });
     const before = await h.task(project.id, 'write');
 
-    await expect(h.lifecycle.submitTask(walt, { taskId, data: { text: 'submitted' }, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(walt, { taskId, data: { text: 'submitted' }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject({
       code: 'ASSIGNMENT_POLICY_ERROR',
       message: 'Worker not certified for this task.',
     });
@@ -204,7 +239,9 @@ describe('previously_completed_steps', () => {
     const project = await h.project('assign', 'previous-reversed');
     await complete(alice2, project.id, 'first');
     await complete(bob2, project.id, 'second');
-    expect((await h.task(project.id, 'third'))!.assignments).toMatchObject([{ level: 0, worker: 'bob2', status: 'PROCESSING' }]);
+    expect((await h.task(project.id, 'third'))!.assignments).toMatchObject([
+      { level: 0, worker: 'bob2', status: 'PROCESSING' },
+    ]);
   });
 
   it('skips a worker who cannot take the task', async () => {
@@ -238,7 +275,10 @@ describe('a function policy', () => {
     await h.worker('fn-uncertified');
     calls.length = 0;
     // Unknown and uncertified names are passed over; at review, fiona is already on the task.
-    const projectData = { entry: ['nobody-by-this-name', 'fn-uncertified', 'fiona'], reviewers: ['fiona', 'ursula', 'rex'] };
+    const projectData = {
+      entry: ['nobody-by-this-name', 'fn-uncertified', 'fiona'],
+      reviewers: ['fiona', 'ursula', 'rex'],
+    };
     const project = await h.project('assign', 'function', { projectData });
     let t = (await h.task(project.id, 'write'))!;
     expect(t.status).toBe('PROCESSING');
@@ -280,7 +320,9 @@ describe('a function policy', () => {
     const before = (await h.task(project.id, 'write'))!;
     expect(before.assignments).toMatchObject([{ level: 0, worker: 'gina', status: 'PROCESSING' }]);
 
-    await expect(h.lifecycle.submitTask(gina, { taskId: before.id, data: { text: 'x' }, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(gina, { taskId: before.id, data: { text: 'x' }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject({
       code: 'ASSIGNMENT_POLICY_ERROR',
       message: 'No one is free at level 1',
     });

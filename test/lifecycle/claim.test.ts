@@ -33,7 +33,11 @@ async function eventCount(): Promise<number> {
 }
 
 /** The attempt fails with the typed error and leaves the task (status, assignments, iterations) and the outbox as they were. */
-async function expectRefused(attempt: () => Promise<unknown>, expected: { code: string; message: string }, p: { id: number; step: string }) {
+async function expectRefused(
+  attempt: () => Promise<unknown>,
+  expected: { code: string; message: string },
+  p: { id: number; step: string },
+) {
   const before = await h.task(p.id, p.step);
   const events = await eventCount();
   const error = await attempt().then(
@@ -59,7 +63,10 @@ const INCORRECT_STATE = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Task is in in
 const NOT_CERTIFIED = { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this task.' };
 const ALREADY_ASSIGNED = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' };
 const MAX_TASKS = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' };
-const PENDING_FEEDBACK = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker has pending reviewer feedback that must be addressed.' };
+const PENDING_FEEDBACK = {
+  code: 'TASK_ASSIGNMENT_ERROR',
+  message: 'Worker has pending reviewer feedback that must be addressed.',
+};
 
 describe('a successful claim', () => {
   it('gives an entry-level worker level 0 of a waiting task: task PROCESSING, one open iteration', async () => {
@@ -71,8 +78,12 @@ describe('a successful claim', () => {
     expect(assignment).toMatchObject({ level: 0 });
     const t = (await h.task(p.id, p.step))!;
     expect(t.status).toBe('PROCESSING');
-    expect(t.assignments).toEqual([expect.objectContaining({ id: assignment.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} })]);
-    expect(t.iterations).toEqual([expect.objectContaining({ level: 0, status: 'PROCESSING', ended: false, submittedData: {} })]);
+    expect(t.assignments).toEqual([
+      expect.objectContaining({ id: assignment.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} }),
+    ]);
+    expect(t.iterations).toEqual([
+      expect.objectContaining({ level: 0, status: 'PROCESSING', ended: false, submittedData: {} }),
+    ]);
   });
 
   it('gives a reviewer level 1 of a task pending review, with a copy of the submitted data', async () => {
@@ -99,7 +110,10 @@ describe('a successful claim', () => {
     const p = await project('write');
     const before = await eventCount();
     await h.lifecycle.claimTask(w, p.taskId);
-    const { rows } = await h.db.pool.query<{ type: string }>('select type from domain_event where task_id = $1 order by id', [p.taskId]);
+    const { rows } = await h.db.pool.query<{ type: string }>(
+      'select type from domain_event where task_id = $1 order by id',
+      [p.taskId],
+    );
     expect(rows.map((r) => r.type)).toEqual(['task.created', 'task.assigned', 'task.status_changed']);
     expect(await eventCount()).toBe(before + 2);
   });
@@ -197,7 +211,9 @@ describe('check 3: the worker must be certified for the role the task needs', ()
     const r = await worker('reviewer', [WRITER_REVIEWER]);
     const p = await project('write');
     await h.lifecycle.claimTask(r, p.taskId);
-    expect((await h.task(p.id, p.step))!.assignments).toEqual([expect.objectContaining({ level: 0, worker: r.username })]);
+    expect((await h.task(p.id, p.step))!.assignments).toEqual([
+      expect.objectContaining({ level: 0, worker: r.username }),
+    ]);
   });
 
   it('refuses everyone a machine step', async () => {
@@ -227,7 +243,11 @@ describe('task classes: REAL projects need REAL certifications, TRAINING project
     const traineeReviewer = await worker('trainee_reviewer', [TRAINEE_REVIEWER]);
     const p = await project('write', { taskClass: TaskClass.TRAINING });
     await h.lifecycle.claimTask(trainee, p.taskId);
-    await h.lifecycle.submitTask(trainee, { taskId: p.taskId, data: { text: 'practice' }, action: SubmitAction.SUBMIT });
+    await h.lifecycle.submitTask(trainee, {
+      taskId: p.taskId,
+      data: { text: 'practice' },
+      action: SubmitAction.SUBMIT,
+    });
     await h.lifecycle.claimTask(traineeReviewer, p.taskId);
     const t = (await h.task(p.id, p.step))!;
     expect(t.status).toBe('REVIEWING');
@@ -299,7 +319,11 @@ describe('the project must be active', () => {
     const w = await worker('writer', [WRITER]);
     const p = await project('write');
     await h.lifecycle.pauseProject(h.admin, p.id);
-    await expectRefused(() => h.lifecycle.claimTask(w, p.taskId), { code: 'PROJECT_STATUS_ERROR', message: 'Project is not active.' }, p);
+    await expectRefused(
+      () => h.lifecycle.claimTask(w, p.taskId),
+      { code: 'PROJECT_STATUS_ERROR', message: 'Project is not active.' },
+      p,
+    );
 
     await h.lifecycle.resumeProject(h.admin, p.id);
     await h.lifecycle.claimTask(w, p.taskId);
@@ -310,12 +334,19 @@ describe('the project must be active', () => {
     const w = await worker('writer', [WRITER]);
     const p = await project('write');
     await h.lifecycle.endProject(h.admin, p.id);
-    await expectRefused(() => h.lifecycle.claimTask(w, p.taskId), { code: 'PROJECT_STATUS_ERROR', message: 'Project is not active.' }, p);
+    await expectRefused(
+      () => h.lifecycle.claimTask(w, p.taskId),
+      { code: 'PROJECT_STATUS_ERROR', message: 'Project is not active.' },
+      p,
+    );
   });
 
   it('an unknown task is not found', async () => {
     const w = await worker('writer', [WRITER]);
-    await expect(h.lifecycle.claimTask(w, 987654)).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'No task for given id' });
+    await expect(h.lifecycle.claimTask(w, 987654)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'No task for given id',
+    });
   });
 });
 
@@ -366,7 +397,9 @@ describe("the worker's own limits", () => {
     await h.lifecycle.claimTask(w, p1.taskId);
     await h.lifecycle.claimTask(w, p2.taskId);
     await h.lifecycle.assignTask(h.admin, { taskId: p3.taskId, workerId: w.workerId });
-    expect((await h.task(p3.id, p3.step))!.assignments.map((a) => [a.worker, a.status])).toEqual([[w.username, 'PROCESSING']]);
+    expect((await h.task(p3.id, p3.step))!.assignments.map((a) => [a.worker, a.status])).toEqual([
+      [w.username, 'PROCESSING'],
+    ]);
   });
 
   it("refuses new work while returned work waits: 'Worker has pending reviewer feedback that must be addressed.'", async () => {

@@ -29,7 +29,11 @@ const seen: {
 } = { creation: [], assignment: [] };
 
 const recordCreation = (step: string) => (prerequisites: Prerequisites, projectData: JsonObject) => {
-  seen.creation.push({ step, prerequisites: structuredClone(prerequisites), projectData: structuredClone(projectData) });
+  seen.creation.push({
+    step,
+    prerequisites: structuredClone(prerequisites),
+    projectData: structuredClone(projectData),
+  });
   return true;
 };
 
@@ -46,9 +50,23 @@ const recordedDiamond = defineWorkflow({
         { kind: 'human', slug: 'b', name: 'B', reviewPolicy: NO_REVIEW },
         { kind: 'human', slug: 'c', name: 'C', creationDependsOn: ['a'], reviewPolicy: REVIEW_ONCE },
         { kind: 'human', slug: 'd', name: 'D', creationDependsOn: ['b'], reviewPolicy: NO_REVIEW },
-        { kind: 'human', slug: 'e', name: 'E', creationDependsOn: ['c', 'd'], reviewPolicy: NO_REVIEW, creationPolicy: recordCreation('e') },
+        {
+          kind: 'human',
+          slug: 'e',
+          name: 'E',
+          creationDependsOn: ['c', 'd'],
+          reviewPolicy: NO_REVIEW,
+          creationPolicy: recordCreation('e'),
+        },
         { kind: 'human', slug: 'f', name: 'F', creationDependsOn: ['e'], reviewPolicy: NO_REVIEW },
-        { kind: 'human', slug: 'g', name: 'G', creationDependsOn: ['f'], reviewPolicy: NO_REVIEW, creationPolicy: recordCreation('g') },
+        {
+          kind: 'human',
+          slug: 'g',
+          name: 'G',
+          creationDependsOn: ['f'],
+          reviewPolicy: NO_REVIEW,
+          creationPolicy: recordCreation('g'),
+        },
         {
           kind: 'human',
           slug: 'h',
@@ -95,7 +113,14 @@ const conditionalWorkflow = defineWorkflow({
       name: 'Never and wanted',
       steps: [
         { kind: 'human', slug: 'first', name: 'First', reviewPolicy: NO_REVIEW },
-        { kind: 'human', slug: 'never', name: 'Never', creationDependsOn: ['first'], reviewPolicy: NO_REVIEW, creationPolicy: () => false },
+        {
+          kind: 'human',
+          slug: 'never',
+          name: 'Never',
+          creationDependsOn: ['first'],
+          reviewPolicy: NO_REVIEW,
+          creationPolicy: () => false,
+        },
         {
           kind: 'human',
           slug: 'wanted',
@@ -176,7 +201,9 @@ const submissionWorkflow = defineWorkflow({
 
 let h: Harness;
 beforeAll(async () => {
-  h = await useHarness({ workflows: [diamondWorkflow, recordedDiamond, endsWorkflow, conditionalWorkflow, submissionWorkflow] });
+  h = await useHarness({
+    workflows: [diamondWorkflow, recordedDiamond, endsWorkflow, conditionalWorkflow, submissionWorkflow],
+  });
 });
 
 const DIAMOND = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
@@ -204,7 +231,11 @@ async function claimAndSubmit(worker: Actor, projectId: number, slug: string, da
 
 describe('creating a project', () => {
   it('makes the tasks of the steps with no creation dependencies, waiting for a worker', async () => {
-    const project = await h.project('diamond', 'v1', { description: 'new diamond', priority: 3, projectData: { topic: 'rivers' } });
+    const project = await h.project('diamond', 'v1', {
+      description: 'new diamond',
+      priority: 3,
+      projectData: { topic: 'rivers' },
+    });
     expect(project.status).toBe(ProjectStatus.ACTIVE);
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.ACTIVE);
     const stored = await h.db.orm.em.fork().findOneOrFail(Project, { id: project.id });
@@ -226,8 +257,15 @@ describe('creating a project', () => {
 
   it('refuses an unknown workflow or version with NOT_FOUND (as an unknown certification is) and creates nothing', async () => {
     const before = await counts();
-    await expect(h.project('nope', 'v1')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'WorkflowVersion matching query does not exist.' });
-    await expect(h.project('diamond', 'v9')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'WorkflowVersion matching query does not exist.', details: { slug: 'diamond/v9' } });
+    await expect(h.project('nope', 'v1')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'WorkflowVersion matching query does not exist.',
+    });
+    await expect(h.project('diamond', 'v9')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'WorkflowVersion matching query does not exist.',
+      details: { slug: 'diamond/v9' },
+    });
     expect(await counts()).toEqual(before);
   });
 
@@ -256,7 +294,11 @@ describe('the diamond workflow (spec §2.7): A, B → C(A), D(B) → E(C, D) →
     await h.lifecycle.claimTask(wb, await h.taskId(project.id, 'b'));
     expect(await statuses(project.id, ['a', 'b'])).toEqual({ a: 'PROCESSING', b: 'PROCESSING' });
 
-    await h.lifecycle.submitTask(wa, { taskId: await h.taskId(project.id, 'a'), data: { from: 'a' }, action: SubmitAction.SUBMIT });
+    await h.lifecycle.submitTask(wa, {
+      taskId: await h.taskId(project.id, 'a'),
+      data: { from: 'a' },
+      action: SubmitAction.SUBMIT,
+    });
     expect(await statuses(project.id, DIAMOND)).toEqual({
       a: 'COMPLETE',
       b: 'PROCESSING',
@@ -268,7 +310,11 @@ describe('the diamond workflow (spec §2.7): A, B → C(A), D(B) → E(C, D) →
       h: null,
     });
 
-    await h.lifecycle.submitTask(wb, { taskId: await h.taskId(project.id, 'b'), data: { from: 'b' }, action: SubmitAction.SUBMIT });
+    await h.lifecycle.submitTask(wb, {
+      taskId: await h.taskId(project.id, 'b'),
+      data: { from: 'b' },
+      action: SubmitAction.SUBMIT,
+    });
     expect(await statuses(project.id, DIAMOND)).toEqual({
       a: 'COMPLETE',
       b: 'COMPLETE',
@@ -286,24 +332,50 @@ describe('the diamond workflow (spec §2.7): A, B → C(A), D(B) → E(C, D) →
     // D in progress does not either.
     await h.lifecycle.claimTask(wb, await h.taskId(project.id, 'd'));
     expect(await statuses(project.id, ['d', 'e'])).toEqual({ d: 'PROCESSING', e: null });
-    await h.lifecycle.submitTask(wb, { taskId: await h.taskId(project.id, 'd'), data: { from: 'd' }, action: SubmitAction.SUBMIT });
-    expect(await statuses(project.id, ['c', 'd', 'e', 'f'])).toEqual({ c: 'COMPLETE', d: 'COMPLETE', e: 'AWAITING_PROCESSING', f: null });
+    await h.lifecycle.submitTask(wb, {
+      taskId: await h.taskId(project.id, 'd'),
+      data: { from: 'd' },
+      action: SubmitAction.SUBMIT,
+    });
+    expect(await statuses(project.id, ['c', 'd', 'e', 'f'])).toEqual({
+      c: 'COMPLETE',
+      d: 'COMPLETE',
+      e: 'AWAITING_PROCESSING',
+      f: null,
+    });
 
     await claimAndSubmit(wa, project.id, 'e', { from: 'e' });
-    expect(await statuses(project.id, ['e', 'f', 'g', 'h'])).toEqual({ e: 'COMPLETE', f: 'AWAITING_PROCESSING', g: null, h: null });
+    expect(await statuses(project.id, ['e', 'f', 'g', 'h'])).toEqual({
+      e: 'COMPLETE',
+      f: 'AWAITING_PROCESSING',
+      g: null,
+      h: null,
+    });
 
     await claimAndSubmit(wb, project.id, 'f', { from: 'f' });
-    expect(await statuses(project.id, ['f', 'g', 'h'])).toEqual({ f: 'COMPLETE', g: 'AWAITING_PROCESSING', h: 'AWAITING_PROCESSING' });
+    expect(await statuses(project.id, ['f', 'g', 'h'])).toEqual({
+      f: 'COMPLETE',
+      g: 'AWAITING_PROCESSING',
+      h: 'AWAITING_PROCESSING',
+    });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.ACTIVE);
 
     // G and H in parallel; the project is not complete while H is open.
     await h.lifecycle.claimTask(wa, await h.taskId(project.id, 'g'));
     await h.lifecycle.claimTask(wb, await h.taskId(project.id, 'h'));
-    await h.lifecycle.submitTask(wa, { taskId: await h.taskId(project.id, 'g'), data: { from: 'g' }, action: SubmitAction.SUBMIT });
+    await h.lifecycle.submitTask(wa, {
+      taskId: await h.taskId(project.id, 'g'),
+      data: { from: 'g' },
+      action: SubmitAction.SUBMIT,
+    });
     expect(await statuses(project.id, ['g', 'h'])).toEqual({ g: 'COMPLETE', h: 'PROCESSING' });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.ACTIVE);
 
-    await h.lifecycle.submitTask(wb, { taskId: await h.taskId(project.id, 'h'), data: { from: 'h' }, action: SubmitAction.SUBMIT });
+    await h.lifecycle.submitTask(wb, {
+      taskId: await h.taskId(project.id, 'h'),
+      data: { from: 'h' },
+      action: SubmitAction.SUBMIT,
+    });
     expect(Object.values(await statuses(project.id, DIAMOND))).toEqual(Array(8).fill('COMPLETE'));
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.COMPLETED);
   });
@@ -322,7 +394,11 @@ describe('the diamond workflow (spec §2.7): A, B → C(A), D(B) → E(C, D) →
     const cId = await h.taskId(project.id, 'c');
     expect((await h.task(project.id, 'c'))!.status).toBe('PENDING_REVIEW');
     await h.lifecycle.claimTask(reviewer, cId);
-    await h.lifecycle.submitTask(reviewer, { taskId: cId, data: { from: 'c', reviewed: true }, action: SubmitAction.ACCEPT });
+    await h.lifecycle.submitTask(reviewer, {
+      taskId: cId,
+      data: { from: 'c', reviewed: true },
+      action: SubmitAction.ACCEPT,
+    });
     expect((await h.task(project.id, 'c'))!.status).toBe('COMPLETE');
     expect(seen.creation).toEqual([]); // E's policy is asked only once both C and D are complete
 
@@ -352,7 +428,9 @@ describe('the diamond workflow (spec §2.7): A, B → C(A), D(B) → E(C, D) →
     };
     expect(seen.creation.slice(1)).toEqual([{ step: 'g', prerequisites: upToF, projectData: { topic: 'bridges' } }]);
     // H's entry-level assignment policy sees the same transitive prerequisites.
-    expect(seen.assignment).toEqual([{ projectId: project.id, projectData: { topic: 'bridges' }, stepSlug: 'h', level: 0, prerequisites: upToF }]);
+    expect(seen.assignment).toEqual([
+      { projectId: project.id, projectData: { topic: 'bridges' }, stepSlug: 'h', level: 0, prerequisites: upToF },
+    ]);
     // It named nobody: H waits in the pool.
     const hTask = (await h.task(project.id, 'h'))!;
     expect(hTask.status).toBe('AWAITING_PROCESSING');
@@ -386,10 +464,18 @@ describe('creation policies', () => {
   it('a policy returning false means the step never gets a task, and the project still completes', async () => {
     const w = await h.worker('cond-1');
     const project = await h.project('conditional');
-    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({ first: 'AWAITING_PROCESSING', never: null, wanted: null });
+    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({
+      first: 'AWAITING_PROCESSING',
+      never: null,
+      wanted: null,
+    });
 
     await claimAndSubmit(w, project.id, 'first', { want: false });
-    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({ first: 'COMPLETE', never: null, wanted: null });
+    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({
+      first: 'COMPLETE',
+      never: null,
+      wanted: null,
+    });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.COMPLETED);
   });
 
@@ -397,11 +483,19 @@ describe('creation policies', () => {
     const w = await h.worker('cond-2');
     const project = await h.project('conditional');
     await claimAndSubmit(w, project.id, 'first', { want: true });
-    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({ first: 'COMPLETE', never: null, wanted: 'AWAITING_PROCESSING' });
+    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({
+      first: 'COMPLETE',
+      never: null,
+      wanted: 'AWAITING_PROCESSING',
+    });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.ACTIVE);
 
     await claimAndSubmit(w, project.id, 'wanted', {});
-    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({ first: 'COMPLETE', never: null, wanted: 'COMPLETE' });
+    expect(await statuses(project.id, ['first', 'never', 'wanted'])).toEqual({
+      first: 'COMPLETE',
+      never: null,
+      wanted: 'COMPLETE',
+    });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.COMPLETED);
   });
 
@@ -413,7 +507,9 @@ describe('creation policies', () => {
     await h.lifecycle.saveTask(w, { taskId: firstId, data: { saved: 1 } });
     const before = await h.task(project.id, 'first');
 
-    await expect(h.lifecycle.submitTask(w, { taskId: firstId, data: { submitted: 1 }, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(w, { taskId: firstId, data: { submitted: 1 }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject({
       code: 'CREATION_POLICY_ERROR',
       message: 'Cannot decide: yes',
     });
@@ -428,7 +524,10 @@ describe('creation policies', () => {
 
   it('a policy that throws at project creation fails it with CREATION_POLICY_ERROR and creates nothing', async () => {
     const before = await counts();
-    await expect(h.project('conditional', 'risky-root')).rejects.toMatchObject({ code: 'CREATION_POLICY_ERROR', message: 'The policy is broken.' });
+    await expect(h.project('conditional', 'risky-root')).rejects.toMatchObject({
+      code: 'CREATION_POLICY_ERROR',
+      message: 'The policy is broken.',
+    });
     expect(await counts()).toEqual(before);
   });
 });
@@ -445,13 +544,19 @@ describe('createSubsequentTasks (admin)', () => {
     expect(await statuses(project.id, ['work', 'gated'])).toEqual({ work: 'AWAITING_PROCESSING', gated: null });
 
     const worker = await h.worker('gate-worker');
-    await expect(h.lifecycle.createSubsequentTasks(worker, project.id)).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'Only project admins may do this.' });
+    await expect(h.lifecycle.createSubsequentTasks(worker, project.id)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'Only project admins may do this.',
+    });
 
     openGates.add('g1');
     const admin = await h.worker('gate-admin', [], { isAdmin: true });
     const created = await h.lifecycle.createSubsequentTasks(admin, project.id);
     expect(created.map((t) => t.id)).toEqual([await h.taskId(project.id, 'gated')]);
-    expect(await statuses(project.id, ['work', 'gated'])).toEqual({ work: 'AWAITING_PROCESSING', gated: 'AWAITING_PROCESSING' });
+    expect(await statuses(project.id, ['work', 'gated'])).toEqual({
+      work: 'AWAITING_PROCESSING',
+      gated: 'AWAITING_PROCESSING',
+    });
 
     // At most one task per step: a second call creates nothing.
     expect(await h.lifecycle.createSubsequentTasks(h.admin, project.id)).toEqual([]);
@@ -482,13 +587,17 @@ describe('submission dependencies', () => {
     const refused = { code: 'ILLEGAL_TASK_SUBMISSION', message: 'Submission prerequisites are not complete.' };
 
     // The draft has not even been started.
-    await expect(h.lifecycle.submitTask(wc, { taskId: checkId, data: { note: 'done' }, action: SubmitAction.SUBMIT })).rejects.toMatchObject(refused);
+    await expect(
+      h.lifecycle.submitTask(wc, { taskId: checkId, data: { note: 'done' }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject(refused);
     expect(await h.task(project.id, 'check')).toEqual(before);
 
     // Submitted but waiting for review is not complete either.
     await claimAndSubmit(wd, project.id, 'draft', { text: 'draft' });
     expect((await h.task(project.id, 'draft'))!.status).toBe('PENDING_REVIEW');
-    await expect(h.lifecycle.submitTask(wc, { taskId: checkId, data: { note: 'done' }, action: SubmitAction.SUBMIT })).rejects.toMatchObject(refused);
+    await expect(
+      h.lifecycle.submitTask(wc, { taskId: checkId, data: { note: 'done' }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject(refused);
     expect(await h.task(project.id, 'check')).toEqual(before);
     expect(before).toMatchObject({
       status: 'PROCESSING',
@@ -520,18 +629,36 @@ describe('ending a project', () => {
     const bId = await h.taskId(project.id, 'b');
     await h.lifecycle.claimTask(wb, bId);
     await h.lifecycle.saveTask(wb, { taskId: bId, data: { half: 'done' } });
-    expect(await statuses(project.id, ['a', 'b', 'c', 'd'])).toEqual({ a: 'COMPLETE', b: 'PROCESSING', c: 'AWAITING_PROCESSING', d: null });
+    expect(await statuses(project.id, ['a', 'b', 'c', 'd'])).toEqual({
+      a: 'COMPLETE',
+      b: 'PROCESSING',
+      c: 'AWAITING_PROCESSING',
+      d: null,
+    });
 
     const ended = await h.lifecycle.endProject(h.admin, project.id);
     expect(ended.status).toBe(ProjectStatus.ABORTED);
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.ABORTED);
-    expect(await statuses(project.id, DIAMOND)).toEqual({ a: 'COMPLETE', b: 'ABORTED', c: 'ABORTED', d: null, e: null, f: null, g: null, h: null });
+    expect(await statuses(project.id, DIAMOND)).toEqual({
+      a: 'COMPLETE',
+      b: 'ABORTED',
+      c: 'ABORTED',
+      d: null,
+      e: null,
+      f: null,
+      g: null,
+      h: null,
+    });
     // The completed task keeps its submitted work; the open task's iteration has ended.
-    expect((await h.task(project.id, 'a'))!.assignments).toMatchObject([{ worker: 'end-a', status: 'SUBMITTED', data: { from: 'a' } }]);
+    expect((await h.task(project.id, 'a'))!.assignments).toMatchObject([
+      { worker: 'end-a', status: 'SUBMITTED', data: { from: 'a' } },
+    ]);
     const b = (await h.task(project.id, 'b'))!;
     expect(b.iterations.map((i) => i.ended)).toEqual([true]);
 
-    await expect(h.lifecycle.submitTask(wb, { taskId: bId, data: { late: true }, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(wb, { taskId: bId, data: { late: true }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject({
       code: 'ILLEGAL_TASK_SUBMISSION',
       message: 'Task not in submittable state.',
     });
@@ -571,7 +698,11 @@ describe('pausing and resuming a project', () => {
     // Work held by a worker can still be saved and submitted; tasks are still created.
     await h.lifecycle.saveTask(w, { taskId: aId, data: { draft: 1 } });
     await h.lifecycle.submitTask(w, { taskId: aId, data: { from: 'a' }, action: SubmitAction.SUBMIT });
-    expect(await statuses(project.id, ['a', 'b', 'c'])).toEqual({ a: 'COMPLETE', b: 'AWAITING_PROCESSING', c: 'AWAITING_PROCESSING' });
+    expect(await statuses(project.id, ['a', 'b', 'c'])).toEqual({
+      a: 'COMPLETE',
+      b: 'AWAITING_PROCESSING',
+      c: 'AWAITING_PROCESSING',
+    });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.PAUSED);
 
     const resumed = await h.lifecycle.resumeProject(h.admin, project.id);
@@ -595,7 +726,11 @@ describe('pausing and resuming a project', () => {
       message: 'Only project admins may do this.',
     });
     expect(await h.projectStatus(project.id)).toBe(ProjectStatus.ACTIVE);
-    expect(await statuses(project.id, ['a', 'b', 'c'])).toEqual({ a: 'COMPLETE', b: 'AWAITING_PROCESSING', c: 'AWAITING_PROCESSING' });
+    expect(await statuses(project.id, ['a', 'b', 'c'])).toEqual({
+      a: 'COMPLETE',
+      b: 'AWAITING_PROCESSING',
+      c: 'AWAITING_PROCESSING',
+    });
   });
 
   it('can complete a project by hand, leaving its tasks as they are', async () => {

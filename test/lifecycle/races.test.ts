@@ -18,12 +18,18 @@ beforeAll(async () => {
 function describeRejections(results: PromiseSettledResult<unknown>[]) {
   return results
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
-    .map((r) => (r.reason instanceof OrchestraError ? { code: r.reason.code, message: r.reason.message } : { untyped: String(r.reason) }));
+    .map((r) =>
+      r.reason instanceof OrchestraError
+        ? { code: r.reason.code, message: r.reason.message }
+        : { untyped: String(r.reason) },
+    );
 }
 
 describe('50 workers claim one task at once', () => {
   it('exactly one wins; the 49 others get a typed TASK_ASSIGNMENT_ERROR; one assignment is stored', async () => {
-    const workers = await Promise.all(Array.from({ length: 50 }, (_, i) => h.worker(`claimer_${i}`, [['claims', 'writer', 'ENTRY_LEVEL']])));
+    const workers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => h.worker(`claimer_${i}`, [['claims', 'writer', 'ENTRY_LEVEL']])),
+    );
     const project = await h.project('claims', 'write');
     const taskId = await h.taskId(project.id, 'write');
 
@@ -39,7 +45,9 @@ describe('50 workers claim one task at once', () => {
       if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(OrchestraError);
     }
     expect(new Set(rejections.map((r) => JSON.stringify(r)))).toEqual(
-      new Set([JSON.stringify({ code: ErrorCode.TASK_ASSIGNMENT_ERROR, message: 'Status incompatible with new assignment' })]),
+      new Set([
+        JSON.stringify({ code: ErrorCode.TASK_ASSIGNMENT_ERROR, message: 'Status incompatible with new assignment' }),
+      ]),
     );
 
     const winner = workers[results.findIndex((r) => r.status === 'fulfilled')]!;
@@ -53,7 +61,10 @@ describe('50 workers claim one task at once', () => {
     expect(t.assignments.map((a) => a.worker)).toEqual([winner.username]);
     expect(t.iterations).toHaveLength(1);
     // One assignment event, not fifty.
-    const events = await h.db.pool.query<{ n: string }>(`select count(*) as n from domain_event where task_id = $1 and type = 'task.assigned'`, [taskId]);
+    const events = await h.db.pool.query<{ n: string }>(
+      `select count(*) as n from domain_event where task_id = $1 and type = 'task.assigned'`,
+      [taskId],
+    );
     expect(Number(events.rows[0]!.n)).toBe(1);
     console.info(`[races] 50 concurrent claims of one task: ${elapsed.toFixed(0)} ms`);
   });
@@ -66,19 +77,30 @@ describe('200 concurrent next-task requests from 40 workers over a pool of 100 t
     const PROJECTS = 20; // × 5 parallel steps = 100 tasks
     const TASKS = PROJECTS * 5;
 
-    const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => h.worker(`puller_${i}`, [['pool', 'member', 'ENTRY_LEVEL']])));
-    const projects = await Promise.all(Array.from({ length: PROJECTS }, (_, i) => h.project('pool', 'v1', { priority: i % 3 })));
+    const workers = await Promise.all(
+      Array.from({ length: WORKERS }, (_, i) => h.worker(`puller_${i}`, [['pool', 'member', 'ENTRY_LEVEL']])),
+    );
+    const projects = await Promise.all(
+      Array.from({ length: PROJECTS }, (_, i) => h.project('pool', 'v1', { priority: i % 3 })),
+    );
     const projectIds = projects.map((p) => p.id);
-    const pool = await h.db.pool.query<{ id: number }>('select id from task where project_id = any($1::int[]) and status = 0', [projectIds]);
+    const pool = await h.db.pool.query<{ id: number }>(
+      'select id from task where project_id = any($1::int[]) and status = 0',
+      [projectIds],
+    );
     expect(pool.rows).toHaveLength(TASKS);
 
-    const calls = workers.flatMap((w) => Array.from({ length: REQUESTS_PER_WORKER }, () => ({ w, promise: () => h.lifecycle.requestTask(w) })));
+    const calls = workers.flatMap((w) =>
+      Array.from({ length: REQUESTS_PER_WORKER }, () => ({ w, promise: () => h.lifecycle.requestTask(w) })),
+    );
     const started = performance.now();
     const results = await Promise.allSettled(calls.map((c) => c.promise()));
     const elapsed = performance.now() - started;
 
     // Every rejection is typed: the cap. An answer without a task says why: nothing left to take.
-    const allowed = new Set([JSON.stringify({ code: ErrorCode.TASK_ASSIGNMENT_ERROR, message: 'Worker assigned to max number of tasks.' })]);
+    const allowed = new Set([
+      JSON.stringify({ code: ErrorCode.TASK_ASSIGNMENT_ERROR, message: 'Worker assigned to max number of tasks.' }),
+    ]);
     const rejections = describeRejections(results);
     expect(rejections.filter((r) => !allowed.has(JSON.stringify(r)))).toEqual([]);
     const empty = results.filter((r) => r.status === 'fulfilled' && r.value.assignment === null);
@@ -86,7 +108,9 @@ describe('200 concurrent next-task requests from 40 workers over a pool of 100 t
 
     // Every success is a distinct task of the pool, and all of them were handed out: min(100, 40 × 3).
     const fulfilled = results.flatMap((r, i) =>
-      r.status === 'fulfilled' && r.value.assignment ? [{ assignment: r.value.assignment, workerId: calls[i]!.w.workerId }] : [],
+      r.status === 'fulfilled' && r.value.assignment
+        ? [{ assignment: r.value.assignment, workerId: calls[i]!.w.workerId }]
+        : [],
     );
     const taskIds = fulfilled.map((f) => f.assignment.task.id);
     expect(new Set(taskIds).size).toBe(taskIds.length);

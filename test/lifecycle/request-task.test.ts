@@ -38,7 +38,11 @@ async function project(version: string, extra: { taskClass?: TaskClass; priority
 }
 
 /** A `write` task brought to PENDING_REVIEW by `by`. */
-async function pendingReview(by: W, extra: { priority?: number; taskClass?: TaskClass } = {}, data = { text: 'draft' }) {
+async function pendingReview(
+  by: W,
+  extra: { priority?: number; taskClass?: TaskClass } = {},
+  data = { text: 'draft' },
+) {
   const p = await project('write', extra);
   await h.lifecycle.claimTask(by, p.taskId);
   await h.lifecycle.submitTask(by, { taskId: p.taskId, data, action: SubmitAction.SUBMIT });
@@ -54,7 +58,9 @@ async function next(w: W, role?: CertificationRole): Promise<number> {
 
 /** Every live assignment in the database, to show a refusal changed nothing. */
 async function allAssignments() {
-  const { rows } = await h.db.pool.query('select id, task_id, worker_id, level, status from task_assignment where not is_deleted order by id');
+  const { rows } = await h.db.pool.query(
+    'select id, task_id, worker_id, level, status from task_assignment where not is_deleted order by id',
+  );
   const tasks = await h.db.pool.query('select id, status, version from task order by id');
   return { assignments: rows, tasks: tasks.rows };
 }
@@ -73,11 +79,17 @@ async function expectRefused(w: W, expected: { code: string; message: string }, 
 /** "Nothing to do" is an answer, not an error: no assignment, the reason, and nothing changed. */
 async function expectNothing(w: W, role?: CertificationRole) {
   const before = await allAssignments();
-  expect(await h.lifecycle.requestTask(w, role === undefined ? {} : { role })).toEqual({ assignment: null, reason: 'NO_TASK_AVAILABLE' });
+  expect(await h.lifecycle.requestTask(w, role === undefined ? {} : { role })).toEqual({
+    assignment: null,
+    reason: 'NO_TASK_AVAILABLE',
+  });
   expect(await allAssignments()).toEqual(before);
 }
 const MAX_TASKS = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' };
-const PENDING_FEEDBACK = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker has pending reviewer feedback that must be addressed.' };
+const PENDING_FEEDBACK = {
+  code: 'TASK_ASSIGNMENT_ERROR',
+  message: 'Worker has pending reviewer feedback that must be addressed.',
+};
 
 describe('what a request gives', () => {
   it('an entry-level task: level 0, task PROCESSING, one open iteration', async () => {
@@ -87,7 +99,9 @@ describe('what a request gives', () => {
     expect(assignment!.task.id).toBe(p.taskId);
     const t = (await h.task(p.id, p.step))!;
     expect(t.status).toBe('PROCESSING');
-    expect(t.assignments).toEqual([expect.objectContaining({ id: assignment!.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} })]);
+    expect(t.assignments).toEqual([
+      expect.objectContaining({ id: assignment!.id, level: 0, worker: w.username, status: 'PROCESSING', data: {} }),
+    ]);
     expect(t.iterations).toEqual([expect.objectContaining({ level: 0, status: 'PROCESSING', ended: false })]);
   });
 
@@ -126,7 +140,9 @@ describe('order: project priority, then oldest project, then oldest task', () =>
     const second = await project('open', { priority: 1 });
     const third = await project('open', { priority: 1 });
     // The third project is made the oldest.
-    await h.db.pool.query(`update project set start_datetime = start_datetime - interval '1 day' where id = $1`, [third.id]);
+    await h.db.pool.query(`update project set start_datetime = start_datetime - interval '1 day' where id = $1`, [
+      third.id,
+    ]);
     const got = [await next(await worker('a')), await next(await worker('b')), await next(await worker('c'))];
     expect(got).toEqual([third.taskId, first.taskId, second.taskId]);
   });
@@ -136,14 +152,18 @@ describe('order: project priority, then oldest project, then oldest task', () =>
     const first = await h.taskId(p.id, 'first');
     const second = await h.taskId(p.id, 'second');
     expect(first).toBeLessThan(second);
-    await h.db.pool.query(`update task set start_datetime = start_datetime - interval '1 hour' where id = $1`, [second]);
+    await h.db.pool.query(`update task set start_datetime = start_datetime - interval '1 hour' where id = $1`, [
+      second,
+    ]);
     expect([await next(await worker('a')), await next(await worker('b'))]).toEqual([second, first]);
   });
 
   it('an older task of a newer project comes after every task of an older project', async () => {
     const older = await h.project('claims', 'pair', { priority: 1 });
     const newer = await project('open', { priority: 1 });
-    await h.db.pool.query(`update task set start_datetime = start_datetime - interval '1 day' where id = $1`, [newer.taskId]);
+    await h.db.pool.query(`update task set start_datetime = start_datetime - interval '1 day' where id = $1`, [
+      newer.taskId,
+    ]);
     const got = [await next(await worker('a')), await next(await worker('b')), await next(await worker('c'))];
     expect(got).toEqual([await h.taskId(older.id, 'first'), await h.taskId(older.id, 'second'), newer.taskId]);
   });
@@ -303,7 +323,7 @@ describe('when nothing fits', () => {
 });
 
 describe("the worker's own limits", () => {
-  it("caps work in progress at config.maxInProgressTasks (2 here), even when tasks wait", async () => {
+  it('caps work in progress at config.maxInProgressTasks (2 here), even when tasks wait', async () => {
     for (let i = 0; i < 4; i++) await project('open');
     const w = await worker('busy');
     const a = await next(w);

@@ -13,21 +13,57 @@ const reviewsWorkflow = defineWorkflow({
   name: 'Review policies',
   certifications: [{ slug: 'writer', name: 'Writer' }],
   versions: [
-    { slug: 'none', name: 'No review', steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'no_review' } }] },
+    {
+      slug: 'none',
+      name: 'No review',
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'no_review' },
+        },
+      ],
+    },
     {
       slug: 'sampled',
       name: 'Half the work reviewed, up to three levels',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 0.5, maxReviews: 3 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 0.5, maxReviews: 3 },
+        },
+      ],
     },
     {
       slug: 'once',
       name: 'Always reviewed, once',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
+      ],
     },
     {
       slug: 'zero',
       name: 'maxReviews 0: never reviewed',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 0 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 0 },
+        },
+      ],
     },
     {
       slug: 'default',
@@ -51,8 +87,10 @@ async function people(n: number, m: number): Promise<{ writers: Actor[]; reviewe
   seq++;
   const writers: Actor[] = [];
   const reviewers: Actor[] = [];
-  for (let i = 0; i < n; i++) writers.push(await h.worker(`t${seq}-writer${i}`, [['reviews', 'writer', 'ENTRY_LEVEL']]));
-  for (let i = 0; i < m; i++) reviewers.push(await h.worker(`t${seq}-reviewer${i}`, [['reviews', 'writer', 'REVIEWER']]));
+  for (let i = 0; i < n; i++)
+    writers.push(await h.worker(`t${seq}-writer${i}`, [['reviews', 'writer', 'ENTRY_LEVEL']]));
+  for (let i = 0; i < m; i++)
+    reviewers.push(await h.worker(`t${seq}-reviewer${i}`, [['reviews', 'writer', 'REVIEWER']]));
   return { writers, reviewers };
 }
 
@@ -68,19 +106,25 @@ const snapshot = async (projectId: number) => (await h.task(projectId, 'write'))
 
 describe('no_review', () => {
   it('completes the task at the submit, and the project with it', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('none', w!);
     h.draws.push(0); // would send a sampled policy to review; no_review never asks
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'done' }, action: SubmitAction.SUBMIT });
     const t = await snapshot(projectId);
     expect(t.status).toBe('COMPLETE');
     expect(t.assignments).toMatchObject([{ level: 0, status: 'SUBMITTED', data: { text: 'done' } }]);
-    expect(t.iterations).toEqual([expect.objectContaining({ level: 0, status: 'REQUESTED_REVIEW', submittedData: { text: 'done' }, ended: true })]);
+    expect(t.iterations).toEqual([
+      expect.objectContaining({ level: 0, status: 'REQUESTED_REVIEW', submittedData: { text: 'done' }, ended: true }),
+    ]);
     expect(await h.projectStatus(projectId)).toBe(ProjectStatus.COMPLETED);
   });
 
   it('is also what maxReviews 0 means', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('zero', w!);
     h.draws.push(0);
     await h.lifecycle.submitTask(w!, { taskId, data: {}, action: SubmitAction.SUBMIT });
@@ -90,7 +134,9 @@ describe('no_review', () => {
 
 describe('sampled_review', () => {
   it('sends the work to review when the draw is under the rate', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('sampled', w!);
     h.draws.push(0.49);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'draft' }, action: SubmitAction.SUBMIT });
@@ -102,7 +148,9 @@ describe('sampled_review', () => {
   });
 
   it('completes the task when the draw is at or over the rate', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('sampled', w!);
     h.draws.push(0.5);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'draft' }, action: SubmitAction.SUBMIT });
@@ -112,7 +160,10 @@ describe('sampled_review', () => {
   });
 
   it('re-rolls at every level: a reviewer’s accept completes when its draw says so', async () => {
-    const { writers: [w], reviewers: [r1] } = await people(1, 1);
+    const {
+      writers: [w],
+      reviewers: [r1],
+    } = await people(1, 1);
     const { projectId, taskId } = await claimed('sampled', w!);
     h.draws.push(0.1);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'draft' }, action: SubmitAction.SUBMIT });
@@ -129,7 +180,10 @@ describe('sampled_review', () => {
   });
 
   it('re-rolls at every level up to maxReviews, then completes whatever the draw', async () => {
-    const { writers: [w], reviewers } = await people(1, 3);
+    const {
+      writers: [w],
+      reviewers,
+    } = await people(1, 3);
     const { projectId, taskId } = await claimed('sampled', w!);
     h.draws.push(0.1);
     await h.lifecycle.submitTask(w!, { taskId, data: { v: 0 }, action: SubmitAction.SUBMIT });
@@ -157,7 +211,10 @@ describe('sampled_review', () => {
   });
 
   it('with rate 1 and maxReviews 1, always reviews once and the first reviewer’s accept completes', async () => {
-    const { writers: [w], reviewers: [r1] } = await people(1, 1);
+    const {
+      writers: [w],
+      reviewers: [r1],
+    } = await people(1, 1);
     for (const version of ['once', 'default']) {
       const { projectId, taskId } = await claimed(version, w!);
       h.draws.push(0.999);
@@ -166,7 +223,11 @@ describe('sampled_review', () => {
       h.draws.length = 0;
       await h.lifecycle.claimTask(r1!, taskId);
       h.draws.push(0);
-      await h.lifecycle.submitTask(r1!, { taskId, data: { text: `${version}, accepted` }, action: SubmitAction.ACCEPT });
+      await h.lifecycle.submitTask(r1!, {
+        taskId,
+        data: { text: `${version}, accepted` },
+        action: SubmitAction.ACCEPT,
+      });
       const t = await snapshot(projectId);
       expect(t.status).toBe('COMPLETE');
       expect(t.assignments.map((a) => [a.level, a.status])).toEqual([
@@ -180,7 +241,9 @@ describe('sampled_review', () => {
 
 describe('save', () => {
   it('updates the worker’s working copy and nothing else', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('once', w!);
     const before = await snapshot(projectId);
 
@@ -196,7 +259,10 @@ describe('save', () => {
   });
 
   it('keeps each level’s own copy: a reviewer’s save leaves the entry-level data as submitted', async () => {
-    const { writers: [w], reviewers: [r] } = await people(1, 1);
+    const {
+      writers: [w],
+      reviewers: [r],
+    } = await people(1, 1);
     const { projectId, taskId } = await claimed('once', w!);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'submitted' }, action: SubmitAction.SUBMIT });
     await h.lifecycle.claimTask(r!, taskId);
@@ -210,7 +276,9 @@ describe('save', () => {
   });
 
   it('refuses a worker with no assignment on the task', async () => {
-    const { writers: [w, other] } = await people(2, 0);
+    const {
+      writers: [w, other],
+    } = await people(2, 0);
     const { projectId, taskId } = await claimed('once', w!);
     const before = await snapshot(projectId);
     await expect(h.lifecycle.saveTask(other!, { taskId, data: { sneaky: true } })).rejects.toMatchObject({
@@ -221,7 +289,9 @@ describe('save', () => {
   });
 
   it('refuses a worker who has submitted', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('once', w!);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'submitted' }, action: SubmitAction.SUBMIT });
     const before = await snapshot(projectId);
@@ -234,12 +304,17 @@ describe('save', () => {
   });
 
   it('refuses data that is not a JSON object with BAD_INPUT', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('once', w!);
     await h.lifecycle.saveTask(w!, { taskId, data: { kept: true } });
     const before = await snapshot(projectId);
     for (const bad of [null, 'text', 7, ['a']]) {
-      await expect(h.lifecycle.saveTask(w!, { taskId, data: bad })).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'data must be a JSON object.' });
+      await expect(h.lifecycle.saveTask(w!, { taskId, data: bad })).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+        message: 'data must be a JSON object.',
+      });
     }
     expect(await snapshot(projectId)).toEqual(before);
   });
@@ -247,7 +322,9 @@ describe('save', () => {
 
 describe('submit errors (each changes nothing)', () => {
   it('Task already completed (TASK_STATUS_ERROR) for a complete task', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('none', w!);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'done' }, action: SubmitAction.SUBMIT });
     const before = await snapshot(projectId);
@@ -261,24 +338,35 @@ describe('submit errors (each changes nothing)', () => {
   });
 
   it('Task not in rejectable state. for a reject at the entry level', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('once', w!);
     await h.lifecycle.saveTask(w!, { taskId, data: { text: 'saved' } });
     const before = await snapshot(projectId);
-    await expect(h.lifecycle.submitTask(w!, { taskId, data: { text: 'rejecting' }, action: SubmitAction.REJECT })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(w!, { taskId, data: { text: 'rejecting' }, action: SubmitAction.REJECT }),
+    ).rejects.toMatchObject({
       code: 'ILLEGAL_TASK_SUBMISSION',
       message: 'Task not in rejectable state.',
     });
     const after = await snapshot(projectId);
     expect(after).toEqual(before);
-    expect(after).toMatchObject({ status: 'PROCESSING', assignments: [{ status: 'PROCESSING', data: { text: 'saved' } }] });
+    expect(after).toMatchObject({
+      status: 'PROCESSING',
+      assignments: [{ status: 'PROCESSING', data: { text: 'saved' } }],
+    });
   });
 
   it('Task assignment with worker is in broken state. for a worker with no assignment', async () => {
-    const { writers: [w, other] } = await people(2, 0);
+    const {
+      writers: [w, other],
+    } = await people(2, 0);
     const { projectId, taskId } = await claimed('once', w!);
     const before = await snapshot(projectId);
-    await expect(h.lifecycle.submitTask(other!, { taskId, data: {}, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(other!, { taskId, data: {}, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject({
       code: 'TASK_ASSIGNMENT_ERROR',
       message: 'Task assignment with worker is in broken state.',
     });
@@ -286,7 +374,10 @@ describe('submit errors (each changes nothing)', () => {
   });
 
   it('Worker is not allowed to submit for a worker whose assignment is SUBMITTED', async () => {
-    const { writers: [w], reviewers: [r] } = await people(1, 1);
+    const {
+      writers: [w],
+      reviewers: [r],
+    } = await people(1, 1);
     const { projectId, taskId } = await claimed('once', w!);
     await h.lifecycle.submitTask(w!, { taskId, data: { text: 'submitted' }, action: SubmitAction.SUBMIT });
     const denied = { code: 'ILLEGAL_TASK_SUBMISSION', message: 'Worker is not allowed to submit' };
@@ -294,29 +385,39 @@ describe('submit errors (each changes nothing)', () => {
     // Waiting for a reviewer…
     let before = await snapshot(projectId);
     expect(before.status).toBe('PENDING_REVIEW');
-    await expect(h.lifecycle.submitTask(w!, { taskId, data: { text: 'again' }, action: SubmitAction.SUBMIT })).rejects.toMatchObject(denied);
+    await expect(
+      h.lifecycle.submitTask(w!, { taskId, data: { text: 'again' }, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject(denied);
     expect(await snapshot(projectId)).toEqual(before);
 
     // …and while the reviewer works.
     await h.lifecycle.claimTask(r!, taskId);
     before = await snapshot(projectId);
     expect(before.status).toBe('REVIEWING');
-    await expect(h.lifecycle.submitTask(w!, { taskId, data: { text: 'again' }, action: SubmitAction.ACCEPT })).rejects.toMatchObject(denied);
+    await expect(
+      h.lifecycle.submitTask(w!, { taskId, data: { text: 'again' }, action: SubmitAction.ACCEPT }),
+    ).rejects.toMatchObject(denied);
     expect(await snapshot(projectId)).toEqual(before);
   });
 
   it('invalid data (not a JSON object) is BAD_INPUT', async () => {
-    const { writers: [w] } = await people(1, 0);
+    const {
+      writers: [w],
+    } = await people(1, 0);
     const { projectId, taskId } = await claimed('once', w!);
     await h.lifecycle.saveTask(w!, { taskId, data: { kept: true } });
     const before = await snapshot(projectId);
     for (const bad of [null, undefined, 'text', 3, [1, 2]]) {
-      await expect(h.lifecycle.submitTask(w!, { taskId, data: bad, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+      await expect(
+        h.lifecycle.submitTask(w!, { taskId, data: bad, action: SubmitAction.SUBMIT }),
+      ).rejects.toMatchObject({
         code: 'BAD_INPUT',
         message: 'data must be a JSON object.',
       });
     }
-    await expect(h.lifecycle.submitTask(w!, { taskId, data: {}, action: 'APPROVE' as SubmitAction })).rejects.toMatchObject({
+    await expect(
+      h.lifecycle.submitTask(w!, { taskId, data: {}, action: 'APPROVE' as SubmitAction }),
+    ).rejects.toMatchObject({
       code: 'BAD_INPUT',
       message: 'Illegal command',
     });
@@ -324,8 +425,12 @@ describe('submit errors (each changes nothing)', () => {
   });
 
   it('an unknown task is NOT_FOUND', async () => {
-    const { writers: [w] } = await people(1, 0);
-    await expect(h.lifecycle.submitTask(w!, { taskId: 999999, data: {}, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+    const {
+      writers: [w],
+    } = await people(1, 0);
+    await expect(
+      h.lifecycle.submitTask(w!, { taskId: 999999, data: {}, action: SubmitAction.SUBMIT }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: 'No task for given id',
     });

@@ -39,7 +39,11 @@ describe('two-level review walk (max_reviews 2, rate 1)', () => {
     expect(t.status).toBe('REVIEWING');
     expect(t.assignments[2]).toMatchObject({ level: 2, worker: 'w3', data: { text: 'draft, edited' } });
 
-    await h.lifecycle.submitTask(w3, { taskId, data: { text: 'needs work', note: 'fix it' }, action: SubmitAction.REJECT });
+    await h.lifecycle.submitTask(w3, {
+      taskId,
+      data: { text: 'needs work', note: 'fix it' },
+      action: SubmitAction.REJECT,
+    });
     t = (await h.task(project.id, 'write'))!;
     expect(t.status).toBe('POST_REVIEW_PROCESSING');
     expect(t.assignments.map((a) => a.status)).toEqual(['SUBMITTED', 'PROCESSING', 'SUBMITTED']);

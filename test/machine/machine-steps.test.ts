@@ -27,7 +27,13 @@ const machineWorkflow = defineWorkflow({
             return { image: `${projectData.url as string}/image.png` };
           },
         },
-        { kind: 'human', slug: 'rate', name: 'Rate the image', creationDependsOn: ['extract'], reviewPolicy: { policy: 'no_review' } },
+        {
+          kind: 'human',
+          slug: 'rate',
+          name: 'Rate the image',
+          creationDependsOn: ['extract'],
+          reviewPolicy: { policy: 'no_review' },
+        },
         {
           kind: 'machine',
           slug: 'publish',
@@ -54,7 +60,13 @@ const machineWorkflow = defineWorkflow({
             return { fetched: true };
           },
         },
-        { kind: 'human', slug: 'check', name: 'Check', creationDependsOn: ['fetch'], reviewPolicy: { policy: 'no_review' } },
+        {
+          kind: 'human',
+          slug: 'check',
+          name: 'Check',
+          creationDependsOn: ['fetch'],
+          reviewPolicy: { policy: 'no_review' },
+        },
       ],
     },
     {
@@ -62,7 +74,12 @@ const machineWorkflow = defineWorkflow({
       name: 'Fails after queueing a machine job',
       steps: [
         { kind: 'machine', slug: 'first', name: 'First', run: () => ({}) },
-        { kind: 'human', slug: 'second', name: 'Second', assignmentPolicy: { entryLevel: { policy: 'specified_worker', username: 'nobody' } } },
+        {
+          kind: 'human',
+          slug: 'second',
+          name: 'Second',
+          assignmentPolicy: { entryLevel: { policy: 'specified_worker', username: 'nobody' } },
+        },
       ],
     },
   ],
@@ -70,10 +87,22 @@ const machineWorkflow = defineWorkflow({
 
 let h: Harness;
 beforeAll(async () => {
-  h = await useHarness({ workflows: [machineWorkflow], jobs: true, config: { machine: { ...loadConfig().machine, maxAttempts: 3, retryBaseDelayMs: 50 }, jobs: { inProcess: true, concurrency: 2 } } });
+  h = await useHarness({
+    workflows: [machineWorkflow],
+    jobs: true,
+    config: {
+      machine: { ...loadConfig().machine, maxAttempts: 3, retryBaseDelayMs: 50 },
+      jobs: { inProcess: true, concurrency: 2 },
+    },
+  });
 });
 
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -87,8 +116,14 @@ describe('machine steps', () => {
   it('run end to end: machine → human → machine, with prerequisites and project data', async () => {
     const worker = await h.worker('rater');
     const project = await h.project('machine', 'v1', { projectData: { url: 'https://example.org' } });
-    const extract = await waitFor('extract to complete', () => h.task(project.id, 'extract'), (t) => t?.status === 'COMPLETE');
-    expect(extract!.assignments).toMatchObject([{ level: 0, worker: null, status: 'SUBMITTED', data: { image: 'https://example.org/image.png' } }]);
+    const extract = await waitFor(
+      'extract to complete',
+      () => h.task(project.id, 'extract'),
+      (t) => t?.status === 'COMPLETE',
+    );
+    expect(extract!.assignments).toMatchObject([
+      { level: 0, worker: null, status: 'SUBMITTED', data: { image: 'https://example.org/image.png' } },
+    ]);
     expect(extract!.iterations).toMatchObject([{ status: 'REQUESTED_REVIEW', ended: true }]);
     expect(calls[0]!.projectData).toEqual({ url: 'https://example.org', project_id: project.id });
     expect(calls[0]!.prerequisites).toEqual({});
@@ -97,23 +132,44 @@ describe('machine steps', () => {
     await h.lifecycle.claimTask(worker, rateId);
     await h.lifecycle.submitTask(worker, { taskId: rateId, data: { rating: 5 }, action: SubmitAction.SUBMIT });
 
-    const publish = await waitFor('publish to complete', () => h.task(project.id, 'publish'), (t) => t?.status === 'COMPLETE');
+    const publish = await waitFor(
+      'publish to complete',
+      () => h.task(project.id, 'publish'),
+      (t) => t?.status === 'COMPLETE',
+    );
     expect(publish!.assignments[0]!.data).toEqual({ published: true, rating: 5 });
-    await waitFor('project to complete', () => h.projectStatus(project.id), (s) => s === 4 /* COMPLETED */);
+    await waitFor(
+      'project to complete',
+      () => h.projectStatus(project.id),
+      (s) => s === 4 /* COMPLETED */,
+    );
   });
 
   it('retries a failing function, succeeds within its attempts, and keeps no error', async () => {
     failuresLeft = 2;
     const project = await h.project('machine', 'flaky');
-    const fetch = await waitFor('fetch to complete', () => h.task(project.id, 'fetch'), (t) => t?.status === 'COMPLETE');
-    expect(fetch!.assignments[0]).toMatchObject({ status: 'SUBMITTED', attempts: 3, lastError: null, data: { fetched: true } });
+    const fetch = await waitFor(
+      'fetch to complete',
+      () => h.task(project.id, 'fetch'),
+      (t) => t?.status === 'COMPLETE',
+    );
+    expect(fetch!.assignments[0]).toMatchObject({
+      status: 'SUBMITTED',
+      attempts: 3,
+      lastError: null,
+      data: { fetched: true },
+    });
     expect((await h.task(project.id, 'check'))!.status).toBe('AWAITING_PROCESSING');
   });
 
   it('ends FAILED after its last attempt with the error kept, and completes when an admin re-runs it', async () => {
     failuresLeft = 3;
     const project = await h.project('machine', 'flaky');
-    const failed = await waitFor('fetch to fail', () => h.task(project.id, 'fetch'), (t) => t?.assignments[0]?.status === 'FAILED');
+    const failed = await waitFor(
+      'fetch to fail',
+      () => h.task(project.id, 'fetch'),
+      (t) => t?.assignments[0]?.status === 'FAILED',
+    );
     expect(failed!.status).toBe('PROCESSING');
     expect(failed!.assignments[0]).toMatchObject({ attempts: 3, lastError: 'upstream service unavailable' });
     expect(await h.task(project.id, 'check')).toBeNull();
@@ -127,7 +183,11 @@ describe('machine steps', () => {
     await expect(h.lifecycle.rerunMachineStep(worker, failed!.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
 
     await h.lifecycle.rerunMachineStep(h.admin, failed!.id);
-    const done = await waitFor('fetch to complete after re-run', () => h.task(project.id, 'fetch'), (t) => t?.status === 'COMPLETE');
+    const done = await waitFor(
+      'fetch to complete after re-run',
+      () => h.task(project.id, 'fetch'),
+      (t) => t?.status === 'COMPLETE',
+    );
     expect(done!.assignments[0]).toMatchObject({ status: 'SUBMITTED', lastError: null, data: { fetched: true } });
     expect(done!.iterations).toHaveLength(1);
     expect((await h.task(project.id, 'check'))!.status).toBe('AWAITING_PROCESSING');
@@ -136,8 +196,14 @@ describe('machine steps', () => {
   it('refuses to re-run a machine step that has not failed, and a human step', async () => {
     failuresLeft = 0;
     const project = await h.project('machine', 'flaky');
-    const fetch = await waitFor('fetch to complete', () => h.task(project.id, 'fetch'), (t) => t?.status === 'COMPLETE');
-    await expect(h.lifecycle.rerunMachineStep(h.admin, fetch!.id)).rejects.toMatchObject({ code: 'MACHINE_EXECUTION_ERROR' });
+    const fetch = await waitFor(
+      'fetch to complete',
+      () => h.task(project.id, 'fetch'),
+      (t) => t?.status === 'COMPLETE',
+    );
+    await expect(h.lifecycle.rerunMachineStep(h.admin, fetch!.id)).rejects.toMatchObject({
+      code: 'MACHINE_EXECUTION_ERROR',
+    });
     const checkId = await h.taskId(project.id, 'check');
     await expect(h.lifecycle.rerunMachineStep(h.admin, checkId)).rejects.toMatchObject({
       code: 'MACHINE_EXECUTION_ERROR',

@@ -20,7 +20,12 @@ describe('availableTaskCounts and certifications', () => {
     await s.settled();
     const client = wsClient(s.url, { authorization: `Bearer ${token}` });
     const sub = collect(client, `subscription { availableTaskCounts { entryLevel review } }`);
-    const grant = { workerId: w.workerId, workflowSlug: 'review', certificationSlug: 'writer', role: CertificationRole.ENTRY_LEVEL };
+    const grant = {
+      workerId: w.workerId,
+      workflowSlug: 'review',
+      certificationSlug: 'writer',
+      role: CertificationRole.ENTRY_LEVEL,
+    };
     expect((await sub.waitFor(1))[0].availableTaskCounts).toEqual({ entryLevel: 0, review: 0 });
     while (s.http.realtime.subscriptions === 0) await new Promise((r) => setTimeout(r, 10));
     await s.h.workers.grantCertification(s.h.admin, grant);
@@ -48,10 +53,20 @@ describe('eventCursor', () => {
     await s.h.lifecycle.submitTask(w, { taskId: a, data: { done: true }, action: SubmitAction.SUBMIT });
 
     const client = wsClient(s.url, { authorization: `Bearer ${token}` });
-    const sub = collect(client, `subscription($after: String) { dashboardChanges(after: $after) { taskId state event { type cursor } } }`, { after: cursor });
+    const sub = collect(
+      client,
+      `subscription($after: String) { dashboardChanges(after: $after) { taskId state event { type cursor } } }`,
+      { after: cursor },
+    );
     const items = await sub.waitFor(3);
-    expect(items.map((i: any) => i.dashboardChanges.event.type)).toEqual(['task.submitted', 'task.status_changed', 'task.completed']);
-    expect(items.every((i: any) => i.dashboardChanges.taskId === String(a) && i.dashboardChanges.state === 'COMPLETE')).toBe(true);
+    expect(items.map((i: any) => i.dashboardChanges.event.type)).toEqual([
+      'task.submitted',
+      'task.status_changed',
+      'task.completed',
+    ]);
+    expect(
+      items.every((i: any) => i.dashboardChanges.taskId === String(a) && i.dashboardChanges.state === 'COMPLETE'),
+    ).toBe(true);
     sub.stop();
     await client.dispose();
     expect((await s.gql('{ eventCursor }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -68,7 +83,11 @@ describe('eventCursor', () => {
     await s.settled();
     const { data } = await s.gql<{ eventCursor: string }>('{ eventCursor }', {}, { token });
     const client = wsClient(s.url, { authorization: `Bearer ${token}` });
-    const sub = collect(client, `subscription($after: String) { dashboardChanges(after: $after) { event { type } tasks { taskId state } } }`, { after: data!.eventCursor });
+    const sub = collect(
+      client,
+      `subscription($after: String) { dashboardChanges(after: $after) { event { type } tasks { taskId state } } }`,
+      { after: data!.eventCursor },
+    );
     await s.h.lifecycle.pauseProject(s.h.admin, project.id);
     const [change] = await sub.waitFor(1);
     expect(change.dashboardChanges.event.type).toBe('project.status_changed');

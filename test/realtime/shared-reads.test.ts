@@ -20,7 +20,12 @@ const wideWorkflow = defineWorkflow({
     {
       slug: 'v1',
       name: `${K} parallel steps`,
-      steps: Array.from({ length: K }, (_, i) => ({ kind: 'human' as const, slug: `s${i}`, name: `Step ${i}`, reviewPolicy: { policy: 'no_review' as const } })),
+      steps: Array.from({ length: K }, (_, i) => ({
+        kind: 'human' as const,
+        slug: `s${i}`,
+        name: `Step ${i}`,
+        reviewPolicy: { policy: 'no_review' as const },
+      })),
     },
   ],
 });

@@ -19,7 +19,11 @@ describe('subscriptions smoke', () => {
     const client = wsClient(s.url, { authorization: `Bearer ${token}` });
     await s.settled(); // the claim's events are out: the subscription starts after them
     const before = s.http.realtime.subscriptions;
-    const sub = collect(client, `subscription($id: ID!) { taskChanges(taskId: $id) { cursor type data task { status } } }`, { id: String(taskId) });
+    const sub = collect(
+      client,
+      `subscription($id: ID!) { taskChanges(taskId: $id) { cursor type data task { status } } }`,
+      { id: String(taskId) },
+    );
     while (s.http.realtime.subscriptions === before) await new Promise((r) => setTimeout(r, 10));
     await s.h.lifecycle.submitTask(w0, { taskId, data: { a: 1 }, action: SubmitAction.SUBMIT });
     const items = await sub.waitFor(2);

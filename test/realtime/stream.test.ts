@@ -46,7 +46,6 @@ beforeAll(async () => {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-
 const clients: Client[] = [];
 const connections: pg.Client[] = [];
 
@@ -66,12 +65,18 @@ async function rawConnection(): Promise<pg.Client> {
 }
 
 /** An admin's `events` subscription on a server, live (registered with the hub) when this resolves. */
-async function watch(server: { url: string; http: TestServer['http'] } = s, variables: Record<string, unknown> = {}): Promise<Collected<{ events: Ev }>> {
+async function watch(
+  server: { url: string; http: TestServer['http'] } = s,
+  variables: Record<string, unknown> = {},
+): Promise<Collected<{ events: Ev }>> {
   const client = wsClient(server.url, { authorization: `Bearer ${adminToken}` });
   clients.push(client);
   const before = server.http.realtime.subscriptions;
   const sub = collect<{ events: Ev }>(client, EVENTS, variables);
-  await until(() => server.http.realtime.subscriptions > before || sub.errors.length > 0, 'the subscription to go live');
+  await until(
+    () => server.http.realtime.subscriptions > before || sub.errors.length > 0,
+    'the subscription to go live',
+  );
   expect(sub.errors).toEqual([]);
   return sub;
 }
@@ -217,7 +222,15 @@ describe('commit order', () => {
     await sub.waitFor(committed.length + 1);
     await settle();
 
-    const expected = [...committed].sort((a, b) => (BigInt(a.tx_id) === BigInt(b.tx_id) ? Number(BigInt(a.id) - BigInt(b.id)) : BigInt(a.tx_id) < BigInt(b.tx_id) ? -1 : 1)).map(cursorOf);
+    const expected = [...committed]
+      .sort((a, b) =>
+        BigInt(a.tx_id) === BigInt(b.tx_id)
+          ? Number(BigInt(a.id) - BigInt(b.id))
+          : BigInt(a.tx_id) < BigInt(b.tx_id)
+            ? -1
+            : 1,
+      )
+      .map(cursorOf);
     expect(cursors(sub)).toEqual([...expected, cursorOf(last)]);
     expect(rolledBack.length).toBeGreaterThan(0);
     const rolledBackCursors = new Set(rolledBack.map(cursorOf));
@@ -276,12 +289,19 @@ describe('operations', () => {
 
   it('keeps delivering after the relay’s LISTEN connection is killed, and listens again', async () => {
     const listeners = async (): Promise<number[]> =>
-      (await s.h.db.pool.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`)).rows.map((r) => r.pid);
+      (
+        await s.h.db.pool.query<{ pid: number }>(
+          `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN%'`,
+        )
+      ).rows.map((r) => r.pid);
     const before = await listeners();
     expect(before.length).toBeGreaterThan(0);
     const sub = await watch();
     for (const pid of before) await s.h.db.pool.query('select pg_terminate_backend($1)', [pid]);
-    await until(async () => (await listeners()).every((pid) => !before.includes(pid)), 'the old LISTEN connections to be gone');
+    await until(
+      async () => (await listeners()).every((pid) => !before.includes(pid)),
+      'the old LISTEN connections to be gone',
+    );
 
     // Made while the relay has no LISTEN connection: delivered from its cursor (poll / catch-up).
     const p1 = await s.h.project('review', 'noreview');

@@ -61,8 +61,20 @@ const duoWorkflow = defineWorkflow({
       slug: 'v1',
       name: 'Left and right',
       steps: [
-        { kind: 'human', slug: 'left', name: 'Left', requiredCertifications: ['member'], reviewPolicy: { policy: 'no_review' } },
-        { kind: 'human', slug: 'right', name: 'Right', requiredCertifications: ['member'], reviewPolicy: { policy: 'no_review' } },
+        {
+          kind: 'human',
+          slug: 'left',
+          name: 'Left',
+          requiredCertifications: ['member'],
+          reviewPolicy: { policy: 'no_review' },
+        },
+        {
+          kind: 'human',
+          slug: 'right',
+          name: 'Right',
+          requiredCertifications: ['member'],
+          reviewPolicy: { policy: 'no_review' },
+        },
       ],
     },
   ],
@@ -77,7 +89,15 @@ const deskWorkflow = defineWorkflow({
     {
       slug: 'v1',
       name: 'Reviewed once',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
+      ],
     },
   ],
 });
@@ -108,13 +128,15 @@ let adminToken: string;
 let seq = 0;
 
 beforeAll(async () => {
-  s = await useServer({ workflows: [reviewWorkflow, fragileWorkflow, duoWorkflow, deskWorkflow], config: { maxInProgressTasks: 1000 } });
+  s = await useServer({
+    workflows: [reviewWorkflow, fragileWorkflow, duoWorkflow, deskWorkflow],
+    config: { maxInProgressTasks: 1000 },
+  });
   await s.h.worker('rt_admin', [], { isAdmin: true, password: PASSWORD });
   adminToken = await s.login('rt_admin', PASSWORD);
 });
 
 // ---- helpers ----------------------------------------------------------------------------------
-
 
 const clients: Client[] = [];
 
@@ -131,11 +153,19 @@ afterEach(async () => {
 });
 
 /** Subscribes and waits until the server streams to it (registered with the hub). */
-async function live<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}, initialItems = 0): Promise<Collected<T>> {
+async function live<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+  initialItems = 0,
+): Promise<Collected<T>> {
   const before = s.http.realtime.subscriptions;
   const sub = collect<T>(client, query, variables);
   if (initialItems) await sub.waitFor(initialItems);
-  await until(() => s.http.realtime.subscriptions > before || sub.errors.length > 0 || sub.completed, 'the subscription to go live');
+  await until(
+    () => s.http.realtime.subscriptions > before || sub.errors.length > 0 || sub.completed,
+    'the subscription to go live',
+  );
   if (sub.errors.length) throw new Error(`subscription failed: ${JSON.stringify(sub.errors)}`);
   return sub;
 }
@@ -208,7 +238,9 @@ describe('events arrive after commit and never after a rollback', () => {
     // submit fails in the reviewer assignment policy, after the task's new status was flushed.
     failing.reviewer = true;
     try {
-      await expect(s.h.lifecycle.submitTask(writer.actor, { taskId, data: { draft: 1 }, action: SubmitAction.SUBMIT })).rejects.toMatchObject({
+      await expect(
+        s.h.lifecycle.submitTask(writer.actor, { taskId, data: { draft: 1 }, action: SubmitAction.SUBMIT }),
+      ).rejects.toMatchObject({
         code: 'ASSIGNMENT_POLICY_ERROR',
       });
     } finally {
@@ -295,14 +327,16 @@ describe('resuming with a cursor', () => {
 
     // A backlog larger than one replay batch (500 events).
     const backlogProjects = 260;
-    for (let i = 0; i < backlogProjects; i += 10) await Promise.all(Array.from({ length: 10 }, () => s.h.project('review', 'noreview')));
+    for (let i = 0; i < backlogProjects; i += 10)
+      await Promise.all(Array.from({ length: 10 }, () => s.h.project('review', 'noreview')));
     await watcher.waitFor(2 + backlogProjects * 2, 30_000);
 
     // Resubscribe and, at once, keep producing from several connections while the replay runs.
     const resumed = collect<{ events: Ev }>(connect(bearer(adminToken)), EVENTS, { after: from });
     const duringProjects = 40;
     const producing = (async () => {
-      for (let i = 0; i < duringProjects; i += 4) await Promise.all(Array.from({ length: 4 }, () => s.h.project('review', 'noreview')));
+      for (let i = 0; i < duringProjects; i += 4)
+        await Promise.all(Array.from({ length: 4 }, () => s.h.project('review', 'noreview')));
     })();
     await producing;
     const total = backlogProjects * 2 + duringProjects * 2;
@@ -340,14 +374,20 @@ describe('resuming with a cursor', () => {
     await s.h.lifecycle.claimTask(r.actor, taskId);
     await s.h.lifecycle.submitTask(r.actor, { taskId, data: { v: 2 }, action: SubmitAction.REJECT });
 
-    const again = await live<{ taskChanges: Ev }>(connect(bearer(a.token)), TASK_CHANGES, { id: String(taskId), after: last });
+    const again = await live<{ taskChanges: Ev }>(connect(bearer(a.token)), TASK_CHANGES, {
+      id: String(taskId),
+      after: last,
+    });
     const missed = (await again.waitFor(4)).map((i) => i.taskChanges);
     expect(types(missed)).toEqual(['task.assigned', 'task.status_changed', 'task.returned', 'task.status_changed']);
     expect(missed.every((e) => e.taskId === String(taskId))).toBe(true);
     expect(missed[3]!.data).toMatchObject({ status: 'POST_REVIEW_PROCESSING' });
     expectStreamOrder([last, ...cursors(missed)]);
     await s.h.lifecycle.submitTask(a.actor, { taskId, data: { v: 3 }, action: SubmitAction.SUBMIT });
-    expect(types((await again.waitFor(6)).slice(4).map((i) => i.taskChanges))).toEqual(['task.submitted', 'task.status_changed']);
+    expect(types((await again.waitFor(6)).slice(4).map((i) => i.taskChanges))).toEqual([
+      'task.submitted',
+      'task.status_changed',
+    ]);
   });
 
   it('refuses a cursor that is not one with BAD_INPUT', async () => {
@@ -357,12 +397,23 @@ describe('resuming with a cursor', () => {
     await s.h.lifecycle.claimTask(w.actor, taskId);
     const admin = connect(bearer(adminToken));
     const worker = connect(bearer(w.token));
-    for (const after of ['nope', '1.2.3', '-1.5', '1.', '.1', '1.99999999999999999999', '99999999999999999999.1', '18446744073709551616.1']) {
+    for (const after of [
+      'nope',
+      '1.2.3',
+      '-1.5',
+      '1.',
+      '.1',
+      '1.99999999999999999999',
+      '99999999999999999999.1',
+      '18446744073709551616.1',
+    ]) {
       expect(await failureOf(collect(admin, EVENTS, { after })), `events(after: "${after}")`).toEqual(['BAD_INPUT']);
     }
     expect(await failureOf(collect(worker, TASK_CHANGES, { id: String(taskId), after: 'x.y' }))).toEqual(['BAD_INPUT']);
     expect(await failureOf(collect(worker, DASHBOARD, { after: '12' }))).toEqual(['BAD_INPUT']);
-    expect(await failureOf(collect(admin, PROJECT_CHANGES, { id: String(project.id), after: 'latest' }))).toEqual(['BAD_INPUT']);
+    expect(await failureOf(collect(admin, PROJECT_CHANGES, { id: String(project.id), after: 'latest' }))).toEqual([
+      'BAD_INPUT',
+    ]);
   });
 });
 
@@ -427,7 +478,11 @@ describe('who receives what', () => {
     const aTask = await live<{ taskChanges: Ev }>(aClient, TASK_CHANGES, { id: String(left) });
 
     await s.h.lifecycle.submitTask(a.actor, { taskId: left, data: { side: 'left' }, action: SubmitAction.SUBMIT });
-    expect(types((await aTask.waitFor(3)).map((i) => i.taskChanges))).toEqual(['task.submitted', 'task.status_changed', 'task.completed']);
+    expect(types((await aTask.waitFor(3)).map((i) => i.taskChanges))).toEqual([
+      'task.submitted',
+      'task.status_changed',
+      'task.completed',
+    ]);
     await s.h.lifecycle.submitTask(b.actor, { taskId: right, data: { side: 'right' }, action: SubmitAction.SUBMIT });
 
     const bp = (await bProject.waitFor(4)).map((i) => i.projectChanges);
@@ -485,7 +540,10 @@ describe('who receives what', () => {
     const duo = await s.h.project('duo');
     const review = await s.h.project('review', 'noreview');
     const everything = (await all.waitFor(5)).map((i) => i.events); // duo: project + 2 tasks; review: project + task
-    expect(everything.map((e) => e.projectId)).toEqual([...Array(3).fill(String(duo.id)), ...Array(2).fill(String(review.id))]);
+    expect(everything.map((e) => e.projectId)).toEqual([
+      ...Array(3).fill(String(duo.id)),
+      ...Array(2).fill(String(review.id)),
+    ]);
     const some = (await reviewOnly.waitFor(2)).map((i) => i.events);
     expect(cursors(some)).toEqual(cursors(everything.slice(3)));
 
@@ -561,10 +619,19 @@ describe('dashboard changes and available-task counts', () => {
     await mine.waitFor(16);
     await s.h.lifecycle.pauseProject(s.h.admin, paused.id);
     const p = (await mine.waitFor(17))[16]!.dashboardChanges;
-    expect([p.event.type, p.event.projectId, p.taskId, p.state]).toEqual(['project.status_changed', String(paused.id), String(other), 'PAUSED']);
+    expect([p.event.type, p.event.projectId, p.taskId, p.state]).toEqual([
+      'project.status_changed',
+      String(paused.id),
+      String(other),
+      'PAUSED',
+    ]);
     await s.h.lifecycle.resumeProject(s.h.admin, paused.id);
     const resumed = (await mine.waitFor(18))[17]!.dashboardChanges;
-    expect([resumed.event.type, resumed.taskId, resumed.state]).toEqual(['project.status_changed', String(other), 'IN_PROGRESS']);
+    expect([resumed.event.type, resumed.taskId, resumed.state]).toEqual([
+      'project.status_changed',
+      String(other),
+      'IN_PROGRESS',
+    ]);
     await settle();
     expect(mine.items).toHaveLength(18);
     expect(theirs.items).toHaveLength(10); // the reviewer is not on the paused project
@@ -575,8 +642,18 @@ describe('dashboard changes and available-task counts', () => {
     const r = await workerWithToken('count_reviewer', [['desk', 'writer', 'REVIEWER']]);
     // Earlier tests left no desk task waiting (only ones in progress); two now wait for a writer.
     const waiting = [await s.h.project('desk'), await s.h.project('desk')];
-    const cCounts = await live<{ availableTaskCounts: { entryLevel: number; review: number } }>(connect(bearer(c.token)), COUNTS, {}, 1);
-    const rCounts = await live<{ availableTaskCounts: { entryLevel: number; review: number } }>(connect(bearer(r.token)), COUNTS, {}, 1);
+    const cCounts = await live<{ availableTaskCounts: { entryLevel: number; review: number } }>(
+      connect(bearer(c.token)),
+      COUNTS,
+      {},
+      1,
+    );
+    const rCounts = await live<{ availableTaskCounts: { entryLevel: number; review: number } }>(
+      connect(bearer(r.token)),
+      COUNTS,
+      {},
+      1,
+    );
     const counts = (sub: typeof cCounts) => sub.items.map((i) => i.availableTaskCounts);
     expect(counts(cCounts)).toEqual([{ entryLevel: 2, review: 0 }]);
     expect(counts(rCounts)).toEqual([{ entryLevel: 2, review: 0 }]);

@@ -25,22 +25,25 @@ let bUrl = '';
 const workflowsDir = path.join(PROJECT_ROOT, '.data', `two-process-workflows-${randomBytes(4).toString('hex')}`);
 const clients: Client[] = [];
 
-
 /** Spawns `orchestra serve` on the test database; resolves with its URL once it prints its GraphQL line. */
 async function spawnServe(databaseUrl: string): Promise<string> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(port)], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      HOST: '127.0.0.1',
-      NODE_ENV: 'test',
-      ORCHESTRA_MACHINE_IN_PROCESS: 'false',
-      ORCHESTRA_WORKFLOWS_DIR: workflowsDir,
+  const proc = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', 'server/cli.ts', 'serve', '--port', String(port)],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        HOST: '127.0.0.1',
+        NODE_ENV: 'test',
+        ORCHESTRA_MACHINE_IN_PROCESS: 'false',
+        ORCHESTRA_WORKFLOWS_DIR: workflowsDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   child = proc;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('timed out waiting for the "GraphQL API" line')), 90_000);
@@ -59,7 +62,9 @@ async function spawnServe(databaseUrl: string): Promise<string> {
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
     proc.once('error', fail);
-    proc.once('exit', (code, signal) => fail(new Error(`the child server exited early (code ${code}, signal ${signal})`)));
+    proc.once('exit', (code, signal) =>
+      fail(new Error(`the child server exited early (code ${code}, signal ${signal})`)),
+    );
   });
 }
 
@@ -75,7 +80,12 @@ async function stopChild(): Promise<void> {
 }
 
 /** POSTs a GraphQL operation to either process. */
-async function gqlAt<T = Record<string, any>>(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<GqlResponse<T>> {
+async function gqlAt<T = Record<string, any>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token: string,
+): Promise<GqlResponse<T>> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -129,17 +139,29 @@ let ids: Record<string, number> = {};
 beforeAll(async () => {
   // B loads its workflows from a folder: the very definition A is given.
   mkdirSync(path.join(workflowsDir, 'review'), { recursive: true });
-  const fixtures = path.relative(path.join(workflowsDir, 'review'), path.join(PROJECT_ROOT, 'test', 'workflows', 'fixtures.js'));
-  writeFileSync(path.join(workflowsDir, 'review', 'workflow.ts'), `export { reviewWorkflow as default } from '${fixtures}';\n`);
+  const fixtures = path.relative(
+    path.join(workflowsDir, 'review'),
+    path.join(PROJECT_ROOT, 'test', 'workflows', 'fixtures.js'),
+  );
+  writeFileSync(
+    path.join(workflowsDir, 'review', 'workflow.ts'),
+    `export { reviewWorkflow as default } from '${fixtures}';\n`,
+  );
 
   a = await createServer({ workflows: [reviewWorkflow] });
   const made = [
     await a.h.worker('admin', [], { isAdmin: true, password: PASSWORD }),
-    ...(await Promise.all(['w0', 'w1', 'w2', 'w3'].map((u) => a.h.worker(u, [['review', 'writer', 'ENTRY_LEVEL']], { password: PASSWORD })))),
-    ...(await Promise.all(['r0', 'r1'].map((u) => a.h.worker(u, [['review', 'writer', 'REVIEWER']], { password: PASSWORD })))),
+    ...(await Promise.all(
+      ['w0', 'w1', 'w2', 'w3'].map((u) => a.h.worker(u, [['review', 'writer', 'ENTRY_LEVEL']], { password: PASSWORD })),
+    )),
+    ...(await Promise.all(
+      ['r0', 'r1'].map((u) => a.h.worker(u, [['review', 'writer', 'REVIEWER']], { password: PASSWORD })),
+    )),
   ];
   ids = Object.fromEntries(made.map((w) => [w.username, w.workerId]));
-  tokens = Object.fromEntries(await Promise.all(made.map(async (w) => [w.username, await a.login(w.username, PASSWORD)] as const)));
+  tokens = Object.fromEntries(
+    await Promise.all(made.map(async (w) => [w.username, await a.login(w.username, PASSWORD)] as const)),
+  );
   bUrl = await spawnServe(a.h.db.url);
 }, 120_000);
 
@@ -176,7 +198,12 @@ describe('two server processes on one database', () => {
     // Made through B: seen on A (and on B).
     await ok(gqlAt(bUrl, CLAIM, { id: taskId }, tokens.r0!));
     const aSaw = await onA.waitFor(4);
-    expect(aSaw.map((i: any) => i.taskChanges.type)).toEqual(['task.submitted', 'task.status_changed', 'task.assigned', 'task.status_changed']);
+    expect(aSaw.map((i: any) => i.taskChanges.type)).toEqual([
+      'task.submitted',
+      'task.status_changed',
+      'task.assigned',
+      'task.status_changed',
+    ]);
     expect(aSaw[3].taskChanges.task.status).toBe('REVIEWING');
 
     await onB.waitFor(4);
@@ -209,11 +236,23 @@ describe('two server processes on one database', () => {
       const w0Client = subscriberAt(url, tokens.w0!);
       for (let k = 0; k < 2; k++) {
         const c = collect(w0Client, DASHBOARD, { after: start });
-        subs.push({ where, what: `w0 dashboard#${k}`, workerId: ids.w0, c, cursors: () => c.items.map((i) => i.dashboardChanges.event.cursor) });
+        subs.push({
+          where,
+          what: `w0 dashboard#${k}`,
+          workerId: ids.w0,
+          c,
+          cursors: () => c.items.map((i) => i.dashboardChanges.event.cursor),
+        });
       }
       for (const u of ['w3', 'r0']) {
         const c = collect(subscriberAt(url, tokens[u]!), DASHBOARD, { after: start });
-        subs.push({ where, what: `${u} dashboard`, workerId: ids[u], c, cursors: () => c.items.map((i) => i.dashboardChanges.event.cursor) });
+        subs.push({
+          where,
+          what: `${u} dashboard`,
+          workerId: ids[u],
+          c,
+          cursors: () => c.items.map((i) => i.dashboardChanges.event.cursor),
+        });
       }
     }
     // Every subscription is live once it has the probe (an event every admin subscription sees).
@@ -227,7 +266,8 @@ describe('two server processes on one database', () => {
       const writer = tokens[`w${i}`]!;
       const reviewer = tokens[`r${i % 2}`]!;
       const at = (k: number) => urls[(i + k) % 2]!;
-      const project = (await ok(gqlAt(at(0), CREATE, { v: 'v1', d: `walk ${i}` }, tokens.admin!))).createProject.project;
+      const project = (await ok(gqlAt(at(0), CREATE, { v: 'v1', d: `walk ${i}` }, tokens.admin!))).createProject
+        .project;
       const id = project.tasks[0].id as string;
       await ok(gqlAt(at(1), CLAIM, { id }, writer));
       await ok(gqlAt(at(0), SUBMIT, { id, action: 'SUBMIT', data: { draft: 1 } }, writer));
@@ -241,7 +281,8 @@ describe('two server processes on one database', () => {
     // And a few short walks through both processes at once.
     await Promise.all(
       [0, 1, 2, 3].map(async (i) => {
-        const project = (await ok(gqlAt(urls[i % 2]!, CREATE, { v: 'noreview', d: `short ${i}` }, tokens.admin!))).createProject.project;
+        const project = (await ok(gqlAt(urls[i % 2]!, CREATE, { v: 'noreview', d: `short ${i}` }, tokens.admin!)))
+          .createProject.project;
         const id = project.tasks[0].id as string;
         await ok(gqlAt(urls[(i + 1) % 2]!, CLAIM, { id }, tokens[`w${i}`]!));
         await ok(gqlAt(urls[i % 2]!, SUBMIT, { id, action: 'SUBMIT', data: { ok: true } }, tokens[`w${i}`]!));
@@ -250,7 +291,9 @@ describe('two server processes on one database', () => {
 
     const all = await expectedCursors(start);
     const expected = new Map<number | undefined, string[]>([[undefined, all]]);
-    for (const s of subs) if (s.workerId !== undefined && !expected.has(s.workerId)) expected.set(s.workerId, await expectedCursors(start, s.workerId));
+    for (const s of subs)
+      if (s.workerId !== undefined && !expected.has(s.workerId))
+        expected.set(s.workerId, await expectedCursors(start, s.workerId));
     expect(all.length).toBeGreaterThan(60);
     for (const s of subs) expect(expected.get(s.workerId)!.length, `${s.where} ${s.what}`).toBeGreaterThan(0);
 

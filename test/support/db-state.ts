@@ -2,7 +2,15 @@
 // the job queue. Compare a snapshot taken before a request with one taken after it.
 import type { Harness } from './harness.js';
 
-const TABLES = ['project', 'task', 'task_assignment', 'iteration', 'worker', 'worker_certification', 'api_key'] as const;
+const TABLES = [
+  'project',
+  'task',
+  'task_assignment',
+  'iteration',
+  'worker',
+  'worker_certification',
+  'api_key',
+] as const;
 
 export interface DbState {
   rows: Record<(typeof TABLES)[number], unknown[]>;

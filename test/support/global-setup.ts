@@ -38,7 +38,9 @@ export default async function setup(project: TestProject) {
   // Fresh template each run: drop what earlier runs left, then migrate.
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'orchestra_test_%'`);
+  const { rows } = await admin.query<{ datname: string }>(
+    `select datname from pg_database where datname like 'orchestra_test_%'`,
+  );
   for (const { datname } of rows) await admin.query(`drop database if exists "${datname}" with (force)`);
   await admin.end();
   await ensureDatabase(adminUrl, TEMPLATE_DB);

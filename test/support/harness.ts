@@ -5,7 +5,13 @@ import { startOrchestra, type Orchestra } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
 import type { Actor } from '../../server/kernel/actor.js';
 import { hashPassword } from '../../server/auth/passwords.js';
-import { AssignmentStatus, CertificationRole, IterationStatus, TaskClass, TaskStatus } from '../../server/kernel/status.js';
+import {
+  AssignmentStatus,
+  CertificationRole,
+  IterationStatus,
+  TaskClass,
+  TaskStatus,
+} from '../../server/kernel/status.js';
 import { Iteration, Task, TaskAssignment } from '../../server/tasks/task.entity.js';
 import { Project } from '../../server/projects/project.entity.js';
 import type { WorkflowDefinition, JsonObject } from '../../server/workflow/definition.js';
@@ -22,8 +28,22 @@ export interface TaskSnapshot {
   id: number;
   step: string;
   status: keyof typeof TaskStatus;
-  assignments: { id: number; level: number; worker: string | null; status: keyof typeof AssignmentStatus; data: JsonObject; attempts: number; lastError: string | null }[];
-  iterations: { id: number; level: number; status: keyof typeof IterationStatus; submittedData: JsonObject; ended: boolean }[];
+  assignments: {
+    id: number;
+    level: number;
+    worker: string | null;
+    status: keyof typeof AssignmentStatus;
+    data: JsonObject;
+    attempts: number;
+    lastError: string | null;
+  }[];
+  iterations: {
+    id: number;
+    level: number;
+    status: keyof typeof IterationStatus;
+    submittedData: JsonObject;
+    ended: boolean;
+  }[];
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
@@ -32,7 +52,10 @@ export async function createHarness(options: HarnessOptions) {
   const db = await createTestDatabase();
   // Sampled review draws come from this queue when it has values, else Math.random.
   const draws: number[] = [];
-  const config = loadConfig(process.env, { ...options.config, machine: { ...loadConfig().machine, retryBaseDelayMs: 20, ...options.config?.machine } });
+  const config = loadConfig(process.env, {
+    ...options.config,
+    machine: { ...loadConfig().machine, retryBaseDelayMs: 20, ...options.config?.machine },
+  });
   const orchestra: Orchestra = await startOrchestra({
     config,
     definitions: options.workflows,
@@ -53,21 +76,51 @@ export async function createHarness(options: HarnessOptions) {
     /** Creates a worker holding the given certifications (REAL unless said) of a workflow. */
     async worker(
       username: string,
-      certifications: [workflow: string, certification: string, role: 'ENTRY_LEVEL' | 'REVIEWER', taskClass?: 'REAL' | 'TRAINING'][] = [],
+      certifications: [
+        workflow: string,
+        certification: string,
+        role: 'ENTRY_LEVEL' | 'REVIEWER',
+        taskClass?: 'REAL' | 'TRAINING',
+      ][] = [],
       extra: { isAdmin?: boolean; password?: string } = {},
     ): Promise<Actor & { kind: 'worker'; username: string }> {
-      const w = await orchestra.workers.createWorker(admin, { username, isAdmin: extra.isAdmin, passwordHash: extra.password ? await hashPassword(extra.password) : null });
+      const w = await orchestra.workers.createWorker(admin, {
+        username,
+        isAdmin: extra.isAdmin,
+        passwordHash: extra.password ? await hashPassword(extra.password) : null,
+      });
       for (const [workflowSlug, certificationSlug, role, taskClass] of certifications) {
         if (role === 'REVIEWER') {
-          await orchestra.workers.grantCertification(admin, { workerId: w.id, workflowSlug, certificationSlug, role: CertificationRole.ENTRY_LEVEL, taskClass: TaskClass[taskClass ?? 'REAL'] });
+          await orchestra.workers.grantCertification(admin, {
+            workerId: w.id,
+            workflowSlug,
+            certificationSlug,
+            role: CertificationRole.ENTRY_LEVEL,
+            taskClass: TaskClass[taskClass ?? 'REAL'],
+          });
         }
-        await orchestra.workers.grantCertification(admin, { workerId: w.id, workflowSlug, certificationSlug, role: CertificationRole[role], taskClass: TaskClass[taskClass ?? 'REAL'] });
+        await orchestra.workers.grantCertification(admin, {
+          workerId: w.id,
+          workflowSlug,
+          certificationSlug,
+          role: CertificationRole[role],
+          taskClass: TaskClass[taskClass ?? 'REAL'],
+        });
       }
       usernames.set(w.id, username);
       return { kind: 'worker', workerId: w.id, isAdmin: extra.isAdmin ?? false, username };
     },
-    async project(workflowSlug: string, versionSlug = 'v1', extra: { priority?: number; projectData?: JsonObject; taskClass?: TaskClass; description?: string } = {}) {
-      return orchestra.lifecycle.createProject(admin, { workflowSlug, versionSlug, description: extra.description ?? 'test project', ...extra });
+    async project(
+      workflowSlug: string,
+      versionSlug = 'v1',
+      extra: { priority?: number; projectData?: JsonObject; taskClass?: TaskClass; description?: string } = {},
+    ) {
+      return orchestra.lifecycle.createProject(admin, {
+        workflowSlug,
+        versionSlug,
+        description: extra.description ?? 'test project',
+        ...extra,
+      });
     },
     async projectStatus(projectId: number) {
       const p = await db.orm.em.fork().findOneOrFail(Project, { id: projectId });
@@ -80,7 +133,11 @@ export async function createHarness(options: HarnessOptions) {
       const task = tasks.find((t) => t.step.slug === stepSlug);
       if (!task) return null;
       const assignments = await em.find(TaskAssignment, { task }, { orderBy: { level: 'asc' }, populate: ['worker'] });
-      const iterations = await em.find(Iteration, { assignment: { task } }, { orderBy: { startDatetime: 'asc', id: 'asc' }, populate: ['assignment'] });
+      const iterations = await em.find(
+        Iteration,
+        { assignment: { task } },
+        { orderBy: { startDatetime: 'asc', id: 'asc' }, populate: ['assignment'] },
+      );
       return {
         id: task.id,
         step: stepSlug,

@@ -8,7 +8,8 @@ export interface GqlResponse<T = Record<string, any>> {
   status: number;
   headers: Headers;
   data: T | null;
-  errors: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: (string | number)[] }[] | undefined;
+  errors:
+    { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: (string | number)[] }[] | undefined;
 }
 
 export interface Credentials {
@@ -22,7 +23,11 @@ export interface TestServer {
   http: HttpServer;
   url: string;
   /** POSTs a GraphQL operation. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Credentials): Promise<GqlResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    as?: Credentials,
+  ): Promise<GqlResponse<T>>;
   /** Logs in over GraphQL and returns the session token. */
   login(username: string, password: string): Promise<string>;
   /**
@@ -45,7 +50,11 @@ export async function createServer(options: HarnessOptions): Promise<TestServer>
       if (as.token) headers.authorization = `Bearer ${as.token}`;
       if (as.apiKey) headers['x-api-key'] = as.apiKey;
       if (as.cookie) headers.cookie = as.cookie;
-      const res = await fetch(`${http.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${http.url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await res.json()) as { data?: any; errors?: GqlResponse['errors'] };
       return { status: res.status, headers: res.headers, data: body.data ?? null, errors: body.errors };
     },
@@ -60,7 +69,9 @@ export async function createServer(options: HarnessOptions): Promise<TestServer>
     async settled() {
       const deadline = Date.now() + 15_000;
       for (;;) {
-        const { rows } = await h.db.pool.query(`select count(*)::int as n from domain_event where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`);
+        const { rows } = await h.db.pool.query(
+          `select count(*)::int as n from domain_event where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`,
+        );
         if (rows[0].n === 0) break;
         if (Date.now() > deadline) throw new Error('events were not released within 15 s');
         await new Promise((r) => setTimeout(r, 20));

@@ -11,7 +11,11 @@ export interface Collected<T> {
   stop(): void;
 }
 
-export function wsClient(httpUrl: string, params: Record<string, unknown> = {}, headers: Record<string, string> = {}): Client {
+export function wsClient(
+  httpUrl: string,
+  params: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Client {
   return createClient({
     url: `${httpUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: class extends WebSocket {
@@ -36,7 +40,10 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
     completed: false,
     waitFor(n, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} items, got ${items.length}: ${JSON.stringify(items)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${n} items, got ${items.length}: ${JSON.stringify(items)}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (items.length >= n) {
             clearTimeout(timer);

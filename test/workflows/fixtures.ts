@@ -11,18 +11,40 @@ export const reviewWorkflow = defineWorkflow({
       slug: 'v1',
       name: 'Two reviewer levels',
       steps: [
-        { kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 2 } },
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 2 },
+        },
       ],
     },
     {
       slug: 'noreview',
       name: 'No review',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'no_review' } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'no_review' },
+        },
+      ],
     },
     {
       slug: 'sampled',
       name: 'Sampled review',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 0.5, maxReviews: 3 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 0.5, maxReviews: 3 },
+        },
+      ],
     },
   ],
 });
@@ -64,17 +86,40 @@ export const claimsWorkflow = defineWorkflow({
     {
       slug: 'write',
       name: 'One certification, reviewed once',
-      steps: [{ kind: 'human', slug: 'write', name: 'Write', requiredCertifications: ['writer'], reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
+      ],
     },
     {
       slug: 'both',
       name: 'Two certifications',
-      steps: [{ kind: 'human', slug: 'edit', name: 'Edit', requiredCertifications: ['writer', 'editor'], reviewPolicy: { policy: 'no_review' } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'edit',
+          name: 'Edit',
+          requiredCertifications: ['writer', 'editor'],
+          reviewPolicy: { policy: 'no_review' },
+        },
+      ],
     },
     {
       slug: 'open',
       name: 'No certification, reviewed once',
-      steps: [{ kind: 'human', slug: 'open', name: 'Open', reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 } }],
+      steps: [
+        {
+          kind: 'human',
+          slug: 'open',
+          name: 'Open',
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
+      ],
     },
     {
       slug: 'pair',

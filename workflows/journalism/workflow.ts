@@ -29,7 +29,11 @@ export default defineWorkflow({
           description: 'Set up the article document and the photo folders.',
           run: (projectData) => {
             const base = `orchestra://projects/${projectData.project_id}`;
-            return { articleDocument: `${base}/article`, rawPhotoFolder: `${base}/photos/raw`, processedPhotoFolder: `${base}/photos/processed` };
+            return {
+              articleDocument: `${base}/article`,
+              rawPhotoFolder: `${base}/photos/raw`,
+              processedPhotoFolder: `${base}/photos/processed`,
+            };
           },
         },
         {
@@ -60,7 +64,9 @@ export default defineWorkflow({
           creationDependsOn: ['editor'],
           requiredCertifications: ['photographer'],
           reviewPolicy: reviewedOnce,
-          ui: { form: { fields: [{ name: 'photos', label: 'Photo URLs, one per line', type: 'textarea', required: true }] } },
+          ui: {
+            form: { fields: [{ name: 'photos', label: 'Photo URLs, one per line', type: 'textarea', required: true }] },
+          },
         },
         {
           kind: 'machine',
@@ -70,7 +76,10 @@ export default defineWorkflow({
           creationDependsOn: ['photography'],
           run: (_projectData, prerequisites) => {
             const raw = String(prerequisites.photography?.photos ?? '');
-            const photos = raw.split('\n').map((p) => p.trim()).filter(Boolean);
+            const photos = raw
+              .split('\n')
+              .map((p) => p.trim())
+              .filter(Boolean);
             return { adjustedPhotos: photos.map((url) => ({ original: url, greyscale: true })) };
           },
         },

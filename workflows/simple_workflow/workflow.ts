@@ -28,7 +28,11 @@ export default defineWorkflow({
           description: 'How awesome is this image, from 1 to 5?',
           creationDependsOn: ['crawl'],
           reviewPolicy: { policy: 'no_review' },
-          ui: { form: { fields: [{ name: 'rating', label: 'Rating (1–5)', type: 'number', min: 1, max: 5, required: true }] } },
+          ui: {
+            form: {
+              fields: [{ name: 'rating', label: 'Rating (1–5)', type: 'number', min: 1, max: 5, required: true }],
+            },
+          },
         },
       ],
     },
