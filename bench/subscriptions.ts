@@ -107,7 +107,7 @@ async function startServer(databaseUrl: string): Promise<{ url: string; pid: num
       DATABASE_URL: databaseUrl,
       HOST: '127.0.0.1',
       PORT: String(port),
-      ORCHESTRA_MACHINE_IN_PROCESS: 'false',
+      ORCHESTRA_JOBS_IN_PROCESS: 'false',
       NODE_ENV: 'production',
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

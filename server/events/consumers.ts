@@ -83,6 +83,7 @@ export async function consumerPosition(pool: pg.Pool, name: string): Promise<str
  */
 export async function consumeOnce(pool: pg.Pool, consumer: EventConsumer, batchSize = 200): Promise<number | null> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('begin');
     const { rows } = await client.query<{ tx_id: string; event_id: string }>(
@@ -108,10 +109,11 @@ export async function consumeOnce(pool: pg.Pool, consumer: EventConsumer, batchS
     await client.query('commit');
     return events.length;
   } catch (error) {
-    await client.query('rollback').catch(() => {});
+    // Nothing of this step stays: its jobs and its advance go together (or the connection died with both).
+    await client.query('rollback').catch((e: Error) => (broken = e));
     throw error;
   } finally {
-    client.release();
+    client.release(broken); // a connection that could not even roll back is not reused
   }
 }
 

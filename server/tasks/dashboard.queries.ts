@@ -60,7 +60,8 @@ interface Row {
   project_id: number;
   step_id: number;
   priority: number;
-  start_ms: string;
+  /** The project's start in whole microseconds: the cursor must be as exact as the column it pages on. */
+  start_us: string;
 }
 
 interface GroupPage extends PageRequest {
@@ -80,15 +81,16 @@ async function groupRows(
   let cursorClause = '';
   if (after) {
     // Keyset pagination on (priority desc, project start asc|desc, assignment id asc).
-    const [priority, startMs, id] = decodeCursor(after, ['int', 'int', 'int']).map(Number);
-    cursorClause = `and (p.priority < ? or (p.priority = ? and (p.start_datetime ${newestFirst ? '<' : '>'} to_timestamp(? / 1000.0) or (p.start_datetime = to_timestamp(? / 1000.0) and a.id > ?))))`;
-    params.push(priority, priority, startMs, startMs, id);
+    const [priority, startUs, id] = decodeCursor(after, ['int', 'int', 'int']).map(Number);
+    const start = `(timestamptz 'epoch' + ?::bigint * interval '1 microsecond')`;
+    cursorClause = `and (p.priority < ? or (p.priority = ? and (p.start_datetime ${newestFirst ? '<' : '>'} ${start} or (p.start_datetime = ${start} and a.id > ?))))`;
+    params.push(priority, priority, startUs, startUs, id);
   }
   const base = `from task_assignment a join task t on t.id = a.task_id join project p on p.id = t.project_id
     where a.worker_id = ? and not a.is_deleted and ${GROUP_CONDITIONS[state]}`;
   const rows = await reader.em.execute<Row[]>(
     `select a.id as assignment_id, t.id as task_id, p.id as project_id, t.step_id, p.priority,
-            (extract(epoch from p.start_datetime) * 1000)::bigint as start_ms
+            (extract(epoch from p.start_datetime) * 1000000)::bigint as start_us
      ${base} ${cursorClause}
      order by p.priority desc, p.start_datetime ${dir}, a.id asc limit ${size + 1}`,
     params,
@@ -125,7 +127,7 @@ function groupLoader(reader: Reader, workerId: number) {
           },
           row: r,
         }));
-        const page = toPage(items, size, ({ row }) => [row.priority, Number(row.start_ms), row.assignment_id], total);
+        const page = toPage(items, size, ({ row }) => [row.priority, Number(row.start_us), row.assignment_id], total);
         return { ...page, nodes: page.nodes.map((n) => n.item) };
       });
     },

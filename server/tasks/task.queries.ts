@@ -81,10 +81,21 @@ export class TaskQueries {
     return reader.load.iterationsByAssignment.load(assignment.id);
   }
 
-  /** What was sent up or down when the iteration ended (and the reviewer's feedback), to those who may see its assignment's data. */
-  async iterationVisible(actor: Actor | null, reader: Reader, iteration: Iteration): Promise<boolean> {
+  /** What was sent up or down when the iteration ended: to those who may see its assignment's data. */
+  async iterationData(actor: Actor | null, reader: Reader, iteration: Iteration): Promise<JsonObject | null> {
     const assignment = await reader.load.assignment.load(iteration.assignment.id);
-    return !!assignment && (await canSeeAssignmentData(actor, reader, assignment));
+    return assignment && (await canSeeAssignmentData(actor, reader, assignment)) ? iteration.submittedData : null;
+  }
+
+  /**
+   * What the worker said with the work they sent (a reviewer's feedback when returning it): to everyone
+   * on the task — the worker who got the work back above all — and to admins and integrators.
+   */
+  async iterationFeedback(actor: Actor | null, reader: Reader, iteration: Iteration): Promise<string | null> {
+    if (iteration.feedback === null) return null;
+    const assignment = await reader.load.assignment.load(iteration.assignment.id);
+    if (!assignment) return null;
+    return seesEverything(actor) || (await holdsTask(actor, reader, assignment.task.id)) ? iteration.feedback : null;
   }
 
   /** Final data of every upstream step, to the task's workers, admins and integrators (null otherwise, or when upstream is not complete). */

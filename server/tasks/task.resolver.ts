@@ -351,15 +351,15 @@ export class IterationResolver {
     nullable: true,
     description: 'What was sent up or down when the iteration ended.',
   })
-  async submittedData(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
-    return (await ctx.services.reads.tasks.iterationVisible(ctx.actor, ctx.reader, i)) ? i.submittedData : null;
+  submittedData(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
+    return ctx.services.reads.tasks.iterationData(ctx.actor, ctx.reader, i);
   }
 
   @FieldResolver(() => String, {
     nullable: true,
     description: 'What the worker said with the work they sent (a reviewer’s feedback when returning it).',
   })
-  async feedback(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<string | null> {
-    return (await ctx.services.reads.tasks.iterationVisible(ctx.actor, ctx.reader, i)) ? i.feedback : null;
+  feedback(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<string | null> {
+    return ctx.services.reads.tasks.iterationFeedback(ctx.actor, ctx.reader, i);
   }
 }

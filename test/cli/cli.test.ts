@@ -27,7 +27,7 @@ let invalidWorkflows: string;
 const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   ...process.env,
   DATABASE_URL: db.url,
-  ORCHESTRA_MACHINE_IN_PROCESS: 'false',
+  ORCHESTRA_JOBS_IN_PROCESS: 'false',
   NODE_ENV: 'test',
   ...extra,
 });

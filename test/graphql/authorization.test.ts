@@ -9,7 +9,8 @@ import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { executeMachineStep } from '../../server/jobs/machine-step.job.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
 import { dbState } from '../support/db-state.js';
-import { createServer, type GqlResponse, type TestServer } from '../support/server.js';
+import { expectGqlRefused, ok } from '../support/expect.js';
+import { createServer, type TestServer } from '../support/server.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
 
 /** A chain (draft, then publish once the draft is complete) and a machine step that always fails. */
@@ -74,9 +75,9 @@ let plain: Worker;
 let outsider: Worker;
 let apiKey: string;
 
-/** A worker with a unique name, a password and an email address (`<username>@example.org`). */
+/** A worker with a password and an email address (`<username>@example.org`). */
 async function worker(name: string, certs: Cert[] = [], extra: { isAdmin?: boolean } = {}): Promise<Worker> {
-  const w = await s.h.worker(`${name}_${++seq}`, certs, { ...extra, password: PASSWORD });
+  const w = await s.h.worker(name, certs, { ...extra, password: PASSWORD });
   await s.h.db.pool.query('update worker set email = username || $2 where id = $1', [w.workerId, '@example.org']);
   return w;
 }
@@ -96,20 +97,6 @@ afterAll(() => s?.close());
 const login = (w: Worker) => s.login(w.username, PASSWORD);
 
 /** A refusal: exactly one error with the code, no data, no internals. */
-function expectRefused(res: GqlResponse, code: string, message?: string | RegExp): void {
-  expect(res.errors, JSON.stringify(res.errors)).toHaveLength(1);
-  const [error] = res.errors!;
-  expect(error!.extensions?.code).toBe(code);
-  expect(error!.extensions).not.toHaveProperty('stacktrace');
-  if (message !== undefined) expect(error!.message).toMatch(message);
-  expect(res.data).toBeNull();
-}
-
-function expectOk<T>(res: GqlResponse<T>): T {
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  expect(res.status).toBe(200);
-  return res.data!;
-}
 
 // ---- 1. admin mutations and queries ------------------------------------------------------------
 
@@ -145,7 +132,7 @@ const ADMIN_MUTATIONS: AdminCase[] = [
       expect(d.assignTask.assignment).toMatchObject({
         level: 0,
         status: 'PROCESSING',
-        worker: { username: expect.stringMatching(/^assignee_/) },
+        worker: { username: expect.stringMatching(/^assignee(_\d+)?$/) },
       });
     },
   },
@@ -161,7 +148,7 @@ const ADMIN_MUTATIONS: AdminCase[] = [
       const a = await s.h.lifecycle.claimTask(holder, await s.h.taskId(p.id, 'write'));
       return { input: { assignmentId: id(a.id), workerId: id(next.workerId) }, task: [p.id, 'write'] };
     },
-    check: (d) => expect(d.reassignAssignment.assignment.worker.username).toMatch(/^next_/),
+    check: (d) => expect(d.reassignAssignment.assignment.worker.username).toMatch(/^next(_\d+)?$/),
   },
   {
     name: 'completeAndSkipTask',
@@ -337,16 +324,20 @@ describe('admin mutations', () => {
       const before = await dbState(s.h);
       const taskBefore = task ? await s.h.task(...task) : null;
 
-      expectRefused(await s.gql(c.mutation, { input }, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
-      expectRefused(await s.gql(c.mutation, { input }), 'UNAUTHENTICATED', 'You must be logged in.');
+      expectGqlRefused(
+        await s.gql(c.mutation, { input }, { token: tokens.plain }),
+        'FORBIDDEN',
+        /^Only project admins/,
+      );
+      expectGqlRefused(await s.gql(c.mutation, { input }), 'UNAUTHENTICATED', 'You must be logged in.');
       if (c.integrator === 'refused')
-        expectRefused(await s.gql(c.mutation, { input }, { apiKey }), 'FORBIDDEN', /^Only project admins/);
+        expectGqlRefused(await s.gql(c.mutation, { input }, { apiKey }), 'FORBIDDEN', /^Only project admins/);
 
       expect(await dbState(s.h)).toEqual(before);
       if (task) expect(await s.h.task(...task)).toEqual(taskBefore);
 
       // The same request from an admin goes through: the refusals were about who asked.
-      await c.check(expectOk(await s.gql(c.mutation, { input }, { token: tokens.admin })));
+      await c.check(ok(await s.gql(c.mutation, { input }, { token: tokens.admin })));
     },
   );
 
@@ -359,7 +350,7 @@ describe('admin mutations', () => {
       { t: taskId, w: id(plain.workerId) },
       { token: tokens.outsider },
     );
-    expectRefused(res, 'FORBIDDEN');
+    expectGqlRefused(res, 'FORBIDDEN');
     expect(await dbState(s.h)).toEqual(before);
   });
 });
@@ -396,12 +387,12 @@ describe('admin queries', () => {
     '$name: FORBIDDEN to a plain worker, UNAUTHENTICATED to anonymous callers, answered to an admin',
     async (q) => {
       await s.h.project('review'); // something to list
-      expectRefused(await s.gql(q.query, {}, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
-      expectRefused(await s.gql(q.query, {}, { token: tokens.outsider }), 'FORBIDDEN', /^Only project admins/);
-      expectRefused(await s.gql(q.query), 'UNAUTHENTICATED', 'You must be logged in.');
-      if (q.integrator === 'refused') expectRefused(await s.gql(q.query, {}, { apiKey }), 'FORBIDDEN');
-      else q.has(expectOk(await s.gql(q.query, {}, { apiKey })));
-      q.has(expectOk(await s.gql(q.query, {}, { token: tokens.admin })));
+      expectGqlRefused(await s.gql(q.query, {}, { token: tokens.plain }), 'FORBIDDEN', /^Only project admins/);
+      expectGqlRefused(await s.gql(q.query, {}, { token: tokens.outsider }), 'FORBIDDEN', /^Only project admins/);
+      expectGqlRefused(await s.gql(q.query), 'UNAUTHENTICATED', 'You must be logged in.');
+      if (q.integrator === 'refused') expectGqlRefused(await s.gql(q.query, {}, { apiKey }), 'FORBIDDEN');
+      else q.has(ok(await s.gql(q.query, {}, { apiKey })));
+      q.has(ok(await s.gql(q.query, {}, { token: tokens.admin })));
     },
   );
 
@@ -413,9 +404,9 @@ describe('admin queries', () => {
       '{ project(id: "1") { id } }',
       '{ worker(id: "1") { username } }',
     ]) {
-      expectRefused(await s.gql(query), 'UNAUTHENTICATED', 'You must be logged in.');
+      expectGqlRefused(await s.gql(query), 'UNAUTHENTICATED', 'You must be logged in.');
     }
-    expect(expectOk(await s.gql('{ viewer { username } }'))).toEqual({ viewer: null });
+    expect(ok(await s.gql('{ viewer { username } }'))).toEqual({ viewer: null });
   });
 
   it('a bad session token or a revoked API key is UNAUTHENTICATED (HTTP 401), not an anonymous request', async () => {
@@ -425,7 +416,7 @@ describe('admin queries', () => {
     expect(bad.data).toBeNull();
 
     const { apiKey: key, secret } = await s.h.orchestra.auth.createApiKey(s.h.admin, 'short-lived');
-    expectOk(await s.gql('{ projects(first: 1) { totalCount } }', {}, { apiKey: secret }));
+    ok(await s.gql('{ projects(first: 1) { totalCount } }', {}, { apiKey: secret }));
     await s.h.orchestra.auth.revokeApiKey(s.h.admin, key.id);
     const revoked = await s.gql('{ projects(first: 1) { totalCount } }', {}, { apiKey: secret });
     expect(revoked.status).toBe(401);
@@ -454,17 +445,17 @@ describe("other workers' data", () => {
     await s.h.lifecycle.saveTask(holder, { taskId, data: { text: 'private draft' } });
 
     // plain is certified for the step, but the task is held: nothing to claim, nothing to see.
-    expectRefused(
+    expectGqlRefused(
       await s.gql(TASK, { id: id(taskId) }, { token: tokens.plain }),
       'FORBIDDEN',
       'You may not see this task.',
     );
-    expectRefused(
+    expectGqlRefused(
       await s.gql(OVERVIEW, { id: id(taskId) }, { token: tokens.plain }),
       'TASK_ASSIGNMENT_ERROR',
       'Worker is not associated with task',
     );
-    expectRefused(
+    expectGqlRefused(
       await s.gql(PROJECT, { id: id(p.id) }, { token: tokens.plain }),
       'FORBIDDEN',
       'You may not see this project.',
@@ -472,18 +463,18 @@ describe("other workers' data", () => {
 
     // The holder sees all of it; so does an admin.
     const holderToken = await login(holder);
-    const mine = expectOk(await s.gql(TASK, { id: id(taskId) }, { token: holderToken }));
+    const mine = ok(await s.gql(TASK, { id: id(taskId) }, { token: holderToken }));
     expect(mine.task.latestData).toEqual({ text: 'private draft' });
-    expect(expectOk(await s.gql(OVERVIEW, { id: id(taskId) }, { token: holderToken })).taskOverview).toEqual({
+    expect(ok(await s.gql(OVERVIEW, { id: id(taskId) }, { token: holderToken })).taskOverview).toEqual({
       data: { text: 'private draft' },
       isReviewer: false,
       isReadOnly: false,
       assignment: { level: 0 },
     });
-    expect(expectOk(await s.gql(PROJECT, { id: id(p.id) }, { token: holderToken })).project.tasks).toEqual([
+    expect(ok(await s.gql(PROJECT, { id: id(p.id) }, { token: holderToken })).project.tasks).toEqual([
       { id: id(taskId), step: { slug: 'write' } },
     ]);
-    expect(expectOk(await s.gql(TASK, { id: id(taskId) }, { token: tokens.admin })).task.latestData).toEqual({
+    expect(ok(await s.gql(TASK, { id: id(taskId) }, { token: tokens.admin })).task.latestData).toEqual({
       text: 'private draft',
     });
   });
@@ -491,15 +482,15 @@ describe("other workers' data", () => {
   it('a waiting task is visible only to workers who may claim it (certified, project active)', async () => {
     const p = await s.h.project('review');
     const taskId = id(await s.h.taskId(p.id, 'write'));
-    expectRefused(await s.gql(TASK, { id: taskId }, { token: tokens.outsider }), 'FORBIDDEN');
-    expect(expectOk(await s.gql(TASK, { id: taskId }, { token: tokens.plain })).task).toMatchObject({
+    expectGqlRefused(await s.gql(TASK, { id: taskId }, { token: tokens.outsider }), 'FORBIDDEN');
+    expect(ok(await s.gql(TASK, { id: taskId }, { token: tokens.plain })).task).toMatchObject({
       status: 'AWAITING_PROCESSING',
       assignments: [],
       latestData: null,
     });
 
     await s.h.lifecycle.pauseProject(s.h.admin, p.id);
-    expectRefused(await s.gql(TASK, { id: taskId }, { token: tokens.plain }), 'FORBIDDEN');
+    expectGqlRefused(await s.gql(TASK, { id: taskId }, { token: tokens.plain }), 'FORBIDDEN');
   });
 
   it('a claimable task shows no data that is not the viewer’s: no prerequisites until claimed, no other level’s data', async () => {
@@ -514,7 +505,7 @@ describe("other workers' data", () => {
     });
     const publishId = id(await s.h.taskId(p.id, 'publish'));
 
-    const claimable = expectOk(await s.gql(TASK, { id: publishId }, { token: tokens.plain })).task;
+    const claimable = ok(await s.gql(TASK, { id: publishId }, { token: tokens.plain })).task;
     expect(claimable).toMatchObject({
       status: 'AWAITING_PROCESSING',
       latestData: null,
@@ -522,8 +513,8 @@ describe("other workers' data", () => {
       assignments: [],
     });
     // The upstream task is complete and someone else's.
-    expectRefused(await s.gql(TASK, { id: id(draftId) }, { token: tokens.plain }), 'FORBIDDEN');
-    expectRefused(
+    expectGqlRefused(await s.gql(TASK, { id: id(draftId) }, { token: tokens.plain }), 'FORBIDDEN');
+    expectGqlRefused(
       await s.gql(OVERVIEW, { id: publishId }, { token: tokens.plain }),
       'TASK_ASSIGNMENT_ERROR',
       'Worker is not associated with task',
@@ -532,23 +523,23 @@ describe("other workers' data", () => {
     // Once claimed, the prerequisites are the viewer's to see; the upstream task still is not.
     const worker2 = await worker('publisher', WRITER);
     const token2 = await login(worker2);
-    expectOk(
+    ok(
       await s.gql(
         'mutation($id: ID!) { claimTask(input: { taskId: $id }) { assignment { id } } }',
         { id: publishId },
         { token: token2 },
       ),
     );
-    const held = expectOk(await s.gql(TASK, { id: publishId }, { token: token2 })).task;
+    const held = ok(await s.gql(TASK, { id: publishId }, { token: token2 })).task;
     expect(held.prerequisites).toEqual({ draft: { headline: 'secret scoop' } });
     expect(held.latestData).toEqual({});
-    expectRefused(await s.gql(TASK, { id: id(draftId) }, { token: token2 }), 'FORBIDDEN');
+    expectGqlRefused(await s.gql(TASK, { id: id(draftId) }, { token: token2 }), 'FORBIDDEN');
     // On the project, the worker sees their own task only.
-    expect(expectOk(await s.gql(PROJECT, { id: id(p.id) }, { token: token2 })).project.tasks).toEqual([
+    expect(ok(await s.gql(PROJECT, { id: id(p.id) }, { token: token2 })).project.tasks).toEqual([
       { id: publishId, step: { slug: 'publish' } },
     ]);
     // And for plain it is now held by someone else.
-    expectRefused(await s.gql(TASK, { id: publishId }, { token: tokens.plain }), 'FORBIDDEN');
+    expectGqlRefused(await s.gql(TASK, { id: publishId }, { token: tokens.plain }), 'FORBIDDEN');
   });
 
   it('reviewers see the levels below them; the entry-level worker does not see the reviewer’s data; a prospective reviewer sees none', async () => {
@@ -566,7 +557,7 @@ describe("other workers' data", () => {
     await s.h.lifecycle.claimTask(entry, taskId);
     await s.h.lifecycle.submitTask(entry, { taskId, data: { text: 'draft' }, action: SubmitAction.SUBMIT });
     // PENDING_REVIEW: a certified reviewer not on the task may see it (to claim it) but none of its data.
-    const prospective = expectOk(await s.gql(TASK, { id: id(taskId) }, { token: reviewer2Token })).task;
+    const prospective = ok(await s.gql(TASK, { id: id(taskId) }, { token: reviewer2Token })).task;
     expect(prospective.status).toBe('PENDING_REVIEW');
     expect(prospective.latestData).toBeNull();
     expect(prospective.prerequisites).toBeNull();
@@ -580,12 +571,12 @@ describe("other workers' data", () => {
       },
     ]);
     // An entry-level worker may not claim a review: FORBIDDEN.
-    expectRefused(await s.gql(TASK, { id: id(taskId) }, { token: tokens.plain }), 'FORBIDDEN');
+    expectGqlRefused(await s.gql(TASK, { id: id(taskId) }, { token: tokens.plain }), 'FORBIDDEN');
 
     await s.h.lifecycle.claimTask(reviewer, taskId);
     await s.h.lifecycle.saveTask(reviewer, { taskId, data: { text: 'draft, reviewed', note: 'tighten the lede' } });
 
-    const seenByEntry = expectOk(await s.gql(TASK, { id: id(taskId) }, { token: entryToken })).task;
+    const seenByEntry = ok(await s.gql(TASK, { id: id(taskId) }, { token: entryToken })).task;
     expect(seenByEntry.status).toBe('REVIEWING');
     expect(seenByEntry.latestData).toBeNull(); // the current assignment is the reviewer's
     expect(seenByEntry.assignments).toEqual([
@@ -604,14 +595,14 @@ describe("other workers' data", () => {
         iterations: [{ status: 'PROCESSING', submittedData: null }],
       },
     ]);
-    expect(expectOk(await s.gql(OVERVIEW, { id: id(taskId) }, { token: entryToken })).taskOverview).toEqual({
+    expect(ok(await s.gql(OVERVIEW, { id: id(taskId) }, { token: entryToken })).taskOverview).toEqual({
       data: { text: 'draft' },
       isReviewer: false,
       isReadOnly: true,
       assignment: { level: 0 },
     });
 
-    const seenByReviewer = expectOk(await s.gql(TASK, { id: id(taskId) }, { token: reviewerToken })).task;
+    const seenByReviewer = ok(await s.gql(TASK, { id: id(taskId) }, { token: reviewerToken })).task;
     expect(seenByReviewer.latestData).toEqual({ text: 'draft, reviewed', note: 'tighten the lede' });
     expect(seenByReviewer.assignments).toEqual([
       {
@@ -629,7 +620,7 @@ describe("other workers' data", () => {
         iterations: [{ status: 'PROCESSING', submittedData: {} }],
       },
     ]);
-    expect(expectOk(await s.gql(OVERVIEW, { id: id(taskId) }, { token: reviewerToken })).taskOverview).toEqual({
+    expect(ok(await s.gql(OVERVIEW, { id: id(taskId) }, { token: reviewerToken })).taskOverview).toEqual({
       data: { text: 'draft, reviewed', note: 'tighten the lede' },
       isReviewer: true,
       isReadOnly: false,
@@ -637,45 +628,45 @@ describe("other workers' data", () => {
     });
 
     // REVIEWING is nobody else's to claim: the second reviewer is refused now.
-    expectRefused(await s.gql(TASK, { id: id(taskId) }, { token: reviewer2Token }), 'FORBIDDEN');
+    expectGqlRefused(await s.gql(TASK, { id: id(taskId) }, { token: reviewer2Token }), 'FORBIDDEN');
   });
 
   it("a worker's email (and certifications) are theirs and admins' to see; worker(id) of someone else is FORBIDDEN to a worker", async () => {
     const other = await worker('other', REVIEWER);
     const Q = 'query($id: ID!) { worker(id: $id) { username email certifications { role } } }';
 
-    expect(expectOk(await s.gql(Q, { id: id(plain.workerId) }, { token: tokens.plain })).worker).toEqual({
+    expect(ok(await s.gql(Q, { id: id(plain.workerId) }, { token: tokens.plain })).worker).toEqual({
       username: plain.username,
       email: `${plain.username}@example.org`,
       certifications: [{ role: 'ENTRY_LEVEL' }, { role: 'ENTRY_LEVEL' }],
     });
-    expect(expectOk(await s.gql('{ viewer { email } }', {}, { token: tokens.plain })).viewer.email).toBe(
+    expect(ok(await s.gql('{ viewer { email } }', {}, { token: tokens.plain })).viewer.email).toBe(
       `${plain.username}@example.org`,
     );
-    expect(expectOk(await s.gql(Q, { id: id(other.workerId) }, { token: tokens.admin })).worker).toEqual({
+    expect(ok(await s.gql(Q, { id: id(other.workerId) }, { token: tokens.admin })).worker).toEqual({
       username: other.username,
       email: `${other.username}@example.org`,
       certifications: [{ role: 'ENTRY_LEVEL' }, { role: 'REVIEWER' }],
     });
     // An integrator sees the worker, but not their email or certifications.
-    expect(expectOk(await s.gql(Q, { id: id(other.workerId) }, { apiKey })).worker).toEqual({
+    expect(ok(await s.gql(Q, { id: id(other.workerId) }, { apiKey })).worker).toEqual({
       username: other.username,
       email: null,
       certifications: [],
     });
     // Another worker is refused outright.
-    expectRefused(
+    expectGqlRefused(
       await s.gql(Q, { id: id(other.workerId) }, { token: tokens.plain }),
       'FORBIDDEN',
       'You may not see this worker.',
     );
     // Admins listing workers see emails; integrators listing them do not.
     const list = 'query { workers(first: 200) { nodes { username email } } }';
-    expect(expectOk(await s.gql(list, {}, { token: tokens.admin })).workers.nodes).toContainEqual({
+    expect(ok(await s.gql(list, {}, { token: tokens.admin })).workers.nodes).toContainEqual({
       username: other.username,
       email: `${other.username}@example.org`,
     });
-    expect(expectOk(await s.gql(list, {}, { apiKey })).workers.nodes).toContainEqual({
+    expect(ok(await s.gql(list, {}, { apiKey })).workers.nodes).toContainEqual({
       username: other.username,
       email: null,
     });
@@ -708,9 +699,9 @@ const browserGet = (server: TestServer, path: string, cookie?: string) =>
 
 describe('development mode', () => {
   it('introspection is open to any caller', async () => {
-    const res = expectOk(await s.gql(INTROSPECTION, {}, { token: tokens.plain }));
+    const res = ok(await s.gql(INTROSPECTION, {}, { token: tokens.plain }));
     expect(res.__schema.types.map((t: { name: string }) => t.name)).toContain('Task');
-    expect(expectOk(await s.gql(INTROSPECTION)).__schema.types.length).toBeGreaterThan(10);
+    expect(ok(await s.gql(INTROSPECTION)).__schema.types.length).toBeGreaterThan(10);
   });
 
   it('GET /graphql from a browser is GraphiQL; its assets are served from our own node_modules', async () => {
@@ -776,16 +767,14 @@ describe('production mode', () => {
       ]) {
         const res = await prod.gql(query, {}, as);
         expect(res.status).toBe(403);
-        expectRefused(res, 'FORBIDDEN', 'Introspection is available to admins only.');
+        expectGqlRefused(res, 'FORBIDDEN', 'Introspection is available to admins only.');
       }
     }
     expect(
-      expectOk(await prod.gql(INTROSPECTION, {}, { token: adminToken })).__schema.types.map(
-        (t: { name: string }) => t.name,
-      ),
+      ok(await prod.gql(INTROSPECTION, {}, { token: adminToken })).__schema.types.map((t: { name: string }) => t.name),
     ).toContain('Task');
     // Ordinary queries (with __typename) still work for workers.
-    expect(expectOk(await prod.gql('{ __typename viewer { username } }', {}, { token: workerToken }))).toEqual({
+    expect(ok(await prod.gql('{ __typename viewer { username } }', {}, { token: workerToken }))).toEqual({
       __typename: 'Query',
       viewer: { username: prodWorker.username },
     });

@@ -2,6 +2,7 @@
 // three logged-in workers (bearer token and session cookie), what each of them sees on the way
 // (task, assignments, iterations, dashboard groups, task overview); integrators' API keys; logout.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { errorOf, ok } from '../support/expect.js';
 import { useServer, type Credentials, type GqlResponse, type TestServer } from '../support/server.js';
 import { diamondWorkflow, reviewWorkflow } from '../workflows/fixtures.js';
 
@@ -21,19 +22,6 @@ beforeAll(async () => {
 const LOGIN = `mutation($u: String!, $p: String!) {
   login(input: { username: $u, password: $p }) { token expiresAt worker { id username isAdmin } }
 }`;
-
-/** The one error of a failed operation (and that nothing came back with it). */
-function errorOf(res: GqlResponse): { code: string | undefined; message: string } {
-  expect(res.errors, 'expected an error').toHaveLength(1);
-  return { code: res.errors![0]!.extensions?.code, message: res.errors![0]!.message };
-}
-
-/** The data of a successful operation. */
-function ok<T = Record<string, any>>(res: GqlResponse<T>): T {
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  expect(res.status).toBe(200);
-  return res.data!;
-}
 
 const TASK = `query($id: ID!) {
   task(id: $id) {

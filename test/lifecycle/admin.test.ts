@@ -3,11 +3,11 @@
 // and commit). Every refusal changes nothing, every walk keeps the iteration invariants of spec §3.1.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../server/kernel/actor.js';
-import { OrchestraError } from '../../server/kernel/errors.js';
 import { RevertChange, SubmitAction } from '../../server/lifecycle/rules.js';
 import { IterationStatus, ProjectStatus, TaskStatus } from '../../server/kernel/status.js';
 import { executeMachineStep } from '../../server/jobs/machine-step.job.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
+import { eventCount, expectRefused, failure } from '../support/expect.js';
 import { useHarness, type Harness, type TaskSnapshot } from '../support/harness.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
 
@@ -70,16 +70,14 @@ beforeAll(async () => {
 });
 
 type Worker = Awaited<ReturnType<Harness['worker']>>;
-let seq = 0;
 const WRITER = (wf: 'review' | 'admin' = 'review') =>
   [[wf, 'writer', 'ENTRY_LEVEL']] as [string, string, 'ENTRY_LEVEL'][];
 const REVIEWER = (wf: 'review' | 'admin' = 'review') => [[wf, 'writer', 'REVIEWER']] as [string, string, 'REVIEWER'][];
-/** A worker with a name unique in this file (tests share one database). */
 const worker = (
   name: string,
   certs: [string, string, 'ENTRY_LEVEL' | 'REVIEWER'][] = [],
   extra: { isAdmin?: boolean } = {},
-) => h.worker(`${name}_${++seq}`, certs, extra);
+) => h.worker(name, certs, extra);
 
 const { SUBMIT, ACCEPT, REJECT } = SubmitAction;
 const submit = (w: Worker, taskId: number, data: Record<string, string>, action = SUBMIT) =>
@@ -89,37 +87,6 @@ async function snapshot(p: { id: number }, step: string): Promise<TaskSnapshot> 
   const t = await h.task(p.id, step);
   if (!t) throw new Error(`no task for step ${step}`);
   return t;
-}
-
-async function eventCount(): Promise<number> {
-  const { rows } = await h.db.pool.query<{ n: string }>('select count(*) as n from domain_event');
-  return Number(rows[0]!.n);
-}
-
-/** Runs an attempt that must fail; a synchronous throw counts as a failure too (the contract is checked separately). */
-async function failure(attempt: () => Promise<unknown>): Promise<unknown> {
-  return Promise.resolve()
-    .then(attempt)
-    .then(
-      () => null,
-      (e: unknown) => e,
-    );
-}
-
-/** The attempt fails with the typed error and leaves the tasks and the outbox as they were. */
-async function expectRefused(
-  attempt: () => Promise<unknown>,
-  expected: { code: string; message?: string },
-  p: { id: number },
-  steps: string[],
-) {
-  const before = await Promise.all(steps.map((s) => h.task(p.id, s)));
-  const events = await eventCount();
-  const error = await failure(attempt);
-  expect(error, 'the attempt should have failed').toBeInstanceOf(OrchestraError);
-  expect(error).toMatchObject(expected);
-  expect(await Promise.all(steps.map((s) => h.task(p.id, s)))).toEqual(before);
-  expect(await eventCount()).toBe(events);
 }
 
 // ---- the iteration invariants of spec §3.1 ------------------------------------------------
@@ -298,12 +265,10 @@ describe('assignTask (admin)', () => {
     await h.lifecycle.claimTask(w, await h.taskId(first.id, 'write'));
     const secondTask = await h.taskId(second.id, 'write');
 
-    await expectRefused(
-      () => h.lifecycle.claimTask(w, secondTask),
-      { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' },
-      second,
-      ['write'],
-    );
+    await expectRefused(h, () => h.lifecycle.claimTask(w, secondTask), {
+      code: 'TASK_ASSIGNMENT_ERROR',
+      message: 'Worker assigned to max number of tasks.',
+    });
     await h.lifecycle.assignTask(h.admin, { taskId: secondTask, workerId: w.workerId });
     const t = await checked(second, 'write');
     expect(t.status).toBe('PROCESSING');
@@ -331,28 +296,22 @@ describe('assignTask (admin)', () => {
     const w = await worker('writer', REVIEWER());
     const p = await h.project('review');
     const taskId = await h.taskId(p.id, 'write');
-    await expectRefused(
-      () => h.lifecycle.assignTask(h.admin, { taskId, workerId: nobody.workerId }),
-      { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this task.' },
-      p,
-      ['write'],
-    );
+    await expectRefused(h, () => h.lifecycle.assignTask(h.admin, { taskId, workerId: nobody.workerId }), {
+      code: 'WORKER_CERTIFICATION_ERROR',
+      message: 'Worker not certified for this task.',
+    });
 
     await h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId });
-    await expectRefused(
-      () => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }),
-      { code: 'TASK_ASSIGNMENT_ERROR', message: 'Status incompatible with new assignment' },
-      p,
-      ['write'],
-    );
+    await expectRefused(h, () => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }), {
+      code: 'TASK_ASSIGNMENT_ERROR',
+      message: 'Status incompatible with new assignment',
+    });
 
     await submit(w, taskId, { text: 'draft' });
-    await expectRefused(
-      () => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }),
-      { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' },
-      p,
-      ['write'],
-    );
+    await expectRefused(h, () => h.lifecycle.assignTask(h.admin, { taskId, workerId: w.workerId }), {
+      code: 'TASK_ASSIGNMENT_ERROR',
+      message: 'Worker already assigned to this task.',
+    });
     await checked(p, 'write');
   });
 
@@ -360,12 +319,10 @@ describe('assignTask (admin)', () => {
     const w = await worker('self', WRITER());
     const p = await h.project('review');
     const taskId = await h.taskId(p.id, 'write');
-    await expectRefused(
-      () => h.lifecycle.assignTask(w, { taskId, workerId: w.workerId }),
-      { code: 'FORBIDDEN', message: 'Only project admins may do this.' },
-      p,
-      ['write'],
-    );
+    await expectRefused(h, () => h.lifecycle.assignTask(w, { taskId, workerId: w.workerId }), {
+      code: 'FORBIDDEN',
+      message: 'Only project admins may do this.',
+    });
     expect((await snapshot(p, 'write')).status).toBe('AWAITING_PROCESSING');
   });
 });
@@ -435,54 +392,48 @@ describe('reassignAssignment (spec §3.8)', () => {
   });
 
   it("refuses a worker not certified for the assignment's role: 'Worker not certified for this assignment.'", async () => {
-    const { p, a } = await reReviewWalk();
+    const { a } = await reReviewWalk();
     const nobody = await worker('nobody');
     const entryOnly = await worker('entry-only', WRITER());
     const otherWorkflow = await worker('other-workflow', REVIEWER('admin'));
     const NOT_CERTIFIED = { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this assignment.' };
     await expectRefused(
+      h,
       () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a0, workerId: nobody.workerId }),
       NOT_CERTIFIED,
-      p,
-      ['write'],
     );
     await expectRefused(
+      h,
       () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: entryOnly.workerId }),
       NOT_CERTIFIED,
-      p,
-      ['write'],
     );
     await expectRefused(
+      h,
       () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: otherWorkflow.workerId }),
       NOT_CERTIFIED,
-      p,
-      ['write'],
     );
   });
 
   it("refuses a worker already on the task: 'Worker already assigned to this task.' (after the certification check)", async () => {
-    const { p, a, w0, w1 } = await reReviewWalk();
+    const { a, w0, w1 } = await reReviewWalk();
     const ALREADY = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker already assigned to this task.' };
     // w1 holds level 1 and is a certified reviewer.
     await expectRefused(
+      h,
       () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: w1.workerId }),
       ALREADY,
-      p,
-      ['write'],
     );
     // Its own worker.
     await expectRefused(
+      h,
       () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a1, workerId: w1.workerId }),
       ALREADY,
-      p,
-      ['write'],
     );
     // w0 holds level 0 but is not a reviewer: the certification error comes first.
     await expectRefused(
+      h,
       () => h.lifecycle.reassignAssignment(h.admin, { assignmentId: a.a2, workerId: w0.workerId }),
       { code: 'WORKER_CERTIFICATION_ERROR', message: 'Worker not certified for this assignment.' },
-      p,
-      ['write'],
     );
   });
 
@@ -570,12 +521,12 @@ describe('completeAndSkipTask (spec §3.9)', () => {
     await h.lifecycle.claimTask(w, taskId);
     await submit(w, taskId, { text: 'draft' });
     const before = await snapshot(p, 'write');
-    const events = await eventCount();
+    const events = await eventCount(h);
 
     const task = await h.lifecycle.completeAndSkipTask(h.admin, taskId);
     expect(task.status).toBe(TaskStatus.PENDING_REVIEW);
     expect(await checked(p, 'write')).toEqual(before);
-    expect(await eventCount()).toBe(events);
+    expect(await eventCount(h)).toBe(events);
   });
 
   it('completes an unassigned task and — unlike the original — creates the tasks that follow', async () => {
@@ -615,7 +566,7 @@ describe('revertTask (spec §3.16)', () => {
   it('dry run: returns the audit and changes nothing', async () => {
     const { p, taskId, w0, w1, w3, i, a } = await reReviewWalk();
     const before = await snapshot(p, 'write');
-    const events = await eventCount();
+    const events = await eventCount(h);
 
     const audit = await h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i1 });
     expect(audit).toEqual({
@@ -654,7 +605,7 @@ describe('revertTask (spec §3.16)', () => {
       ],
     });
     expect(await snapshot(p, 'write')).toEqual(before);
-    expect(await eventCount()).toBe(events);
+    expect(await eventCount(h)).toBe(events);
 
     // Other dry runs: revert before the first reviewer, and to the fix after the rejection.
     const beforeReviewer = await h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i1, revertBefore: true });
@@ -664,7 +615,7 @@ describe('revertTask (spec §3.16)', () => {
     expect(toFix.revertedStatus).toBe(TaskStatus.POST_REVIEW_PROCESSING);
     expect(toFix.assignments.map((x) => x.change)).toEqual([UNCHANGED, REVERTED, REVERTED]);
     expect(await snapshot(p, 'write')).toEqual(before);
-    expect(await eventCount()).toBe(events);
+    expect(await eventCount(h)).toBe(events);
   });
 
   it('commit: back to the computed status, later work gone, the reverted iteration open again; the walk goes on', async () => {
@@ -775,22 +726,20 @@ describe('revertTask (spec §3.16)', () => {
   });
 
   it("refuses to revert before an iteration that isn't the first of its assignment; nothing changes", async () => {
-    const { p, taskId, i } = await reReviewWalk();
+    const { taskId, i } = await reReviewWalk();
     const expected = {
       code: 'INVALID_REVERT_ERROR',
       message: "Cannot revert before an iteration that isn't the first of its assignment.",
     };
     await expectRefused(
+      h,
       () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i3, revertBefore: true, commit: true }),
       expected,
-      p,
-      ['write'],
     );
     await expectRefused(
+      h,
       () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i4, revertBefore: true }),
       expected,
-      p,
-      ['write'],
     );
   });
 
@@ -800,16 +749,14 @@ describe('revertTask (spec §3.16)', () => {
     expect((await snapshot(p, 'write')).status).toBe('ABORTED');
     const expected = { code: 'INVALID_REVERT_ERROR', message: 'Cannot revert aborted task.' };
     await expectRefused(
+      h,
       () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i1, commit: true }),
       expected,
-      p,
-      ['write'],
     );
     await expectRefused(
+      h,
       () => h.lifecycle.revertTask(h.admin, { taskId, iterationId: i.i0, revertBefore: true }),
       expected,
-      p,
-      ['write'],
     );
   });
 
@@ -817,10 +764,9 @@ describe('revertTask (spec §3.16)', () => {
     const one = await reReviewWalk();
     const other = await reReviewWalk();
     await expectRefused(
+      h,
       () => h.lifecycle.revertTask(h.admin, { taskId: one.taskId, iterationId: other.i.i1, commit: true }),
       { code: 'NOT_FOUND' },
-      one.p,
-      ['write'],
     );
   });
 });
@@ -856,7 +802,7 @@ describe('every admin use case is refused to a plain worker (and an integrator) 
     const plain = await worker('plain', REVIEWER());
     const integrator: Actor = { kind: 'integrator', keyId: null };
     for (const actor of [plain, ctx.w1 /* a worker on the task */, integrator]) {
-      await expectRefused(() => call(actor, ctx), { code: 'FORBIDDEN' }, ctx.p, ['write']);
+      await expectRefused(h, () => call(actor, ctx), { code: 'FORBIDDEN' });
     }
     expect(await h.projectStatus(ctx.p.id)).toBe(ProjectStatus.ACTIVE);
   });

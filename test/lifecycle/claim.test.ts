@@ -2,9 +2,9 @@
 // original's precedence, certification roles and task classes, paused projects, and the worker's own
 // limits (cap on work in progress, returned work first). A refused claim changes nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OrchestraError } from '../../server/kernel/errors.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { TaskClass } from '../../server/kernel/status.js';
+import { eventCount, expectRefused } from '../support/expect.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
 
@@ -14,9 +14,7 @@ beforeAll(async () => {
 });
 
 type Cert = ['claims', 'writer' | 'editor', 'ENTRY_LEVEL' | 'REVIEWER', ('REAL' | 'TRAINING')?];
-let seq = 0;
-/** A worker with a name unique in this file (tests share one database). */
-const worker = (name: string, certs: Cert[] = []) => h.worker(`${name}_${++seq}`, certs);
+const worker = (name: string, certs: Cert[] = []) => h.worker(name, certs);
 const WRITER: Cert = ['claims', 'writer', 'ENTRY_LEVEL'];
 const WRITER_REVIEWER: Cert = ['claims', 'writer', 'REVIEWER'];
 const EDITOR: Cert = ['claims', 'editor', 'ENTRY_LEVEL'];
@@ -25,29 +23,6 @@ async function project(version: string, extra: { taskClass?: TaskClass; priority
   const p = await h.project('claims', version, extra);
   const step = { write: 'write', both: 'edit', open: 'open', pair: 'first', machine: 'fetch' }[version]!;
   return { id: p.id, step, taskId: await h.taskId(p.id, step) };
-}
-
-async function eventCount(): Promise<number> {
-  const { rows } = await h.db.pool.query<{ n: string }>('select count(*) as n from domain_event');
-  return Number(rows[0]!.n);
-}
-
-/** The attempt fails with the typed error and leaves the task (status, assignments, iterations) and the outbox as they were. */
-async function expectRefused(
-  attempt: () => Promise<unknown>,
-  expected: { code: string; message: string },
-  p: { id: number; step: string },
-) {
-  const before = await h.task(p.id, p.step);
-  const events = await eventCount();
-  const error = await attempt().then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error, 'the attempt should have failed').toBeInstanceOf(OrchestraError);
-  expect(error).toMatchObject(expected);
-  expect(await h.task(p.id, p.step)).toEqual(before);
-  expect(await eventCount()).toBe(events);
 }
 
 /** Brings a `write` task to PENDING_REVIEW: `by` claims and submits. */
@@ -108,14 +83,14 @@ describe('a successful claim', () => {
   it('writes the assignment and status-change events', async () => {
     const w = await worker('writer', [WRITER]);
     const p = await project('write');
-    const before = await eventCount();
+    const before = await eventCount(h);
     await h.lifecycle.claimTask(w, p.taskId);
     const { rows } = await h.db.pool.query<{ type: string }>(
       'select type from domain_event where task_id = $1 order by id',
       [p.taskId],
     );
     expect(rows.map((r) => r.type)).toEqual(['task.created', 'task.assigned', 'task.status_changed']);
-    expect(await eventCount()).toBe(before + 2);
+    expect(await eventCount(h)).toBe(before + 2);
   });
 });
 
@@ -127,9 +102,9 @@ describe('check 1: the task must wait for a worker', () => {
 
     const other = await worker('other', [WRITER_REVIEWER]);
     const nobody = await worker('nobody');
-    await expectRefused(() => h.lifecycle.claimTask(other, p.taskId), STATUS_INCOMPATIBLE, p);
-    await expectRefused(() => h.lifecycle.claimTask(nobody, p.taskId), STATUS_INCOMPATIBLE, p);
-    await expectRefused(() => h.lifecycle.claimTask(w, p.taskId), STATUS_INCOMPATIBLE, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(other, p.taskId), STATUS_INCOMPATIBLE);
+    await expectRefused(h, () => h.lifecycle.claimTask(nobody, p.taskId), STATUS_INCOMPATIBLE);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p.taskId), STATUS_INCOMPATIBLE);
   });
 
   it('refuses a task in REVIEWING and in POST_REVIEW_PROCESSING', async () => {
@@ -139,11 +114,11 @@ describe('check 1: the task must wait for a worker', () => {
     const p = await submitted(w);
     await h.lifecycle.claimTask(r, p.taskId);
     expect((await h.task(p.id, p.step))!.status).toBe('REVIEWING');
-    await expectRefused(() => h.lifecycle.claimTask(r2, p.taskId), STATUS_INCOMPATIBLE, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(r2, p.taskId), STATUS_INCOMPATIBLE);
 
     await h.lifecycle.submitTask(r, { taskId: p.taskId, data: { note: 'redo' }, action: SubmitAction.REJECT });
     expect((await h.task(p.id, p.step))!.status).toBe('POST_REVIEW_PROCESSING');
-    await expectRefused(() => h.lifecycle.claimTask(r2, p.taskId), STATUS_INCOMPATIBLE, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(r2, p.taskId), STATUS_INCOMPATIBLE);
   });
 
   it('refuses a COMPLETE task', async () => {
@@ -155,7 +130,7 @@ describe('check 1: the task must wait for a worker', () => {
     await h.lifecycle.submitTask(w, { taskId: p.taskId, data: {}, action: SubmitAction.SUBMIT });
     expect((await h.task(p.id, 'first'))!.status).toBe('COMPLETE');
     expect(await h.projectStatus(p.id)).toBe(0 /* ACTIVE */);
-    await expectRefused(() => h.lifecycle.claimTask(other, p.taskId), STATUS_INCOMPATIBLE, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(other, p.taskId), STATUS_INCOMPATIBLE);
   });
 });
 
@@ -170,9 +145,9 @@ describe('check 2: a waiting task must have no entry-level assignment', () => {
 
     const other = await worker('other', [WRITER]);
     const nobody = await worker('nobody');
-    await expectRefused(() => h.lifecycle.claimTask(other, p.taskId), INCORRECT_STATE, p);
-    await expectRefused(() => h.lifecycle.claimTask(nobody, p.taskId), INCORRECT_STATE, p);
-    await expectRefused(() => h.lifecycle.claimTask(w, p.taskId), INCORRECT_STATE, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(other, p.taskId), INCORRECT_STATE);
+    await expectRefused(h, () => h.lifecycle.claimTask(nobody, p.taskId), INCORRECT_STATE);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p.taskId), INCORRECT_STATE);
   });
 });
 
@@ -180,15 +155,15 @@ describe('check 3: the worker must be certified for the role the task needs', ()
   it('refuses a worker without certifications, and one holding another certification', async () => {
     const p = await project('write');
     const [nobody, editor] = [await worker('nobody'), await worker('editor', [EDITOR])];
-    await expectRefused(() => h.lifecycle.claimTask(nobody, p.taskId), NOT_CERTIFIED, p);
-    await expectRefused(() => h.lifecycle.claimTask(editor, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(nobody, p.taskId), NOT_CERTIFIED);
+    await expectRefused(h, () => h.lifecycle.claimTask(editor, p.taskId), NOT_CERTIFIED);
   });
 
   it('needs every required certification', async () => {
     const p = await project('both');
     const [writer, editor] = [await worker('writer', [WRITER]), await worker('editor', [EDITOR])];
-    await expectRefused(() => h.lifecycle.claimTask(writer, p.taskId), NOT_CERTIFIED, p);
-    await expectRefused(() => h.lifecycle.claimTask(editor, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(writer, p.taskId), NOT_CERTIFIED);
+    await expectRefused(h, () => h.lifecycle.claimTask(editor, p.taskId), NOT_CERTIFIED);
     const both = await worker('both', [WRITER, EDITOR]);
     await h.lifecycle.claimTask(both, p.taskId);
     expect((await h.task(p.id, p.step))!.assignments.map((a) => a.worker)).toEqual([both.username]);
@@ -198,13 +173,13 @@ describe('check 3: the worker must be certified for the role the task needs', ()
     const w = await worker('writer', [WRITER]);
     const p = await submitted(w);
     const entryOnly = await worker('entry', [WRITER]);
-    await expectRefused(() => h.lifecycle.claimTask(entryOnly, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(entryOnly, p.taskId), NOT_CERTIFIED);
   });
 
   it('tells an entry-level-only worker who did the work that they are not certified (check 3 precedes check 4)', async () => {
     const w = await worker('writer', [WRITER]);
     const p = await submitted(w);
-    await expectRefused(() => h.lifecycle.claimTask(w, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p.taskId), NOT_CERTIFIED);
   });
 
   it('lets a reviewer take entry-level work too (a reviewer certification comes with the entry-level one)', async () => {
@@ -220,7 +195,7 @@ describe('check 3: the worker must be certified for the role the task needs', ()
     const p = await project('machine');
     expect((await h.task(p.id, p.step))!.status).toBe('AWAITING_PROCESSING');
     const anyone = await worker('anyone', [WRITER_REVIEWER, EDITOR]);
-    await expectRefused(() => h.lifecycle.claimTask(anyone, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(anyone, p.taskId), NOT_CERTIFIED);
   });
 });
 
@@ -231,11 +206,11 @@ describe('task classes: REAL projects need REAL certifications, TRAINING project
   it('a TRAINING certification does not qualify for a REAL project, at either level', async () => {
     const trainee = await worker('trainee', [TRAINEE_REVIEWER]);
     const p = await project('write');
-    await expectRefused(() => h.lifecycle.claimTask(trainee, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(trainee, p.taskId), NOT_CERTIFIED);
 
     const w = await worker('writer', [WRITER]);
     const q = await submitted(w);
-    await expectRefused(() => h.lifecycle.claimTask(trainee, q.taskId), NOT_CERTIFIED, q);
+    await expectRefused(h, () => h.lifecycle.claimTask(trainee, q.taskId), NOT_CERTIFIED);
   });
 
   it('a TRAINING project accepts TRAINING certifications for entry level and review', async () => {
@@ -273,7 +248,7 @@ describe('task classes: REAL projects need REAL certifications, TRAINING project
     const p = await project('write', { taskClass: TaskClass.TRAINING });
     await h.lifecycle.claimTask(trainee, p.taskId);
     await h.lifecycle.submitTask(trainee, { taskId: p.taskId, data: {}, action: SubmitAction.SUBMIT });
-    await expectRefused(() => h.lifecycle.claimTask(other, p.taskId), NOT_CERTIFIED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(other, p.taskId), NOT_CERTIFIED);
   });
 });
 
@@ -298,7 +273,7 @@ describe('a step without required certifications', () => {
     const p = await project('open');
     await h.lifecycle.claimTask(a, p.taskId);
     await h.lifecycle.submitTask(a, { taskId: p.taskId, data: {}, action: SubmitAction.SUBMIT });
-    await expectRefused(() => h.lifecycle.claimTask(a, p.taskId), ALREADY_ASSIGNED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(a, p.taskId), ALREADY_ASSIGNED);
   });
 });
 
@@ -306,7 +281,7 @@ describe('check 4: a worker holds at most one assignment of a task', () => {
   it('refuses the worker who submitted the review of their own work, although they hold a reviewer certification', async () => {
     const w = await worker('writer_reviewer', [WRITER_REVIEWER]);
     const p = await submitted(w);
-    await expectRefused(() => h.lifecycle.claimTask(w, p.taskId), ALREADY_ASSIGNED, p);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p.taskId), ALREADY_ASSIGNED);
     // Someone else can still review it.
     const r = await worker('reviewer', [WRITER_REVIEWER]);
     await h.lifecycle.claimTask(r, p.taskId);
@@ -319,11 +294,10 @@ describe('the project must be active', () => {
     const w = await worker('writer', [WRITER]);
     const p = await project('write');
     await h.lifecycle.pauseProject(h.admin, p.id);
-    await expectRefused(
-      () => h.lifecycle.claimTask(w, p.taskId),
-      { code: 'PROJECT_STATUS_ERROR', message: 'Project is not active.' },
-      p,
-    );
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p.taskId), {
+      code: 'PROJECT_STATUS_ERROR',
+      message: 'Project is not active.',
+    });
 
     await h.lifecycle.resumeProject(h.admin, p.id);
     await h.lifecycle.claimTask(w, p.taskId);
@@ -334,11 +308,10 @@ describe('the project must be active', () => {
     const w = await worker('writer', [WRITER]);
     const p = await project('write');
     await h.lifecycle.endProject(h.admin, p.id);
-    await expectRefused(
-      () => h.lifecycle.claimTask(w, p.taskId),
-      { code: 'PROJECT_STATUS_ERROR', message: 'Project is not active.' },
-      p,
-    );
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p.taskId), {
+      code: 'PROJECT_STATUS_ERROR',
+      message: 'Project is not active.',
+    });
   });
 
   it('an unknown task is not found', async () => {
@@ -358,7 +331,7 @@ describe("the worker's own limits", () => {
     const p3 = await project('write');
     await h.lifecycle.claimTask(w, p1.taskId);
     await h.lifecycle.claimTask(w, p2.taskId);
-    await expectRefused(() => h.lifecycle.claimTask(w, p3.taskId), MAX_TASKS, p3);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p3.taskId), MAX_TASKS);
 
     // Submitted work no longer counts: the worker may claim again.
     await h.lifecycle.submitTask(w, { taskId: p1.taskId, data: {}, action: SubmitAction.SUBMIT });
@@ -374,7 +347,7 @@ describe("the worker's own limits", () => {
     await h.lifecycle.claimTask(r, p1.taskId);
     await h.lifecycle.claimTask(r, p2.taskId);
     const p3 = await project('write');
-    await expectRefused(() => h.lifecycle.claimTask(r, p3.taskId), MAX_TASKS, p3);
+    await expectRefused(h, () => h.lifecycle.claimTask(r, p3.taskId), MAX_TASKS);
   });
 
   it('does not count work of ended projects', async () => {
@@ -416,7 +389,7 @@ describe("the worker's own limits", () => {
     ]);
 
     const p2 = await project('write');
-    await expectRefused(() => h.lifecycle.claimTask(w, p2.taskId), PENDING_FEEDBACK, p2);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p2.taskId), PENDING_FEEDBACK);
 
     // Once the feedback is addressed (sent back up for review), new work is allowed again.
     await h.lifecycle.submitTask(w, { taskId: p1.taskId, data: { text: 'fixed' }, action: SubmitAction.SUBMIT });
@@ -434,6 +407,6 @@ describe("the worker's own limits", () => {
     // w holds the returned task (in progress); an admin fills the cap of 2 with a second task.
     await h.lifecycle.assignTask(h.admin, { taskId: (await project('write')).taskId, workerId: w.workerId });
     const p3 = await project('write');
-    await expectRefused(() => h.lifecycle.claimTask(w, p3.taskId), PENDING_FEEDBACK, p3);
+    await expectRefused(h, () => h.lifecycle.claimTask(w, p3.taskId), PENDING_FEEDBACK);
   });
 });

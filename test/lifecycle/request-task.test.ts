@@ -3,9 +3,10 @@
 // active projects the worker is certified for in the role and task class needed, never one they already
 // hold an assignment on; typed errors when nothing fits; the worker's own limits apply.
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OrchestraError } from '../../server/kernel/errors.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { CertificationRole, TaskClass } from '../../server/kernel/status.js';
+import { dbState } from '../support/db-state.js';
+import { expectRefused } from '../support/expect.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
 
@@ -22,8 +23,7 @@ beforeEach(async () => {
 
 type Cert = ['claims', 'writer' | 'editor', 'ENTRY_LEVEL' | 'REVIEWER', ('REAL' | 'TRAINING')?];
 type W = Awaited<ReturnType<Harness['worker']>>;
-let seq = 0;
-const worker = (name: string, certs: Cert[] = []) => h.worker(`${name}_${++seq}`, certs);
+const worker = (name: string, certs: Cert[] = []) => h.worker(name, certs);
 const WRITER: Cert = ['claims', 'writer', 'ENTRY_LEVEL'];
 const WRITER_REVIEWER: Cert = ['claims', 'writer', 'REVIEWER'];
 const EDITOR: Cert = ['claims', 'editor', 'ENTRY_LEVEL'];
@@ -56,34 +56,18 @@ async function next(w: W, role?: CertificationRole): Promise<number> {
   return assignment!.task.id;
 }
 
-/** Every live assignment in the database, to show a refusal changed nothing. */
-async function allAssignments() {
-  const { rows } = await h.db.pool.query(
-    'select id, task_id, worker_id, level, status from task_assignment where not is_deleted order by id',
-  );
-  const tasks = await h.db.pool.query('select id, status, version from task order by id');
-  return { assignments: rows, tasks: tasks.rows };
-}
-
-async function expectRefused(w: W, expected: { code: string; message: string }, role?: CertificationRole) {
-  const before = await allAssignments();
-  const error = await h.lifecycle.requestTask(w, role === undefined ? {} : { role }).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error, 'the request should have failed').toBeInstanceOf(OrchestraError);
-  expect(error).toMatchObject(expected);
-  expect(await allAssignments()).toEqual(before);
-}
+/** The request is refused with the typed error, and nothing changes. */
+const expectRequestRefused = (w: W, expected: { code: string; message: string }, role?: CertificationRole) =>
+  expectRefused(h, () => h.lifecycle.requestTask(w, role === undefined ? {} : { role }), expected);
 
 /** "Nothing to do" is an answer, not an error: no assignment, the reason, and nothing changed. */
 async function expectNothing(w: W, role?: CertificationRole) {
-  const before = await allAssignments();
+  const before = await dbState(h);
   expect(await h.lifecycle.requestTask(w, role === undefined ? {} : { role })).toEqual({
     assignment: null,
     reason: 'NO_TASK_AVAILABLE',
   });
-  expect(await allAssignments()).toEqual(before);
+  expect(await dbState(h)).toEqual(before);
 }
 const MAX_TASKS = { code: 'TASK_ASSIGNMENT_ERROR', message: 'Worker assigned to max number of tasks.' };
 const PENDING_FEEDBACK = {
@@ -329,8 +313,8 @@ describe("the worker's own limits", () => {
     const a = await next(w);
     const b = await next(w);
     expect(a).not.toBe(b);
-    await expectRefused(w, MAX_TASKS);
-    await expectRefused(w, MAX_TASKS, CertificationRole.REVIEWER);
+    await expectRequestRefused(w, MAX_TASKS);
+    await expectRequestRefused(w, MAX_TASKS, CertificationRole.REVIEWER);
     // A finished task frees a place.
     await h.lifecycle.submitTask(w, { taskId: a, data: {}, action: SubmitAction.SUBMIT });
     expect([a, b]).not.toContain(await next(w));
@@ -342,7 +326,7 @@ describe("the worker's own limits", () => {
     await project('open');
     await next(w);
     await next(w);
-    await expectRefused(w, MAX_TASKS);
+    await expectRequestRefused(w, MAX_TASKS);
   });
 
   it("refuses new work while returned work waits: 'Worker has pending reviewer feedback that must be addressed.'", async () => {
@@ -353,7 +337,7 @@ describe("the worker's own limits", () => {
     await h.lifecycle.submitTask(r, { taskId: p.taskId, data: { note: 'redo' }, action: SubmitAction.REJECT });
     expect((await h.task(p.id, p.step))!.status).toBe('POST_REVIEW_PROCESSING');
     const waiting = await project('write');
-    await expectRefused(w, PENDING_FEEDBACK);
+    await expectRequestRefused(w, PENDING_FEEDBACK);
 
     await h.lifecycle.submitTask(w, { taskId: p.taskId, data: { text: 'fixed' }, action: SubmitAction.SUBMIT });
     expect(await next(w)).toBe(waiting.taskId);
@@ -367,6 +351,6 @@ describe("the worker's own limits", () => {
     await h.lifecycle.submitTask(r, { taskId: p.taskId, data: {}, action: SubmitAction.REJECT });
     await h.lifecycle.assignTask(h.admin, { taskId: (await project('write')).taskId, workerId: w.workerId });
     await project('write');
-    await expectRefused(w, PENDING_FEEDBACK);
+    await expectRequestRefused(w, PENDING_FEEDBACK);
   });
 });

@@ -81,16 +81,12 @@ beforeEach(() => {
   h.draws.length = 0;
 });
 
-let seq = 0;
 /** Fresh workers per test: `n` writers (entry level) and `m` reviewers. */
 async function people(n: number, m: number): Promise<{ writers: Actor[]; reviewers: Actor[] }> {
-  seq++;
   const writers: Actor[] = [];
   const reviewers: Actor[] = [];
-  for (let i = 0; i < n; i++)
-    writers.push(await h.worker(`t${seq}-writer${i}`, [['reviews', 'writer', 'ENTRY_LEVEL']]));
-  for (let i = 0; i < m; i++)
-    reviewers.push(await h.worker(`t${seq}-reviewer${i}`, [['reviews', 'writer', 'REVIEWER']]));
+  for (let i = 0; i < n; i++) writers.push(await h.worker('writer', [['reviews', 'writer', 'ENTRY_LEVEL']]));
+  for (let i = 0; i < m; i++) reviewers.push(await h.worker('reviewer', [['reviews', 'writer', 'REVIEWER']]));
   return { writers, reviewers };
 }
 

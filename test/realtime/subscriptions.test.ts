@@ -125,7 +125,6 @@ interface Dash {
 const PASSWORD = 'realtime password';
 let s: TestServer;
 let adminToken: string;
-let seq = 0;
 
 beforeAll(async () => {
   s = await useServer({
@@ -177,9 +176,8 @@ async function failureOf(sub: Collected<unknown>): Promise<unknown[]> {
 }
 
 async function workerWithToken(name: string, certs: Parameters<TestServer['h']['worker']>[1] = []) {
-  const username = `${name}_${++seq}`;
-  const actor = await s.h.worker(username, certs, { password: PASSWORD });
-  const token = await s.login(username, PASSWORD);
+  const actor = await s.h.worker(name, certs, { password: PASSWORD });
+  const token = await s.login(actor.username, PASSWORD);
   await s.settled(); // the certification grants' events are out: live subscriptions start after them
   return { actor, token };
 }

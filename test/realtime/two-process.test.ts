@@ -38,7 +38,7 @@ async function spawnServe(databaseUrl: string): Promise<string> {
         DATABASE_URL: databaseUrl,
         HOST: '127.0.0.1',
         NODE_ENV: 'test',
-        ORCHESTRA_MACHINE_IN_PROCESS: 'false',
+        ORCHESTRA_JOBS_IN_PROCESS: 'false',
         ORCHESTRA_WORKFLOWS_DIR: workflowsDir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

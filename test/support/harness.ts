@@ -1,5 +1,8 @@
 // Test harness: a real Orchestra on a fresh PostgreSQL database, with one-line factories for
 // workers and projects and a snapshot reader that shows a task as a user would see it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll } from 'vitest';
 import { startOrchestra, type Orchestra } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
@@ -52,8 +55,11 @@ export async function createHarness(options: HarnessOptions) {
   const db = await createTestDatabase();
   // Sampled review draws come from this queue when it has values, else Math.random.
   const draws: number[] = [];
+  // Each harness keeps its projects' files in a folder of its own, removed with it.
+  const filesDir = options.config?.filesDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-files-'));
   const config = loadConfig(process.env, {
     ...options.config,
+    filesDir,
     machine: { ...loadConfig().machine, retryBaseDelayMs: 20, ...options.config?.machine },
   });
   const orchestra: Orchestra = await startOrchestra({
@@ -64,6 +70,12 @@ export async function createHarness(options: HarnessOptions) {
     jobs: options.jobs ?? false,
   });
   const usernames = new Map<number, string>();
+  const taken = new Map<string, number>();
+  const uniqueName = (name: string): string => {
+    const n = (taken.get(name) ?? 0) + 1;
+    taken.set(name, n);
+    return n === 1 ? name : `${name}_${n}`;
+  };
   const admin: Actor = { kind: 'system' };
 
   const h = {
@@ -73,9 +85,12 @@ export async function createHarness(options: HarnessOptions) {
     workers: orchestra.workers,
     admin,
     draws,
-    /** Creates a worker holding the given certifications (REAL unless said) of a workflow. */
+    /**
+     * Creates a worker holding the given certifications (REAL unless said) of a workflow. The name is
+     * made unique in the file's database: a second `worker('writer')` is `writer_2`.
+     */
     async worker(
-      username: string,
+      name: string,
       certifications: [
         workflow: string,
         certification: string,
@@ -84,6 +99,7 @@ export async function createHarness(options: HarnessOptions) {
       ][] = [],
       extra: { isAdmin?: boolean; password?: string } = {},
     ): Promise<Actor & { kind: 'worker'; username: string }> {
+      const username = uniqueName(name);
       const w = await orchestra.workers.createWorker(admin, {
         username,
         isAdmin: extra.isAdmin,
@@ -160,6 +176,21 @@ export async function createHarness(options: HarnessOptions) {
         })),
       };
     },
+    /**
+     * Waits until every committed event is released: no transaction that could still precede one is
+     * open (on the whole PostgreSQL server, so parallel test files count too).
+     */
+    async released(): Promise<void> {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const { rows } = await db.pool.query(
+          `select count(*)::int as n from domain_event where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`,
+        );
+        if (rows[0].n === 0) return;
+        if (Date.now() > deadline) throw new Error('events were not released within 15 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     /** Task id of a step, failing loudly when the step has no task. */
     async taskId(projectId: number, stepSlug: string): Promise<number> {
       const t = await h.task(projectId, stepSlug);
@@ -169,6 +200,7 @@ export async function createHarness(options: HarnessOptions) {
     async close() {
       await orchestra.close();
       await db.close();
+      if (!options.config?.filesDir) fs.rmSync(filesDir, { recursive: true, force: true });
     },
   };
   return h;

@@ -67,15 +67,7 @@ export async function createServer(options: HarnessOptions): Promise<TestServer>
       return res.data.login.token;
     },
     async settled() {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const { rows } = await h.db.pool.query(
-          `select count(*)::int as n from domain_event where tx_id >= pg_snapshot_xmin(pg_current_snapshot())`,
-        );
-        if (rows[0].n === 0) break;
-        if (Date.now() > deadline) throw new Error('events were not released within 15 s');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await h.released();
       await http.realtime.relay.wake();
     },
     async close() {
