@@ -1,5 +1,6 @@
 // Demo accounts and data (the original's fixtures). The passwords are for demo databases only.
 import type { Orchestra } from '../server/app.js';
+import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../server/auth/passwords.js';
 import { SYSTEM } from '../server/kernel/actor.js';
 import { CertificationRole, TaskClass } from '../server/kernel/status.js';
@@ -130,4 +131,14 @@ export async function loadDemo(app: Orchestra): Promise<string[]> {
     });
   }
   return created;
+}
+
+/**
+ * Production never seeds known passwords: an empty database gets one admin, `admin`, with a password
+ * generated now and shown once. Returns that password.
+ */
+export async function createFirstAdmin(app: Orchestra): Promise<string> {
+  const password = randomBytes(18).toString('base64url');
+  await app.workers.createWorker(SYSTEM, { username: 'admin', firstName: 'First', lastName: 'Admin', isAdmin: true, password });
+  return password;
 }

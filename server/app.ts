@@ -14,6 +14,7 @@ import { FileStore } from './files/file-store.js';
 import { startBackground, type Background } from './jobs/job-runner.js';
 import { machineStepJob } from './jobs/machine-step.job.js';
 import { WORKFLOW_HOOK_JOB, workflowHookJob, workflowHooksConsumer } from './jobs/workflow-hooks.js';
+import { SYSTEM } from './kernel/actor.js';
 import { LifecycleService } from './lifecycle/lifecycle.service.js';
 import { MACHINE_JOB } from './lifecycle/progress.js';
 import type { Engine } from './lifecycle/transaction.js';
@@ -70,6 +71,10 @@ export interface StartOptions {
   /** More durable consumers (besides the workflow hooks) and their jobs. */
   consumers?: { consumer: EventConsumer; tasks: Record<string, (payload: unknown) => Promise<void>> }[];
   log?: (message: string) => void;
+  /** The embedded PostgreSQL: `server` owns its folder (orchestra serve); `command` uses a running server's. */
+  role?: 'server' | 'command';
+  /** The embedded PostgreSQL died and could not be started again. */
+  onDatabaseLost?: (error: Error) => void;
 }
 
 export async function startOrchestra(options: StartOptions = {}): Promise<Orchestra> {
@@ -77,7 +82,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
   const registry = options.definitions
     ? new WorkflowRegistry(options.definitions)
     : await loadRegistry(config.workflowsDir);
-  const db = options.db ?? (await openDatabase(config, { log: options.log }));
+  const db = options.db ?? (await openDatabase(config, { log: options.log, role: options.role, onFatal: options.onDatabaseLost }));
   const catalog = await syncWorkflows(db.orm, registry);
   const engine: Engine = { orm: db.orm, catalog, config, random: options.random ?? Math.random, now: () => new Date() };
   const lifecycle = new LifecycleService(engine);
@@ -100,6 +105,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
       },
       consumers: [workflowHooksConsumer(registry), ...extra.map((e) => e.consumer)],
       onStopping: () => shutdown.abort(),
+      chores: [{ everyMs: Math.ceil(config.machine.leaseMs / 2), run: () => lifecycle.recoverStuckMachineSteps(SYSTEM) }],
     });
     // New events wake the consumers at once (they also poll).
     const consumers = background.consumers;

@@ -4,6 +4,17 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** What one GraphQL operation may ask (graphql/limits.ts). */
+export interface QueryLimits {
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  /** Longest an operation may run (ms); fields resolved after it fail. */
+  timeBudgetMs: number;
+}
+
 export interface Config {
   /** External PostgreSQL; when absent an embedded server is started (data in `dataDir`). */
   databaseUrl: string | null;
@@ -23,6 +34,21 @@ export interface Config {
     inProcess: boolean;
     concurrency: number;
   };
+  queryLimits: QueryLimits;
+  /** Failed logins allowed in a window, per username and per client address; then logins wait. */
+  loginThrottle: { perUser: number; perAddress: number; windowMs: number };
+  /** WebSocket subscriptions: limits per socket and per identity, and how often credentials are checked again. */
+  ws: {
+    maxPayloadBytes: number;
+    maxSubscriptionsPerSocket: number;
+    maxSocketsPerIdentity: number;
+    connectionInitTimeoutMs: number;
+    revalidateMs: number;
+  };
+  /** Origins (scheme://host:port) whose pages may open sockets besides the server's own; empty: same origin only. */
+  allowedOrigins: string[];
+  /** Take the client address from X-Forwarded-For (behind a reverse proxy you trust). */
+  trustProxy: boolean;
   machine: {
     /** Attempts of a machine step before its assignment is FAILED. */
     maxAttempts: number;
@@ -30,6 +56,8 @@ export interface Config {
     retryBaseDelayMs: number;
     /** An attempt running longer is aborted and counts as failed (a step may set its own). */
     timeoutMs: number;
+    /** How long a running attempt is held without a sign of life; past it, the attempt counts as failed (a crash). */
+    leaseMs: number;
   };
 }
 
@@ -63,10 +91,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       inProcess: env.ORCHESTRA_JOBS_IN_PROCESS !== 'false',
       concurrency: int(env, 'ORCHESTRA_JOBS_CONCURRENCY', 4, 1),
     },
+    queryLimits: {
+      maxDepth: int(env, 'ORCHESTRA_QUERY_MAX_DEPTH', 15, 1),
+      maxCost: int(env, 'ORCHESTRA_QUERY_MAX_COST', 50_000, 1),
+      maxAliases: int(env, 'ORCHESTRA_QUERY_MAX_ALIASES', 30, 0),
+      maxDirectives: int(env, 'ORCHESTRA_QUERY_MAX_DIRECTIVES', 20, 0),
+      maxTokens: int(env, 'ORCHESTRA_QUERY_MAX_TOKENS', 5_000, 100),
+      timeBudgetMs: int(env, 'ORCHESTRA_QUERY_TIME_BUDGET_MS', 10_000, 100),
+    },
+    loginThrottle: {
+      perUser: int(env, 'ORCHESTRA_LOGIN_MAX_FAILURES', 5, 1),
+      perAddress: int(env, 'ORCHESTRA_LOGIN_MAX_FAILURES_PER_ADDRESS', 20, 1),
+      windowMs: int(env, 'ORCHESTRA_LOGIN_WINDOW_MS', 15 * 60_000, 1000),
+    },
+    ws: {
+      maxPayloadBytes: int(env, 'ORCHESTRA_WS_MAX_PAYLOAD_BYTES', 256 * 1024, 1024),
+      maxSubscriptionsPerSocket: int(env, 'ORCHESTRA_WS_MAX_SUBSCRIPTIONS', 100, 1),
+      maxSocketsPerIdentity: int(env, 'ORCHESTRA_WS_MAX_SOCKETS_PER_IDENTITY', 20, 1),
+      connectionInitTimeoutMs: int(env, 'ORCHESTRA_WS_INIT_TIMEOUT_MS', 3000, 100),
+      revalidateMs: int(env, 'ORCHESTRA_WS_REVALIDATE_MS', 2000, 100),
+    },
+    allowedOrigins: (env.ORCHESTRA_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim().replace(/\/$/, ''))
+      .filter(Boolean),
+    trustProxy: env.ORCHESTRA_TRUST_PROXY === 'true',
     machine: {
       maxAttempts: int(env, 'ORCHESTRA_MACHINE_MAX_ATTEMPTS', 3, 1),
       retryBaseDelayMs: int(env, 'ORCHESTRA_MACHINE_RETRY_BASE_MS', 2000, 0),
       timeoutMs: int(env, 'ORCHESTRA_MACHINE_TIMEOUT_MS', 600_000, 1),
+      leaseMs: int(env, 'ORCHESTRA_MACHINE_LEASE_MS', 30_000, 300),
     },
     ...overrides,
   };

@@ -53,7 +53,7 @@ class ApiKeyPayload {
 export class AuthResolver {
   @Mutation(() => LoginPayload)
   async login(@Arg('input') input: LoginInput, @Ctx() ctx: GqlContext): Promise<LoginPayload> {
-    const result = await ctx.services.auth.login(input.username, input.password);
+    const result = await ctx.services.auth.login(input.username, input.password, { address: ctx.clientAddress });
     ctx.cookies.set(SESSION_COOKIE, result.token, { maxAgeSeconds: SESSION_TTL_MS / 1000 });
     // The rest of this response is read as the worker who just logged in.
     ctx.actor = { kind: 'worker', workerId: result.worker.id, isAdmin: result.worker.isAdmin };

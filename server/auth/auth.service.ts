@@ -3,7 +3,7 @@
 // keys. Both are looked up by their SHA-256 digest.
 import { createHash, randomBytes } from 'node:crypto';
 import { requireAdmin, SYSTEM, type Actor } from '../kernel/actor.js';
-import { badInput, notFound, refuse } from '../kernel/errors.js';
+import { badInput, ErrorCode, notFound, OrchestraError, Reason, refuse } from '../kernel/errors.js';
 import { transact, type Engine } from '../lifecycle/transaction.js';
 import { Worker } from '../workers/worker.entity.js';
 import { ApiKey, Session } from './auth.entity.js';
@@ -39,17 +39,63 @@ export interface LoginResult {
 export class AuthService {
   constructor(readonly engine: Engine) {}
 
-  async login(username: string, password: string): Promise<LoginResult> {
+  /**
+   * Logs a worker in. Failed attempts are counted per username and per client address; past the limit
+   * of a window, attempts wait (TOO_MANY_REQUESTS with the seconds to wait) — also with the right
+   * password, or guessing would only need patience. A successful login clears its username's count.
+   */
+  async login(username: string, password: string, client: { address?: string | null } = {}): Promise<LoginResult> {
+    if (typeof username !== 'string' || username.length > 150 || typeof password !== 'string' || password.length > 1000) {
+      throw refuse('BAD_CREDENTIALS');
+    }
+    const keys = [`user:${username.toLowerCase()}`, ...(client.address ? [`address:${client.address}`] : [])];
+    await this.refuseWhileThrottled(keys);
+    const worker = await this.engine.orm.em.fork().findOne(Worker, { username }, { populate: ['passwordHash'] });
+    // The same message, and the same argon2 work, whether the user exists or not: no account probing.
+    const valid = await verifyPassword(worker?.passwordHash ?? (await dummyHash()), password);
+    if (!worker || !valid) {
+      await this.countFailure(keys);
+      throw refuse('BAD_CREDENTIALS');
+    }
     return transact(this.engine, SYSTEM, async (tx) => {
-      const worker = await tx.em.findOne(Worker, { username }, { populate: ['passwordHash'] });
-      // The same message, and the same argon2 work, whether the user exists or not: no account probing.
-      const valid = await verifyPassword(worker?.passwordHash ?? (await dummyHash()), password);
-      if (!worker || !valid) throw refuse('BAD_CREDENTIALS');
+      await tx.em.execute(`delete from login_throttle where key = ?`, [keys[0]]);
       const token = `${SESSION_PREFIX}${secret()}`;
       const expiresAt = new Date(this.engine.now().getTime() + SESSION_TTL_MS);
       tx.em.create(Session, { tokenHash: digest(token), worker, expiresAt });
       return { token, expiresAt, worker };
     });
+  }
+
+  private async refuseWhileThrottled(keys: string[]): Promise<void> {
+    const { perUser, perAddress, windowMs } = this.engine.config.loginThrottle;
+    const rows = await this.engine.orm.em.fork().execute<{ key: string; failures: number; ends_in_ms: string }[]>(
+      `select key, failures, extract(epoch from (window_started_at + ? * interval '1 millisecond' - now())) * 1000 as ends_in_ms
+         from login_throttle where key in (?)`,
+      [windowMs, keys],
+    );
+    const waits = rows
+      .filter((r) => Number(r.ends_in_ms) > 0 && r.failures >= (r.key.startsWith('user:') ? perUser : perAddress))
+      .map((r) => Math.ceil(Number(r.ends_in_ms) / 1000));
+    if (waits.length) {
+      const retryAfterSeconds = Math.max(...waits);
+      throw new OrchestraError(ErrorCode.TOO_MANY_REQUESTS, `Too many failed logins; try again in ${retryAfterSeconds} seconds.`, Reason.THROTTLED, {
+        retryAfterSeconds,
+      });
+    }
+  }
+
+  /** One more failure for each key, in a window that starts again once the last one has passed. */
+  private async countFailure(keys: string[]): Promise<void> {
+    const { windowMs } = this.engine.config.loginThrottle;
+    for (const key of keys) {
+      await this.engine.orm.em.fork().execute(
+        `insert into login_throttle (key, failures, window_started_at) values (?, 1, now())
+         on conflict (key) do update set
+           failures = case when login_throttle.window_started_at + ? * interval '1 millisecond' < now() then 1 else login_throttle.failures + 1 end,
+           window_started_at = case when login_throttle.window_started_at + ? * interval '1 millisecond' < now() then now() else login_throttle.window_started_at end`,
+        [key, windowMs, windowMs],
+      );
+    }
   }
 
   async logout(token: string): Promise<boolean> {
@@ -82,6 +128,18 @@ export class AuthService {
     if (!session) throw refuse('SESSION_EXPIRED');
     const worker = session.worker;
     return { actor: { kind: 'worker', workerId: worker.id, isAdmin: worker.isAdmin }, worker };
+  }
+
+  /** Of some secrets (session tokens, API keys), those that are still valid: one statement for all of them. */
+  async stillValid(secrets: readonly string[]): Promise<Set<string>> {
+    if (secrets.length === 0) return new Set();
+    const byDigest = new Map(secrets.map((secret) => [digest(secret), secret]));
+    const rows = await this.engine.orm.em.fork().execute<{ hash: string }[]>(
+      `select token_hash as hash from session where token_hash in (?) and expires_at > ?
+       union all select key_hash from api_key where key_hash in (?) and revoked_at is null`,
+      [[...byDigest.keys()], this.engine.now(), [...byDigest.keys()]],
+    );
+    return new Set(rows.map((r) => byDigest.get(r.hash)!));
   }
 
   /** Creates an API key; the secret is returned once and only its digest is kept. */

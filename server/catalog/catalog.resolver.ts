@@ -34,13 +34,10 @@ export class WorkflowResolver {
   }
 }
 
+// Back-links that serve no client (a version's workflow, a step's version, an iteration's assignment)
+// are not in the schema: they only made cycles for hostile queries to follow.
 @Resolver(() => WorkflowVersion)
 export class WorkflowVersionResolver {
-  @FieldResolver(() => Workflow)
-  async workflow(@Root() version: WorkflowVersion, @Ctx() ctx: GqlContext): Promise<Workflow> {
-    return (await ctx.reader.load.workflow.load(version.workflow.id))!;
-  }
-
   @FieldResolver(() => [Step], {
     description: 'Steps in the order of the original’s project information (roots first, then breadth-first).',
   })
@@ -51,11 +48,6 @@ export class WorkflowVersionResolver {
 
 @Resolver(() => Step)
 export class StepResolver {
-  @FieldResolver(() => WorkflowVersion)
-  async version(@Root() step: Step, @Ctx() ctx: GqlContext): Promise<WorkflowVersion> {
-    return (await ctx.reader.load.version.load(step.version.id))!;
-  }
-
   @FieldResolver(() => [Certification])
   requiredCertifications(@Root() step: Step, @Ctx() ctx: GqlContext): Promise<Certification[]> {
     return ctx.services.reads.catalog.requiredCertifications(ctx.reader, step);

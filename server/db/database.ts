@@ -7,6 +7,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import { migrate, openOrm } from './orm.js';
+import { logRateLimited } from '../log.js';
 
 export interface Database {
   orm: MikroORM;
@@ -25,18 +26,31 @@ export function makePool(url: string, max = 10): pg.Pool {
   return pool;
 }
 
-export async function openDatabase(
-  config: Config,
-  options: { migrate?: boolean; log?: (m: string) => void } = {},
-): Promise<Database> {
+export interface OpenOptions {
+  migrate?: boolean;
+  log?: (m: string) => void;
+  /** The embedded PostgreSQL: a `server` owns its folder; a `command` uses a running server's (embedded.ts). */
+  role?: 'server' | 'command';
+  /** The embedded PostgreSQL died and could not be started again. */
+  onFatal?: (error: Error) => void;
+}
+
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   let embedded: EmbeddedServer | null = null;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort);
+    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, {
+      role: options.role ?? 'command',
+      say: options.log,
+      onFatal: options.onFatal,
+    });
     await ensureDatabase(embedded.url('postgres'), 'orchestra');
     url = embedded.url('orchestra');
+    const where = `${path.relative(process.cwd(), config.dataDir) || '.'}/pg`;
     options.log?.(
-      `Embedded PostgreSQL on 127.0.0.1:${config.embeddedPgPort} (data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`,
+      embedded.attached
+        ? `Using the embedded PostgreSQL of the Orchestra already running (data in ${where})`
+        : `Embedded PostgreSQL on 127.0.0.1:${config.embeddedPgPort} (data in ${where})`,
     );
   }
   const orm = await openOrm(url);
@@ -60,5 +74,6 @@ export async function openDatabase(
 
 /** graphile-worker logs every job at info level; keep warnings and errors only. */
 export const silentLogger = new Logger(() => (level, message) => {
-  if (level === 'error' || level === 'warning') process.stderr.write(`[jobs] ${message}\n`);
+  // The queue retries on its own while the database is away: one line per kind of trouble, not one per poll.
+  if (level === 'error' || level === 'warning') logRateLimited(`jobs:${message.slice(0, 40)}`, `[jobs] ${message}`);
 });

@@ -7,6 +7,7 @@ import { EventRelay } from './relay.js';
 import { isAfter, parseCursor, type Position, type StoredEvent } from './cursor.js';
 import { readReleased, workflowsOfProjects, type StreamFilter } from './stream.js';
 import { refuse } from '../kernel/errors.js';
+import { logRateLimited } from '../log.js';
 
 export interface StreamRequest {
   /** Hub topics that carry the events this subscription may want. */
@@ -37,7 +38,7 @@ export class Realtime {
   ) {
     this.relay = new EventRelay(pool, connectionString, (events) => this.deliver(events), {
       pollIntervalMs: options.pollIntervalMs,
-      onError: (error) => console.error('[realtime] relay:', (error as Error).message ?? error),
+      onError: (error) => logRateLimited('relay', `[realtime] relay: ${(error as Error).message ?? String(error)}`),
     });
   }
 

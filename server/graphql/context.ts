@@ -34,6 +34,8 @@ export interface GqlContext {
   cookies: ResponseCookies;
   /** The process's event stream, for subscriptions (null over plain HTTP). */
   realtime: Realtime | null;
+  /** Where the request comes from (login throttling counts failures per address). */
+  clientAddress: string | null;
 }
 
 export const servicesOf = (app: Orchestra): GqlServices => ({
@@ -45,7 +47,7 @@ export const servicesOf = (app: Orchestra): GqlServices => ({
 
 export function createContext(
   services: GqlServices,
-  fields: Pick<GqlContext, 'actor' | 'viewer' | 'credential' | 'cookies'> & { realtime?: Realtime | null },
+  fields: Pick<GqlContext, 'actor' | 'viewer' | 'credential' | 'cookies'> & { realtime?: Realtime | null; clientAddress?: string | null },
 ): GqlContext {
-  return { ...fields, realtime: fields.realtime ?? null, services, reader: services.reads.reader() };
+  return { ...fields, realtime: fields.realtime ?? null, clientAddress: fields.clientAddress ?? null, services, reader: services.reads.reader() };
 }

@@ -9,7 +9,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { ErrorCode, OrchestraError, Reason } from '../kernel/errors.js';
+import { ErrorCode, isDatabaseUnavailable, OrchestraError, Reason, serviceUnavailable } from '../kernel/errors.js';
+import { logRateLimited } from '../log.js';
+import { tokenLimitOf } from './limits.js';
 
 /** Every code of ours → the HTTP status of a response that failed with it. A code missing here does not compile. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -29,6 +31,9 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   CERTIFICATION_ERROR: 409,
   SLOW_SUBSCRIBER: 409,
   // A workflow's policy refused or failed for this input: the request was understood, not processable.
+  QUERY_TOO_COMPLEX: 400,
+  TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
   REVIEW_POLICY_ERROR: 422,
   ASSIGNMENT_POLICY_ERROR: 422,
   CREATION_POLICY_ERROR: 422,
@@ -61,7 +66,15 @@ export function toGraphQLError(error: OrchestraError): GraphQLError {
 }
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  let original = unwrapResolverError(error);
+  // Refusals of our validation rules (limits) and guards arrive wrapped by Apollo: theirs is the cause.
+  if (original instanceof GraphQLError && original.originalError instanceof OrchestraError)
+    original = original.originalError;
+  if (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED') original = tokenLimitOf(formatted.message) ?? original;
+  if (isDatabaseUnavailable(original)) {
+    logRateLimited('graphql:db', '[graphql] the database cannot be reached: answering SERVICE_UNAVAILABLE');
+    original = serviceUnavailable();
+  }
   if (original instanceof OrchestraError) {
     return {
       message: original.message,

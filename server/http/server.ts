@@ -9,10 +9,13 @@ import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Orchestra } from '../app.js';
 import { createContext, servicesOf, type GqlContext, type ResponseCookies } from '../graphql/context.js';
 import { formatError, httpStatusPolicy, toGraphQLError } from '../graphql/errors.js';
+import { catalogListSizes, limitRules, timeBudget } from '../graphql/limits.js';
 import { orchestraSchema } from '../graphql/schema.js';
-import { nulTextGuard } from '../graphql/text-guard.js';
+import { inputGuard } from '../graphql/input-guard.js';
 import { isAdmin } from '../kernel/actor.js';
-import { OrchestraError } from '../kernel/errors.js';
+import { ErrorCode, isDatabaseUnavailable, OrchestraError, serviceUnavailable } from '../kernel/errors.js';
+import { SESSION_COOKIE } from '../auth/auth.service.js';
+import { logRateLimited } from '../log.js';
 import type { Realtime } from '../events/realtime.js';
 import { credentialsOf } from './credentials.js';
 import { graphiqlAsset, graphiqlPage } from './graphiql.js';
@@ -30,25 +33,35 @@ export interface HttpServer {
 
 const MAX_BODY_BYTES = 1_000_000;
 
+/** The client's address: the socket's peer, or the first X-Forwarded-For hop behind a trusted proxy. */
+export function clientAddressOf(req: http.IncomingMessage, trustProxy: boolean): string | null {
+  const forwarded = trustProxy && typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'].split(',')[0]!.trim() : '';
+  return (forwarded || req.socket.remoteAddress) ?? null;
+}
+
 /** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
-export async function contextFor(
-  app: Orchestra,
-  headers: http.IncomingHttpHeaders,
-  cookies: ResponseCookies,
-): Promise<GqlContext> {
-  const credentials = credentialsOf(headers);
+export async function contextFor(app: Orchestra, req: http.IncomingMessage, cookies: ResponseCookies): Promise<GqlContext> {
+  const credentials = credentialsOf(req.headers);
   const ctx = createContext(servicesOf(app), {
     actor: null,
     viewer: null,
     credential: credentials.apiKey ?? credentials.sessionToken,
     cookies,
+    clientAddress: clientAddressOf(req, app.config.trustProxy),
   });
   try {
     const who = await app.auth.resolve(credentials);
     ctx.actor = who?.actor ?? null;
     ctx.viewer = who?.worker ?? null;
   } catch (error) {
+    // A stale or unknown session cookie: the app's caller is anonymous (login works) and the cookie goes.
+    if (error instanceof OrchestraError && error.code === ErrorCode.UNAUTHENTICATED && credentials.fromCookie) {
+      cookies.clear(SESSION_COOKIE);
+      ctx.credential = null;
+      return ctx;
+    }
     if (error instanceof OrchestraError) throw toGraphQLError(error);
+    if (isDatabaseUnavailable(error)) throw toGraphQLError(serviceUnavailable());
     throw error;
   }
   return ctx;
@@ -122,7 +135,9 @@ export async function startHttpServer(
     csrfPrevention: true,
     // Embedding Orchestra must not take over the process's signals: shutdown is ours (server/shutdown.ts).
     stopOnTerminationSignals: false,
-    plugins: [introspectionGuard(production), nulTextGuard, httpStatusPolicy],
+    parseOptions: { maxTokens: app.config.queryLimits.maxTokens },
+    validationRules: limitRules(app.config.queryLimits, catalogListSizes(app.registry.workflows())),
+    plugins: [introspectionGuard(production), inputGuard, timeBudget(app.config.queryLimits), httpStatusPolicy],
   });
   await apollo.start();
 
@@ -145,7 +160,7 @@ export async function startHttpServer(
     const jar = cookieJar(production);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => contextFor(app, req.headers, jar),
+      context: () => contextFor(app, req, jar),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     if (jar.headers.length) res.setHeader('set-cookie', jar.headers);
@@ -163,7 +178,7 @@ export async function startHttpServer(
     if (production) {
       let admin: boolean;
       try {
-        const ctx = await contextFor(app, req.headers, cookieJar(true));
+        const ctx = await contextFor(app, req, cookieJar(true));
         admin = isAdmin(ctx.actor);
       } catch {
         admin = false;
@@ -206,18 +221,17 @@ export async function startHttpServer(
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const status = (error as { status?: number }).status ?? 500;
-      if (status === 500) console.error('[http] internal error:', error);
-      if (!res.headersSent)
-        sendJson(res, status, {
-          errors: [
-            {
-              message: status === 413 ? 'Request body too large.' : 'Internal server error',
-              extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' },
-            },
-          ],
-        });
-      else res.end();
+      if (res.headersSent) return void res.end();
+      if ((error as { status?: number }).status === 413) {
+        return sendJson(res, 413, { errors: [{ message: 'Request body too large.', extensions: { code: 'PAYLOAD_TOO_LARGE', reason: 'TOO_LARGE' } }] });
+      }
+      if (isDatabaseUnavailable(error)) {
+        logRateLimited('http:db', '[http] the database cannot be reached: answering 503');
+        const e = serviceUnavailable();
+        return sendJson(res, 503, { errors: [{ message: e.message, extensions: { code: e.code, reason: e.reason } }] });
+      }
+      console.error('[http] internal error:', error);
+      sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { run, type Runner, type TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import { silentLogger } from '../db/database.js';
 import { ConsumerRunner, type EventConsumer } from '../events/consumers.js';
+import { logRateLimited } from '../log.js';
 
 export interface Background {
   runner: Runner;
@@ -19,6 +20,8 @@ export async function startBackground(options: {
   consumers: EventConsumer[];
   /** Called when the process begins to stop, before the runner waits for running jobs. */
   onStopping?: () => void;
+  /** Chores every process that runs jobs does now and then (finding machine steps caught by a crash). */
+  chores?: { everyMs: number; run: () => Promise<unknown> }[];
 }): Promise<Background> {
   const runner = await run({
     pgPool: options.pool,
@@ -30,13 +33,22 @@ export async function startBackground(options: {
     taskList: options.tasks,
   });
   const consumers = new ConsumerRunner(options.pool, options.consumers, {
-    onError: (name, error) => console.error(`[consumer ${name}]`, (error as Error).message ?? error),
+    onError: (name, error) => logRateLimited(`consumer:${name}`, `[consumer ${name}] ${(error as Error).message ?? String(error)}`),
   });
   await consumers.start();
+  const timers = (options.chores ?? []).map((chore) => {
+    const once = () =>
+      chore.run().catch((error: unknown) => logRateLimited('chore', `[jobs] ${(error as Error).message ?? String(error)}`));
+    void once();
+    const timer = setInterval(() => void once(), chore.everyMs);
+    timer.unref();
+    return timer;
+  });
   return {
     runner,
     consumers,
     async stop() {
+      for (const timer of timers) clearInterval(timer);
       await consumers.stop();
       options.onStopping?.();
       await runner.stop();

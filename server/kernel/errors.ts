@@ -27,6 +27,12 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** A subscriber fell too far behind; resubscribe with the last cursor received. */
   SLOW_SUBSCRIBER: 'SLOW_SUBSCRIBER',
+  /** The operation asks too much (depth, cost, aliases, directives, tokens) or ran past its time budget. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Too many attempts (e.g. failed logins); `retryAfterSeconds` says when to try again. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The database cannot be reached right now; try again shortly. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -69,6 +75,20 @@ export const Reason = {
   CONCURRENT_CHANGE: 'CONCURRENT_CHANGE',
   DUPLICATE: 'DUPLICATE',
   SLOW_SUBSCRIBER: 'SLOW_SUBSCRIBER',
+  DEPTH_LIMIT: 'DEPTH_LIMIT',
+  COST_LIMIT: 'COST_LIMIT',
+  ALIAS_LIMIT: 'ALIAS_LIMIT',
+  DIRECTIVE_LIMIT: 'DIRECTIVE_LIMIT',
+  TOKEN_LIMIT: 'TOKEN_LIMIT',
+  INTROSPECTION_LIMIT: 'INTROSPECTION_LIMIT',
+  TIME_BUDGET: 'TIME_BUDGET',
+  SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
+  /** Submitted data does not fit the step's form: `fields` lists each field's problem. */
+  FIELD_ERRORS: 'FIELD_ERRORS',
+  /** A text or JSON value is longer, larger or deeper than allowed. */
+  TOO_LARGE: 'TOO_LARGE',
+  THROTTLED: 'THROTTLED',
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -158,7 +178,7 @@ export const Refusal = {
   MACHINE_NOT_FAILED: row(
     E.MACHINE_EXECUTION_ERROR,
     R.WRONG_STATE,
-    'Machine step has not failed; only a FAILED machine step can be re-run.',
+    'Machine step has not failed; only a FAILED or stuck machine step can be re-run.',
   ),
   CONCURRENT_TASK_CHANGE: row(E.CONFLICT, R.CONCURRENT_CHANGE, 'The task was changed by someone else; try again.'),
   CONCURRENT_CHANGE: row(E.CONFLICT, R.CONCURRENT_CHANGE, 'The change conflicts with a concurrent one; try again.'),
@@ -221,3 +241,21 @@ export function notFound(entity: string, key?: number | string, by: 'id' | 'user
     key === undefined ? {} : { entity, [by]: key },
   );
 }
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|ECONNREFUSED|ECONNRESET|Timeout acquiring a connection|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|terminating connection due to administrator command|Client has encountered a connection error|connection is closed|Connection ended unexpectedly|is not currently accepting connections/i;
+
+/** Whether an error means the database cannot be reached now (it is restarting, or gone), rather than a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    e = (e as { cause?: unknown; previous?: unknown }).cause ?? (e as { previous?: unknown }).previous;
+  }
+  return false;
+}
+
+export const serviceUnavailable = () =>
+  new OrchestraError(ErrorCode.SERVICE_UNAVAILABLE, 'The database cannot be reached right now; try again in a moment.', Reason.DATABASE_UNAVAILABLE);

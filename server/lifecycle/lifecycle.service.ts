@@ -3,7 +3,7 @@
 // only translate their input and call these. Reading this file tells every action there is.
 import { LockMode } from '@mikro-orm/postgresql';
 import { requireAdmin, requireProjectManager, requireSystem, requireWorker, type Actor } from '../kernel/actor.js';
-import { badInput, notFound, refuse } from '../kernel/errors.js';
+import { badInput, notFound, Reason, refuse } from '../kernel/errors.js';
 import { isJsonObject, type JsonObject, type Prerequisites } from '../kernel/json.js';
 import {
   AssignmentStatus,
@@ -16,6 +16,7 @@ import {
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import type { MachineFunction } from '../workflow/definition.js';
+import { checkFormData, formOf } from '../workflow/form.js';
 import { applyAssignmentPolicy, assignsNobody, assignWorker, emitStatusChange, workerIdsOf } from './assign.js';
 import {
   currentAssignment,
@@ -103,6 +104,8 @@ export interface MachineAttempt {
   attempt: number;
   run: MachineFunction;
   timeoutMs: number;
+  /** The attempt's lease: renew it well within this (ms) while the function runs. */
+  leaseMs: number;
   projectData: JsonObject & { project_id: number };
   prerequisites: Prerequisites;
 }
@@ -112,9 +115,33 @@ export type MachineOutcome = 'completed' | 'retry_scheduled' | 'failed' | 'skipp
 /** Longest feedback a reviewer may give with a submission. */
 export const MAX_FEEDBACK_LENGTH = 20_000;
 
+/** Largest task data or project data, as JSON. */
+export const MAX_DATA_BYTES = 256 * 1024;
+export const MAX_DESCRIPTION_LENGTH = 10_000;
+const MAX_SLUG_LENGTH = 200;
+
 function requireJsonObject(value: unknown, field: string): JsonObject {
   if (!isJsonObject(value)) throw badInput(`${field} must be a JSON object.`);
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > MAX_DATA_BYTES) throw badInput(`${field} is ${bytes} bytes of JSON; at most ${MAX_DATA_BYTES} are allowed.`, { max: MAX_DATA_BYTES }, Reason.TOO_LARGE);
   return value;
+}
+
+function requireText(value: string | null | undefined, field: string, max: number): void {
+  if (value != null && value.length > max) throw badInput(`${field} must have at most ${max} characters.`, { max }, Reason.TOO_LARGE);
+}
+
+/** A web address as Orchestra stores one: http or https, at most 2,048 characters. */
+function requireUrl(value: string | null | undefined, field: string): void {
+  if (value == null || value === '') return;
+  requireText(value, field, 2_048);
+  let ok: boolean;
+  try {
+    ok = ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw badInput(`${field} must be an http or https address.`);
 }
 
 function workerWhere(ref: WorkerRef): { id: number } | { username: string } {
@@ -136,6 +163,10 @@ export class LifecycleService {
   /** Creates a project of a workflow version with its first tasks (spec §3.10). */
   async createProject(actor: Actor, input: CreateProjectInput): Promise<Project> {
     requireProjectManager(actor);
+    requireText(input.workflowSlug, 'workflowSlug', MAX_SLUG_LENGTH);
+    requireText(input.versionSlug, 'versionSlug', MAX_SLUG_LENGTH);
+    requireText(input.description, 'description', MAX_DESCRIPTION_LENGTH);
+    requireUrl(input.scratchpadUrl, 'scratchpadUrl');
     const versionId = this.engine.catalog.versionId(input.workflowSlug, input.versionSlug);
     if (versionId === undefined)
       throw notFound('WorkflowVersion', `${input.workflowSlug}/${input.versionSlug}`, 'slug');
@@ -308,7 +339,7 @@ export class LifecycleService {
     const feedback = input.feedback?.trim() || null;
     if (feedback && feedback.length > MAX_FEEDBACK_LENGTH)
       throw badInput(`feedback must have at most ${MAX_FEEDBACK_LENGTH} characters.`);
-    return this.run(actor, (tx) => this.submitAs(tx, workerId, input.taskId, data, input.action, feedback));
+    return this.run(actor, (tx) => this.submitAs(tx, workerId, input.taskId, data, input.action, feedback, { checkForm: true }));
   }
 
   private async submitAs(
@@ -318,6 +349,7 @@ export class LifecycleService {
     data: JsonObject,
     action: SubmitAction,
     feedback: string | null,
+    options: { checkForm: boolean },
   ): Promise<Task> {
     const task = await lockTask(tx, taskId);
     // The project row is read only where it is needed (a reviewer assignment policy; completion locks it):
@@ -335,6 +367,14 @@ export class LifecycleService {
       ),
       workerAssignments: mine,
     });
+    // Work sent on must fit the step's form (a reviewer returning work may send it back unfinished).
+    const form = formOf(step.def.ui);
+    if (options.checkForm && form && action !== SubmitAction.REJECT) {
+      const fields = checkFormData(form, data, { complete: true });
+      if (fields.length) {
+        throw badInput(`Some fields need a fix: ${fields.map((f) => f.message).join(' ')}`, { fields }, Reason.FIELD_ERRORS);
+      }
+    }
     const submitter = mine[0]!;
     const next = nextTaskStatus(task.status, action, () =>
       reviewNeeded(step.def.reviewPolicy, assignments.length, this.engine.random),
@@ -478,7 +518,8 @@ export class LifecycleService {
       if (current?.worker) {
         if (current.status !== AssignmentStatus.PROCESSING) return task;
         const data = { ...current.data, _orchestra_internal: { complete_and_skip_task: true } };
-        return this.submitAs(tx, current.worker.id, task.id, data, SubmitAction.SUBMIT, null);
+        // The admin skips the step: its form is not asked for.
+        return this.submitAs(tx, current.worker.id, task.id, data, SubmitAction.SUBMIT, null, { checkForm: false });
       }
       if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED)
         throw refuse('STATUS_INCOMPATIBLE');
@@ -573,10 +614,11 @@ export class LifecycleService {
       if (this.engine.catalog.step(task.step.id).def.isHuman) throw refuse('STEP_NOT_MACHINE');
       if (task.status === TaskStatus.COMPLETE) throw refuse('MACHINE_ALREADY_COMPLETED');
       const assignment = (await liveAssignments(tx, task))[0];
-      if (!assignment || assignment.status !== AssignmentStatus.FAILED || task.status === TaskStatus.ABORTED)
-        throw refuse('MACHINE_NOT_FAILED');
+      const rerunnable = assignment && (assignment.status === AssignmentStatus.FAILED || isStuck(assignment, this.engine.now()));
+      if (!rerunnable || task.status === TaskStatus.ABORTED) throw refuse('MACHINE_NOT_FAILED');
       assignment.status = AssignmentStatus.PROCESSING;
       assignment.attempts = 0;
+      assignment.leaseExpiresAt = null;
       await queueMachineJob(tx, task.id);
       return assignment;
     });
@@ -607,6 +649,7 @@ export class LifecycleService {
         return null;
       }
       assignment.attempts += 1;
+      assignment.leaseExpiresAt = new Date(now.getTime() + this.engine.config.machine.leaseMs);
       return {
         taskId: task.id,
         projectId: project.id,
@@ -614,6 +657,7 @@ export class LifecycleService {
         attempt: assignment.attempts,
         run: step.def.run,
         timeoutMs: step.def.timeoutMs ?? this.engine.config.machine.timeoutMs,
+        leaseMs: this.engine.config.machine.leaseMs,
         projectData: { ...project.projectData, project_id: project.id },
         prerequisites: await prerequisitesOf(tx, project, step.def.ancestors),
       };
@@ -638,6 +682,7 @@ export class LifecycleService {
       if (!assignment) return 'skipped';
       assignment.data = result;
       assignment.lastError = null;
+      assignment.leaseExpiresAt = null;
       await completeTask(tx, task, [assignment]);
       return 'completed';
     });
@@ -646,16 +691,17 @@ export class LifecycleService {
   /** A machine step's attempt failed: the next attempt is scheduled with backoff, or after the last one the assignment is FAILED. */
   async recordMachineFailure(
     actor: Actor,
-    input: { taskId: number; attempt: number; error: string },
+    input: { taskId: number; attempt: number; error: string; /** recovery: only while its lease has run out */ onlyIfStuck?: boolean },
   ): Promise<MachineOutcome> {
     requireSystem(actor);
     const error = input.error.slice(0, 4000) || 'Machine step failed.';
     return this.run(actor, async (tx) => {
       const { task, assignment } = await this.currentAttempt(tx, input.taskId, input.attempt);
-      if (!assignment) return 'skipped';
+      if (!assignment || (input.onlyIfStuck && !isStuck(assignment, this.engine.now()))) return 'skipped';
       const step = this.engine.catalog.step(task.step.id);
       const now = this.engine.now();
       assignment.lastError = error;
+      assignment.leaseExpiresAt = null;
       const maxAttempts = step.def.maxAttempts ?? this.engine.config.machine.maxAttempts;
       if (assignment.attempts < maxAttempts && task.status !== TaskStatus.ABORTED) {
         const delay = this.engine.config.machine.retryBaseDelayMs * 2 ** (assignment.attempts - 1);
@@ -680,6 +726,43 @@ export class LifecycleService {
     });
   }
 
+  /** The attempt still runs: its lease is extended. False when it is no longer the current attempt (stop it). */
+  async renewMachineLease(actor: Actor, input: { taskId: number; attempt: number }): Promise<boolean> {
+    requireSystem(actor);
+    const until = new Date(this.engine.now().getTime() + this.engine.config.machine.leaseMs);
+    const rows = await this.engine.orm.em
+      .fork()
+      .execute<{ id: number }[]>(
+        `update task_assignment set lease_expires_at = ? where task_id = ? and attempts = ? and status = ? and worker_id is null and not is_deleted returning id`,
+        [until, input.taskId, input.attempt, AssignmentStatus.PROCESSING],
+      );
+    return rows.length > 0;
+  }
+
+  /**
+   * Machine steps whose running attempt's lease ran out — the process running it died (a crash, a kill) —
+   * count that attempt as failed: the next attempt is scheduled, or after the last one the step is
+   * FAILED. Run by every process that runs jobs, now and then; returns the tasks it recovered.
+   */
+  async recoverStuckMachineSteps(actor: Actor): Promise<number[]> {
+    requireSystem(actor);
+    const stuck = await this.engine.orm.em
+      .fork()
+      .execute<{ task_id: number; attempts: number }[]>(
+        `select task_id, attempts from task_assignment
+          where status = ? and lease_expires_at < ? and worker_id is null and not is_deleted order by task_id limit 100`,
+        [AssignmentStatus.PROCESSING, this.engine.now()],
+      );
+    const recovered: number[] = [];
+    for (const { task_id: taskId, attempts } of stuck) {
+      const error = 'The process running this attempt stopped before it finished (its lease ran out).';
+      if ((await this.recordMachineFailure(actor, { taskId, attempt: attempts, error, onlyIfStuck: true })) !== 'skipped') {
+        recovered.push(taskId);
+      }
+    }
+    return recovered;
+  }
+
   /** The machine task's PROCESSING assignment when `attempt` is its current attempt (else no assignment). */
   private async currentAttempt(
     tx: Tx,
@@ -695,6 +778,10 @@ export class LifecycleService {
     return { task, assignment: current };
   }
 }
+
+/** A machine step's running attempt whose lease ran out: the process running it is gone. */
+export const isStuck = (a: TaskAssignment, now: Date): boolean =>
+  a.status === AssignmentStatus.PROCESSING && a.worker === null && a.leaseExpiresAt !== null && a.leaseExpiresAt < now;
 
 /** A claim and an admin's assignment answer alike when the project is paused or ended. */
 async function loadActiveProject(tx: Tx, task: Task): Promise<Project> {

@@ -22,7 +22,7 @@ import type { GqlContext } from '../graphql/context.js';
 import { requireActor } from '../auth/access.js';
 import type { JsonObject } from '../kernel/json.js';
 import { CertificationRole, IterationStatus, TaskStatus } from '../kernel/status.js';
-import { NoTaskReason } from '../lifecycle/lifecycle.service.js';
+import { isStuck, NoTaskReason } from '../lifecycle/lifecycle.service.js';
 import { RevertChange, SubmitAction } from '../lifecycle/rules.js';
 import { Project } from '../projects/project.entity.js';
 import { Worker } from '../workers/worker.entity.js';
@@ -334,6 +334,13 @@ export class TaskAssignmentResolver {
     return ctx.services.reads.tasks.assignmentData(ctx.actor, ctx.reader, a);
   }
 
+  @FieldResolver(() => Boolean, {
+    description: 'Machine steps: the running attempt’s lease ran out (its process died); an admin may re-run it.',
+  })
+  stuck(@Root() a: TaskAssignment): boolean {
+    return isStuck(a, new Date());
+  }
+
   @FieldResolver(() => [Iteration], { description: 'Oldest first.' })
   iterations(@Root() a: TaskAssignment, @Ctx() ctx: GqlContext): Promise<Iteration[]> {
     return ctx.services.reads.tasks.iterations(ctx.reader, a);
@@ -342,11 +349,6 @@ export class TaskAssignmentResolver {
 
 @Resolver(() => Iteration)
 export class IterationResolver {
-  @FieldResolver(() => TaskAssignment)
-  async assignment(@Root() i: Iteration, @Ctx() ctx: GqlContext): Promise<TaskAssignment> {
-    return (await ctx.reader.load.assignment.load(i.assignment.id))!;
-  }
-
   @FieldResolver(() => GraphQLJSONObject, {
     nullable: true,
     description: 'What was sent up or down when the iteration ended.',

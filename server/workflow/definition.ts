@@ -5,6 +5,7 @@
 
 import type { DomainEvent, EventType } from '../kernel/events.js';
 import type { Json, JsonObject, Prerequisites } from '../kernel/json.js';
+import type { FormSchema } from './form.js';
 
 export type { Json, JsonObject, Prerequisites };
 
@@ -107,7 +108,11 @@ export type MachineFunction = (
 ) => JsonObject | Promise<JsonObject>;
 
 /** How the worker app renders a human step: a Svelte component of the workflow or a form schema. */
-export type StepUi = { component: string } | { form: JsonObject } | Record<string, Json>;
+/**
+ * How the worker app renders a human step: a Svelte component of the workflow (`workflows/<slug>/ui/<component>.svelte`)
+ * or a form generated from a schema. A component may have a form too: the server checks submitted data against it.
+ */
+export type StepUi = { component: string; form?: FormSchema } | { form: FormSchema };
 
 interface StepCommon {
   slug: string;

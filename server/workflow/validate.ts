@@ -8,6 +8,7 @@
 // `journalism.versions.v1.steps[3]`), so that its problems are never confused with another's.
 
 import { EVENT_TYPES } from '../kernel/events.js';
+import { formSchemaProblems } from './form.js';
 
 export interface Problem {
   path: string;
@@ -266,6 +267,7 @@ function checkStep(step: Item, certifications: Set<string>, kinds: Map<string, u
     }
   }
   if (s.creationPolicy !== undefined) checkCreationPolicy(s.creationPolicy, `${path}.creationPolicy`, report);
+  if (s.ui !== undefined && s.kind !== 'machine') checkUi(s.ui, `${path}.ui`, report);
   if (s.completionEndsProject !== undefined && typeof s.completionEndsProject !== 'boolean') {
     report(
       `${path}.completionEndsProject`,
@@ -339,4 +341,13 @@ function checkAssignmentPolicy(policy: unknown, path: string, kinds: Map<string,
 function checkCreationPolicy(policy: unknown, path: string, report: Report): void {
   if (typeof policy === 'function' || (isObject(policy) && policy.policy === 'always_create')) return;
   report(path, `creation policy must be a function or {policy: "always_create"}, got ${show(policy)}`);
+}
+
+function checkUi(ui: unknown, path: string, report: Report): void {
+  if (!isObject(ui)) return report(path, `ui must be { component } or { form }, got ${show(ui)}`);
+  if (ui.component !== undefined && (typeof ui.component !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,99}$/.test(ui.component))) {
+    report(`${path}.component`, `component must name a Svelte file of the workflow's ui/ folder (letters, digits, _ -), got ${show(ui.component)}`);
+  }
+  if (ui.component === undefined && ui.form === undefined) report(path, 'ui needs a component or a form');
+  if (ui.form !== undefined) for (const problem of formSchemaProblems(ui.form)) report(`${path}.form`, problem);
 }

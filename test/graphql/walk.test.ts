@@ -834,15 +834,20 @@ describe('login, logout and the viewer', () => {
     expect(parts).toContain('HttpOnly');
     expect(parts).toContain('Path=/');
 
-    // This session is over, by token and by cookie alike.
-    for (const as of [{ token }, { cookie }]) {
-      for (const query of [VIEWER, `query { dashboard { reviewerStatus } }`]) {
-        const res = await s.gql(query, {}, as);
-        expect(res.status, query).toBe(401);
-        expect(res.data).toBeNull();
-        expect(errorOf(res).code).toBe('UNAUTHENTICATED');
-      }
+    // This session is over. A script's token is told so; the app's cookie makes the caller anonymous (and
+    // is cleared), so that the app shows its sign-in page rather than an error.
+    for (const query of [VIEWER, `query { dashboard { reviewerStatus } }`]) {
+      const res = await s.gql(query, {}, { token });
+      expect(res.status, query).toBe(401);
+      expect(res.data).toBeNull();
+      expect(errorOf(res)).toEqual({ code: 'UNAUTHENTICATED', message: 'Your session has expired; log in again.' });
     }
+    const anonymous = await s.gql(VIEWER, {}, { cookie });
+    expect(ok(anonymous).viewer).toBeNull();
+    expect(anonymous.headers.get('set-cookie')).toMatch(/^orchestra_session=;.*Max-Age=0/);
+    const protectedByCookie = await s.gql(`query { dashboard { reviewerStatus } }`, {}, { cookie });
+    expect(protectedByCookie.status).toBe(401);
+    expect(errorOf(protectedByCookie)).toEqual({ code: 'UNAUTHENTICATED', message: 'You must be logged in.' });
     // Logging out again with the dead token is refused too.
     const again = await s.gql(`mutation { logout { loggedOut } }`, {}, { token });
     expect(again.status).toBe(401);
@@ -856,7 +861,7 @@ describe('login, logout and the viewer', () => {
     const outByCookie = await s.gql(`mutation { logout { loggedOut } }`, {}, { cookie: w1Cookie });
     expect(ok(outByCookie).logout).toEqual({ loggedOut: true });
     expect(outByCookie.headers.get('set-cookie')).toMatch(/^orchestra_session=;.*Max-Age=0/);
-    expect((await s.gql(VIEWER, {}, { cookie: w1Cookie })).status).toBe(401);
+    expect(ok(await s.gql(VIEWER, {}, { cookie: w1Cookie })).viewer).toBeNull(); // anonymous now
     const anonymousOut = await s.gql(`mutation { logout { loggedOut } }`);
     expect(ok(anonymousOut).logout).toEqual({ loggedOut: false });
     expect(anonymousOut.headers.get('set-cookie')).toMatch(/Max-Age=0/);
