@@ -82,7 +82,9 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
   const registry = options.definitions
     ? new WorkflowRegistry(options.definitions)
     : await loadRegistry(config.workflowsDir);
-  const db = options.db ?? (await openDatabase(config, { log: options.log, role: options.role, onFatal: options.onDatabaseLost }));
+  const db =
+    options.db ??
+    (await openDatabase(config, { log: options.log, role: options.role, onFatal: options.onDatabaseLost }));
   const catalog = await syncWorkflows(db.orm, registry);
   const engine: Engine = { orm: db.orm, catalog, config, random: options.random ?? Math.random, now: () => new Date() };
   const lifecycle = new LifecycleService(engine);
@@ -105,7 +107,9 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
       },
       consumers: [workflowHooksConsumer(registry), ...extra.map((e) => e.consumer)],
       onStopping: () => shutdown.abort(),
-      chores: [{ everyMs: Math.ceil(config.machine.leaseMs / 2), run: () => lifecycle.recoverStuckMachineSteps(SYSTEM) }],
+      chores: [
+        { everyMs: Math.ceil(config.machine.leaseMs / 2), run: () => lifecycle.recoverStuckMachineSteps(SYSTEM) },
+      ],
     });
     // New events wake the consumers at once (they also poll).
     const consumers = background.consumers;

@@ -2,7 +2,12 @@
 // written once, then at most once per interval with how many were left out in between.
 const last = new Map<string, { at: number; suppressed: number }>();
 
-export function logRateLimited(key: string, line: string, everyMs = 10_000, write: (l: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+export function logRateLimited(
+  key: string,
+  line: string,
+  everyMs = 10_000,
+  write: (l: string) => void = (l) => process.stderr.write(`${l}\n`),
+): void {
   const now = Date.now();
   const seen = last.get(key);
   if (seen && now - seen.at < everyMs) {

@@ -45,7 +45,12 @@ export class AuthService {
    * password, or guessing would only need patience. A successful login clears its username's count.
    */
   async login(username: string, password: string, client: { address?: string | null } = {}): Promise<LoginResult> {
-    if (typeof username !== 'string' || username.length > 150 || typeof password !== 'string' || password.length > 1000) {
+    if (
+      typeof username !== 'string' ||
+      username.length > 150 ||
+      typeof password !== 'string' ||
+      password.length > 1000
+    ) {
       throw refuse('BAD_CREDENTIALS');
     }
     const keys = [`user:${username.toLowerCase()}`, ...(client.address ? [`address:${client.address}`] : [])];
@@ -78,9 +83,14 @@ export class AuthService {
       .map((r) => Math.ceil(Number(r.ends_in_ms) / 1000));
     if (waits.length) {
       const retryAfterSeconds = Math.max(...waits);
-      throw new OrchestraError(ErrorCode.TOO_MANY_REQUESTS, `Too many failed logins; try again in ${retryAfterSeconds} seconds.`, Reason.THROTTLED, {
-        retryAfterSeconds,
-      });
+      throw new OrchestraError(
+        ErrorCode.TOO_MANY_REQUESTS,
+        `Too many failed logins; try again in ${retryAfterSeconds} seconds.`,
+        Reason.THROTTLED,
+        {
+          retryAfterSeconds,
+        },
+      );
     }
   }
 

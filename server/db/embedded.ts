@@ -101,7 +101,11 @@ function portTaken(port: number): Promise<boolean> {
 
 const urlOf = (port: number) => (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedServer> {
   const say = options.say ?? ((m: string) => process.stderr.write(`${m}\n`));
   const postmaster = readPid(path.join(dataDir, 'postmaster.pid'));
   const owner = readOwner(dataDir);
@@ -140,7 +144,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
     persistent: true,
     createPostgresUser: true,
     // Enough connections for two server processes and the test suite's concurrent workers.
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : [])],
+    postgresFlags: [
+      '-c',
+      'max_connections=300',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
+    ],
     onLog: options.log ? (m) => process.stdout.write(`[postgres] ${m}\n`) : () => {},
     onError: (e) => process.stderr.write(`[postgres] ${String(e)}\n`),
   });
@@ -149,7 +159,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
     try {
       await server.start();
     } catch (error) {
-      throw new EmbeddedStartError(`The embedded PostgreSQL in ${dataDir} did not start${error ? `: ${String(error)}` : ''}. Its log is in that folder.`);
+      throw new EmbeddedStartError(
+        `The embedded PostgreSQL in ${dataDir} did not start${error ? `: ${String(error)}` : ''}. Its log is in that folder.`,
+      );
     }
   };
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
@@ -161,7 +173,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
     child()?.once('exit', (code, signal) => {
       if (stopping) return;
       (server as unknown as { process?: ChildProcess }).process = undefined;
-      say(`[postgres] The embedded PostgreSQL stopped unexpectedly (${signal ?? `exit code ${code}`}); starting it again.`);
+      say(
+        `[postgres] The embedded PostgreSQL stopped unexpectedly (${signal ?? `exit code ${code}`}); starting it again.`,
+      );
       void (async () => {
         for (let attempt = 1; attempt <= RESTARTS && !stopping; attempt++) {
           await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
@@ -175,7 +189,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
             say(`[postgres] Restart ${attempt} of ${RESTARTS} failed: ${(error as Error).message}`);
           }
         }
-        if (!stopping) options.onFatal?.(new EmbeddedStartError(`The embedded PostgreSQL in ${dataDir} stopped and could not be started again.`));
+        if (!stopping)
+          options.onFatal?.(
+            new EmbeddedStartError(`The embedded PostgreSQL in ${dataDir} stopped and could not be started again.`),
+          );
       })();
     });
   supervise();

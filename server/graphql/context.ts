@@ -47,7 +47,16 @@ export const servicesOf = (app: Orchestra): GqlServices => ({
 
 export function createContext(
   services: GqlServices,
-  fields: Pick<GqlContext, 'actor' | 'viewer' | 'credential' | 'cookies'> & { realtime?: Realtime | null; clientAddress?: string | null },
+  fields: Pick<GqlContext, 'actor' | 'viewer' | 'credential' | 'cookies'> & {
+    realtime?: Realtime | null;
+    clientAddress?: string | null;
+  },
 ): GqlContext {
-  return { ...fields, realtime: fields.realtime ?? null, clientAddress: fields.clientAddress ?? null, services, reader: services.reads.reader() };
+  return {
+    ...fields,
+    realtime: fields.realtime ?? null,
+    clientAddress: fields.clientAddress ?? null,
+    services,
+    reader: services.reads.reader(),
+  };
 }

@@ -15,7 +15,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function textProblem(text: string): OrchestraError | null {
   if (NUL.test(text)) return badInput('Text must not contain NUL (\\u0000) characters.');
-  if (LONE_SURROGATE.test(text)) return badInput('Text must be valid Unicode: a lone surrogate (\\uD800–\\uDFFF) was found.');
+  if (LONE_SURROGATE.test(text))
+    return badInput('Text must be valid Unicode: a lone surrogate (\\uD800–\\uDFFF) was found.');
   return null;
 }
 
@@ -29,7 +30,11 @@ export function jsonProblem(value: unknown): OrchestraError | null {
       if (problem) return problem;
     } else if (typeof v === 'object' && v !== null) {
       if (depth >= MAX_JSON_DEPTH) {
-        return badInput(`JSON input must not be nested more than ${MAX_JSON_DEPTH} levels deep.`, { max: MAX_JSON_DEPTH }, Reason.TOO_LARGE);
+        return badInput(
+          `JSON input must not be nested more than ${MAX_JSON_DEPTH} levels deep.`,
+          { max: MAX_JSON_DEPTH },
+          Reason.TOO_LARGE,
+        );
       }
       if (Array.isArray(v)) for (const item of v) stack.push({ value: item, depth: depth + 1 });
       else
@@ -59,14 +64,19 @@ export function requestProblem(document: DocumentNode, variables: unknown): Orch
 }
 
 const asGraphQLError = (e: OrchestraError) =>
-  new GraphQLError(e.message, { originalError: e, extensions: { ...e.details, code: e.code, reason: e.reason, http: { status: 400 } } });
+  new GraphQLError(e.message, {
+    originalError: e,
+    extensions: { ...e.details, code: e.code, reason: e.reason, http: { status: 400 } },
+  });
 
 export const inputGuard: ApolloServerPlugin<any> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ request, document, operation }) {
         if (operation?.operation === 'subscription') {
-          throw asGraphQLError(badInput('Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP.'));
+          throw asGraphQLError(
+            badInput('Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP.'),
+          );
         }
         const problem = requestProblem(document, request.variables);
         if (problem) throw asGraphQLError(problem);

@@ -284,7 +284,12 @@ export function timeBudget(limits: QueryLimits): ApolloServerPlugin {
 }
 
 /** The sizes of the catalog's lists, from the workflows loaded: exact, as they come from code. */
-export function catalogListSizes(workflows: readonly { versions: readonly { steps: readonly { requiredCertifications: readonly string[] }[] }[]; certifications: readonly unknown[] }[]): Record<string, number> {
+export function catalogListSizes(
+  workflows: readonly {
+    versions: readonly { steps: readonly { requiredCertifications: readonly string[] }[] }[];
+    certifications: readonly unknown[];
+  }[],
+): Record<string, number> {
   const max = (values: number[]) => Math.max(1, ...values);
   const versions = workflows.flatMap((w) => w.versions);
   return {

@@ -35,12 +35,19 @@ const MAX_BODY_BYTES = 1_000_000;
 
 /** The client's address: the socket's peer, or the first X-Forwarded-For hop behind a trusted proxy. */
 export function clientAddressOf(req: http.IncomingMessage, trustProxy: boolean): string | null {
-  const forwarded = trustProxy && typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'].split(',')[0]!.trim() : '';
+  const forwarded =
+    trustProxy && typeof req.headers['x-forwarded-for'] === 'string'
+      ? req.headers['x-forwarded-for'].split(',')[0]!.trim()
+      : '';
   return (forwarded || req.socket.remoteAddress) ?? null;
 }
 
 /** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
-export async function contextFor(app: Orchestra, req: http.IncomingMessage, cookies: ResponseCookies): Promise<GqlContext> {
+export async function contextFor(
+  app: Orchestra,
+  req: http.IncomingMessage,
+  cookies: ResponseCookies,
+): Promise<GqlContext> {
   const credentials = credentialsOf(req.headers);
   const ctx = createContext(servicesOf(app), {
     actor: null,
@@ -223,7 +230,11 @@ export async function startHttpServer(
     handle(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.end();
       if ((error as { status?: number }).status === 413) {
-        return sendJson(res, 413, { errors: [{ message: 'Request body too large.', extensions: { code: 'PAYLOAD_TOO_LARGE', reason: 'TOO_LARGE' } }] });
+        return sendJson(res, 413, {
+          errors: [
+            { message: 'Request body too large.', extensions: { code: 'PAYLOAD_TOO_LARGE', reason: 'TOO_LARGE' } },
+          ],
+        });
       }
       if (isDatabaseUnavailable(error)) {
         logRateLimited('http:db', '[http] the database cannot be reached: answering 503');
@@ -231,7 +242,9 @@ export async function startHttpServer(
         return sendJson(res, 503, { errors: [{ message: e.message, extensions: { code: e.code, reason: e.reason } }] });
       }
       console.error('[http] internal error:', error);
-      sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      sendJson(res, 500, {
+        errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {

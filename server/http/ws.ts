@@ -52,7 +52,11 @@ function paramsCredentials(
  * Whether a browser page of this origin may open a socket: pages of the server's own origin, and of
  * the configured ones. A request without an Origin header is not a browser page (scripts, servers).
  */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
   if (!origin) return true;
   const clean = origin.replace(/\/$/, '');
   if (allowed.includes(clean)) return true;
@@ -63,7 +67,8 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   }
 }
 
-const refusal = (e: OrchestraError) => new GraphQLError(e.message, { originalError: e, extensions: { ...e.details, code: e.code, reason: e.reason } });
+const refusal = (e: OrchestraError) =>
+  new GraphQLError(e.message, { originalError: e, extensions: { ...e.details, code: e.code, reason: e.reason } });
 
 export function attachSubscriptions(
   app: Orchestra,
@@ -78,15 +83,22 @@ export function attachSubscriptions(
     server,
     path: '/graphql',
     maxPayload: limits.maxPayloadBytes,
-    verifyClient: (info: { origin: string; req: http.IncomingMessage }) => originAllowed(info.origin, info.req.headers.host, app.config.allowedOrigins),
+    verifyClient: (info: { origin: string; req: http.IncomingMessage }) =>
+      originAllowed(info.origin, info.req.headers.host, app.config.allowedOrigins),
   });
   // An oversized frame is an attack or a bug, not the server's trouble: ws closes the socket (1009) and
   // we say so in the log, at most now and then — not one stack per frame as graphql-ws would.
   wss.on('connection', (socket) => {
     const emit = socket.emit.bind(socket);
     socket.emit = ((event: string, ...args: unknown[]) => {
-      if (event === 'error' && (args[0] as { code?: string } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        logRateLimited('ws:frame', `[ws] closed a socket that sent a frame over ${limits.maxPayloadBytes} bytes (1009)`);
+      if (
+        event === 'error' &&
+        (args[0] as { code?: string } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+      ) {
+        logRateLimited(
+          'ws:frame',
+          `[ws] closed a socket that sent a frame over ${limits.maxPayloadBytes} bytes (1009)`,
+        );
         return true;
       }
       return emit(event, ...args);
@@ -117,7 +129,11 @@ export function attachSubscriptions(
           c.socket.close(CLOSE.FORBIDDEN, 'Forbidden: the credentials of this connection are no longer valid');
         }
       },
-      (error: unknown) => logRateLimited('ws:revalidate', `[ws] could not check the credentials of open sockets: ${(error as Error).message}`),
+      (error: unknown) =>
+        logRateLimited(
+          'ws:revalidate',
+          `[ws] could not check the credentials of open sockets: ${(error as Error).message}`,
+        ),
     );
   }, limits.revalidateMs);
   revalidate.unref();
@@ -140,12 +156,21 @@ export function attachSubscriptions(
         const identity = actorRef(who.actor);
         const held = byIdentity.get(identity) ?? new Set<object>();
         if (held.size >= limits.maxSocketsPerIdentity) {
-          ctx.extra.socket.close(CLOSE.TOO_MANY_SOCKETS, `Too many sockets: at most ${limits.maxSocketsPerIdentity} per account or key`);
+          ctx.extra.socket.close(
+            CLOSE.TOO_MANY_SOCKETS,
+            `Too many sockets: at most ${limits.maxSocketsPerIdentity} per account or key`,
+          );
           return false;
         }
         held.add(ctx.extra);
         byIdentity.set(identity, held);
-        connections.set(ctx.extra, { actor: who.actor, viewer: who.worker, credential: secret, identity, socket: ctx.extra.socket });
+        connections.set(ctx.extra, {
+          actor: who.actor,
+          viewer: who.worker,
+          credential: secret,
+          identity,
+          socket: ctx.extra.socket,
+        });
         return true;
       },
       onClose: (ctx) => forget(ctx.extra),
@@ -155,9 +180,14 @@ export function attachSubscriptions(
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
           return [
             refusal(
-              new OrchestraError(ErrorCode.QUERY_TOO_COMPLEX, `At most ${limits.maxSubscriptionsPerSocket} subscriptions per socket.`, Reason.SUBSCRIPTION_LIMIT, {
-                limit: limits.maxSubscriptionsPerSocket,
-              }),
+              new OrchestraError(
+                ErrorCode.QUERY_TOO_COMPLEX,
+                `At most ${limits.maxSubscriptionsPerSocket} subscriptions per socket.`,
+                Reason.SUBSCRIPTION_LIMIT,
+                {
+                  limit: limits.maxSubscriptionsPerSocket,
+                },
+              ),
             ),
           ];
         }

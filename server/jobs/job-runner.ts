@@ -33,12 +33,15 @@ export async function startBackground(options: {
     taskList: options.tasks,
   });
   const consumers = new ConsumerRunner(options.pool, options.consumers, {
-    onError: (name, error) => logRateLimited(`consumer:${name}`, `[consumer ${name}] ${(error as Error).message ?? String(error)}`),
+    onError: (name, error) =>
+      logRateLimited(`consumer:${name}`, `[consumer ${name}] ${(error as Error).message ?? String(error)}`),
   });
   await consumers.start();
   const timers = (options.chores ?? []).map((chore) => {
     const once = () =>
-      chore.run().catch((error: unknown) => logRateLimited('chore', `[jobs] ${(error as Error).message ?? String(error)}`));
+      chore
+        .run()
+        .catch((error: unknown) => logRateLimited('chore', `[jobs] ${(error as Error).message ?? String(error)}`));
     void once();
     const timer = setInterval(() => void once(), chore.everyMs);
     timer.unref();

@@ -26,12 +26,15 @@ async function runAttempt(attempt: MachineAttempt, deps: MachineJobDeps): Promis
   const onShutdown = () => stop('Machine step was interrupted: the worker process is stopping.');
   // Signs of life while it runs: the lease says the attempt is held. An attempt that is no longer the
   // current one (recovered as stuck, re-run by an admin) is told to stop.
-  const heartbeat = setInterval(() => {
-    deps.lifecycle.renewMachineLease(SYSTEM, { taskId: attempt.taskId, attempt: attempt.attempt }).then(
-      (held) => held || stop('Machine step attempt is no longer the current one.'),
-      () => {}, // the database is away: the next beat tries again
-    );
-  }, Math.max(100, Math.floor(attempt.leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      deps.lifecycle.renewMachineLease(SYSTEM, { taskId: attempt.taskId, attempt: attempt.attempt }).then(
+        (held) => held || stop('Machine step attempt is no longer the current one.'),
+        () => {}, // the database is away: the next beat tries again
+      );
+    },
+    Math.max(100, Math.floor(attempt.leaseMs / 3)),
+  );
   deps.shutdown?.addEventListener('abort', onShutdown, { once: true });
   const aborted = new Promise<never>((_, reject) =>
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),

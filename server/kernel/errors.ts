@@ -242,7 +242,20 @@ export function notFound(entity: string, key?: number | string, by: 'id' | 'user
   );
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 const UNAVAILABLE_MESSAGE =
   /Connection terminated|ECONNREFUSED|ECONNRESET|Timeout acquiring a connection|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|terminating connection due to administrator command|Client has encountered a connection error|connection is closed|Connection ended unexpectedly|is not currently accepting connections/i;
 
@@ -258,4 +271,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 export const serviceUnavailable = () =>
-  new OrchestraError(ErrorCode.SERVICE_UNAVAILABLE, 'The database cannot be reached right now; try again in a moment.', Reason.DATABASE_UNAVAILABLE);
+  new OrchestraError(
+    ErrorCode.SERVICE_UNAVAILABLE,
+    'The database cannot be reached right now; try again in a moment.',
+    Reason.DATABASE_UNAVAILABLE,
+  );

@@ -123,12 +123,18 @@ const MAX_SLUG_LENGTH = 200;
 function requireJsonObject(value: unknown, field: string): JsonObject {
   if (!isJsonObject(value)) throw badInput(`${field} must be a JSON object.`);
   const bytes = Buffer.byteLength(JSON.stringify(value));
-  if (bytes > MAX_DATA_BYTES) throw badInput(`${field} is ${bytes} bytes of JSON; at most ${MAX_DATA_BYTES} are allowed.`, { max: MAX_DATA_BYTES }, Reason.TOO_LARGE);
+  if (bytes > MAX_DATA_BYTES)
+    throw badInput(
+      `${field} is ${bytes} bytes of JSON; at most ${MAX_DATA_BYTES} are allowed.`,
+      { max: MAX_DATA_BYTES },
+      Reason.TOO_LARGE,
+    );
   return value;
 }
 
 function requireText(value: string | null | undefined, field: string, max: number): void {
-  if (value != null && value.length > max) throw badInput(`${field} must have at most ${max} characters.`, { max }, Reason.TOO_LARGE);
+  if (value != null && value.length > max)
+    throw badInput(`${field} must have at most ${max} characters.`, { max }, Reason.TOO_LARGE);
 }
 
 /** A web address as Orchestra stores one: http or https, at most 2,048 characters. */
@@ -339,7 +345,9 @@ export class LifecycleService {
     const feedback = input.feedback?.trim() || null;
     if (feedback && feedback.length > MAX_FEEDBACK_LENGTH)
       throw badInput(`feedback must have at most ${MAX_FEEDBACK_LENGTH} characters.`);
-    return this.run(actor, (tx) => this.submitAs(tx, workerId, input.taskId, data, input.action, feedback, { checkForm: true }));
+    return this.run(actor, (tx) =>
+      this.submitAs(tx, workerId, input.taskId, data, input.action, feedback, { checkForm: true }),
+    );
   }
 
   private async submitAs(
@@ -372,7 +380,11 @@ export class LifecycleService {
     if (options.checkForm && form && action !== SubmitAction.REJECT) {
       const fields = checkFormData(form, data, { complete: true });
       if (fields.length) {
-        throw badInput(`Some fields need a fix: ${fields.map((f) => f.message).join(' ')}`, { fields }, Reason.FIELD_ERRORS);
+        throw badInput(
+          `Some fields need a fix: ${fields.map((f) => f.message).join(' ')}`,
+          { fields },
+          Reason.FIELD_ERRORS,
+        );
       }
     }
     const submitter = mine[0]!;
@@ -614,7 +626,8 @@ export class LifecycleService {
       if (this.engine.catalog.step(task.step.id).def.isHuman) throw refuse('STEP_NOT_MACHINE');
       if (task.status === TaskStatus.COMPLETE) throw refuse('MACHINE_ALREADY_COMPLETED');
       const assignment = (await liveAssignments(tx, task))[0];
-      const rerunnable = assignment && (assignment.status === AssignmentStatus.FAILED || isStuck(assignment, this.engine.now()));
+      const rerunnable =
+        assignment && (assignment.status === AssignmentStatus.FAILED || isStuck(assignment, this.engine.now()));
       if (!rerunnable || task.status === TaskStatus.ABORTED) throw refuse('MACHINE_NOT_FAILED');
       assignment.status = AssignmentStatus.PROCESSING;
       assignment.attempts = 0;
@@ -647,6 +660,8 @@ export class LifecycleService {
         emitStatusChange(tx, task, previous, []);
       } else if (assignment.status !== AssignmentStatus.PROCESSING) {
         return null;
+      } else if (assignment.leaseExpiresAt !== null && assignment.leaseExpiresAt > now) {
+        return null; // an attempt is running (its lease is live): a second job never runs it twice at once
       }
       assignment.attempts += 1;
       assignment.leaseExpiresAt = new Date(now.getTime() + this.engine.config.machine.leaseMs);
@@ -691,7 +706,12 @@ export class LifecycleService {
   /** A machine step's attempt failed: the next attempt is scheduled with backoff, or after the last one the assignment is FAILED. */
   async recordMachineFailure(
     actor: Actor,
-    input: { taskId: number; attempt: number; error: string; /** recovery: only while its lease has run out */ onlyIfStuck?: boolean },
+    input: {
+      taskId: number;
+      attempt: number;
+      error: string;
+      /** recovery: only while its lease has run out */ onlyIfStuck?: boolean;
+    },
   ): Promise<MachineOutcome> {
     requireSystem(actor);
     const error = input.error.slice(0, 4000) || 'Machine step failed.';
@@ -746,17 +766,39 @@ export class LifecycleService {
    */
   async recoverStuckMachineSteps(actor: Actor): Promise<number[]> {
     requireSystem(actor);
-    const stuck = await this.engine.orm.em
-      .fork()
-      .execute<{ task_id: number; attempts: number }[]>(
-        `select task_id, attempts from task_assignment
+    const stuck = await this.engine.orm.em.fork().execute<{ task_id: number; attempts: number }[]>(
+      `select task_id, attempts from task_assignment
           where status = ? and lease_expires_at < ? and worker_id is null and not is_deleted order by task_id limit 100`,
-        [AssignmentStatus.PROCESSING, this.engine.now()],
-      );
+      [AssignmentStatus.PROCESSING, this.engine.now()],
+    );
     const recovered: number[] = [];
+    // Open machine tasks with no attempt running and no job that will run one: their job was taken by
+    // a process that died before it began the attempt (graphile-worker keeps such a job locked for hours).
+    const orphaned = await this.engine.orm.em.fork().execute<{ id: number }[]>(
+      `select t.id from task t join step s on s.id = t.step_id
+          where not s.is_human and t.status in (?, ?) and t.start_datetime < ?
+            and not exists (select 1 from task_assignment a where a.task_id = t.id and not a.is_deleted
+                             and (a.status <> ? or a.lease_expires_at is not null))
+            and not exists (select 1 from graphile_worker.jobs j where j.key = 'machine:' || t.id
+                             and (j.locked_at is null or j.locked_at > ?))
+          order by t.id limit 100`,
+      [
+        TaskStatus.AWAITING_PROCESSING,
+        TaskStatus.PROCESSING,
+        new Date(this.engine.now().getTime() - this.engine.config.machine.leaseMs),
+        AssignmentStatus.PROCESSING,
+        new Date(this.engine.now().getTime() - this.engine.config.machine.leaseMs),
+      ],
+    );
+    for (const { id } of orphaned) {
+      await this.run(actor, (tx) => queueMachineJob(tx, id));
+      recovered.push(id);
+    }
     for (const { task_id: taskId, attempts } of stuck) {
       const error = 'The process running this attempt stopped before it finished (its lease ran out).';
-      if ((await this.recordMachineFailure(actor, { taskId, attempt: attempts, error, onlyIfStuck: true })) !== 'skipped') {
+      if (
+        (await this.recordMachineFailure(actor, { taskId, attempt: attempts, error, onlyIfStuck: true })) !== 'skipped'
+      ) {
         recovered.push(taskId);
       }
     }

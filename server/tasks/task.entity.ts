@@ -43,7 +43,8 @@ export class Task {
 @Filter({ name: 'live', cond: { isDeleted: false }, default: true })
 @Index({ properties: ['worker', 'status'] })
 export class TaskAssignment {
-  [OptionalProps]?: 'worker' | 'status' | 'data' | 'startDatetime' | 'isDeleted' | 'attempts' | 'lastError' | 'leaseExpiresAt';
+  [OptionalProps]?:
+    'worker' | 'status' | 'data' | 'startDatetime' | 'isDeleted' | 'attempts' | 'lastError' | 'leaseExpiresAt';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => Task) task!: Rel<Task>;
   /** Null for machine steps. */
@@ -60,7 +61,10 @@ export class TaskAssignment {
   @Field(() => Int) @Property() attempts: number = 0;
   @Field(() => String, { nullable: true }) @Property({ type: 'text', nullable: true }) lastError: string | null = null;
   /** Machine steps: until when the process running the current attempt has it (renewed while it runs). */
-  @Field(() => Date, { nullable: true, description: 'Machine steps: until when the running attempt is held (renewed while it runs).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Machine steps: until when the running attempt is held (renewed while it runs).',
+  })
   @Property({ type: 'datetime', nullable: true })
   leaseExpiresAt: Date | null = null;
   @OneToMany(() => Iteration, (i) => i.assignment) iterations = new Collection<Iteration>(this);

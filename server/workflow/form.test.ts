@@ -6,7 +6,15 @@ const form: FormSchema = {
   fields: [
     { name: 'rating', label: 'Rating (1–5)', type: 'number', min: 1, max: 5, step: 1, required: true },
     { name: 'comment', label: 'Comment', type: 'textarea', maxLength: 10 },
-    { name: 'kind', label: 'Kind', type: 'select', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }] },
+    {
+      name: 'kind',
+      label: 'Kind',
+      type: 'select',
+      options: [
+        { value: 'a', label: 'A' },
+        { value: 'b', label: 'B' },
+      ],
+    },
     { name: 'ok', label: 'OK', type: 'checkbox' },
     { name: 'site', label: 'Site', type: 'url' },
     { name: 'due', label: 'Due', type: 'date' },
@@ -16,16 +24,33 @@ const form: FormSchema = {
 describe('checkFormData', () => {
   it.each([
     [{ rating: 4 }, []],
-    [{ rating: 5, comment: 'fine', kind: 'a', ok: false, site: 'https://example.org', due: '2026-12-01', extra: { kept: true } }, []],
+    [
+      {
+        rating: 5,
+        comment: 'fine',
+        kind: 'a',
+        ok: false,
+        site: 'https://example.org',
+        due: '2026-12-01',
+        extra: { kept: true },
+      },
+      [],
+    ],
     [{}, [{ field: 'rating', message: 'Rating (1–5) is required.' }]],
     [{ rating: 42 }, [{ field: 'rating', message: 'Rating (1–5) must be at most 5.' }]],
     [{ rating: 0 }, [{ field: 'rating', message: 'Rating (1–5) must be at least 1.' }]],
     [{ rating: 2.5 }, [{ field: 'rating', message: 'Rating (1–5) must be a whole number.' }]],
     [{ rating: '4' }, [{ field: 'rating', message: 'Rating (1–5) must be a number.' }]],
-    [{ rating: 3, comment: 'far too long' }, [{ field: 'comment', message: 'Comment must have at most 10 characters.' }]],
+    [
+      { rating: 3, comment: 'far too long' },
+      [{ field: 'comment', message: 'Comment must have at most 10 characters.' }],
+    ],
     [{ rating: 3, kind: 'c' }, [{ field: 'kind', message: 'Kind must be one of: a, b.' }]],
     [{ rating: 3, ok: 'yes' }, [{ field: 'ok', message: 'OK must be checked or not (true or false).' }]],
-    [{ rating: 3, site: 'javascript:alert(1)' }, [{ field: 'site', message: 'Site must be an http or https address.' }]],
+    [
+      { rating: 3, site: 'javascript:alert(1)' },
+      [{ field: 'site', message: 'Site must be an http or https address.' }],
+    ],
     [{ rating: 3, site: 'not a url' }, [{ field: 'site', message: 'Site must be a web address (https://…).' }]],
     [{ rating: 3, due: '2026-13-45' }, [{ field: 'due', message: 'Due must be a date (YYYY-MM-DD).' }]],
   ])('%j → %j', (data, errors) => {
@@ -34,7 +59,9 @@ describe('checkFormData', () => {
 
   it('saving checks the values given, not that required ones are there', () => {
     expect(checkFormData(form, {}, { complete: false })).toEqual([]);
-    expect(checkFormData(form, { rating: 9 }, { complete: false })).toEqual([{ field: 'rating', message: 'Rating (1–5) must be at most 5.' }]);
+    expect(checkFormData(form, { rating: 9 }, { complete: false })).toEqual([
+      { field: 'rating', message: 'Rating (1–5) must be at most 5.' },
+    ]);
   });
 });
 

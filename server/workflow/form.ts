@@ -43,7 +43,8 @@ const DEFAULT_MAX_LENGTH: Record<FieldType, number> = {
   date: 0,
 };
 
-const isEmpty = (v: Json | undefined) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+const isEmpty = (v: Json | undefined) =>
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 
 /** The form schema of a step's `ui`, when it has one. */
 export function formOf(ui: unknown): FormSchema | null {
@@ -69,16 +70,23 @@ function checkValue(field: FormField, value: Json): string | null {
       }
       return null;
     case 'date':
-      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+      if (
+        typeof value !== 'string' ||
+        !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+        Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+      ) {
         return `${label} must be a date (YYYY-MM-DD).`;
       }
       return null;
     case 'url': {
       if (typeof value !== 'string') return `${label} must be a web address.`;
-      if (value.length > (field.maxLength ?? DEFAULT_MAX_LENGTH.url)) return `${label} must have at most ${field.maxLength ?? DEFAULT_MAX_LENGTH.url} characters.`;
+      if (value.length > (field.maxLength ?? DEFAULT_MAX_LENGTH.url))
+        return `${label} must have at most ${field.maxLength ?? DEFAULT_MAX_LENGTH.url} characters.`;
       try {
         const url = new URL(value);
-        return url.protocol === 'http:' || url.protocol === 'https:' ? null : `${label} must be an http or https address.`;
+        return url.protocol === 'http:' || url.protocol === 'https:'
+          ? null
+          : `${label} must be an http or https address.`;
       } catch {
         return `${label} must be a web address (https://…).`;
       }
@@ -101,7 +109,8 @@ export function checkFormData(form: FormSchema, data: JsonObject, { complete }: 
   for (const field of form.fields) {
     const value = data[field.name];
     if (isEmpty(value)) {
-      if (complete && field.required) errors.push({ field: field.name, message: `${field.label || field.name} is required.` });
+      if (complete && field.required)
+        errors.push({ field: field.name, message: `${field.label || field.name} is required.` });
       continue;
     }
     const problem = checkValue(field, value!);
@@ -112,23 +121,29 @@ export function checkFormData(form: FormSchema, data: JsonObject, { complete }: 
 
 /** Problems of a form schema as an author wrote it (checked when workflows load). */
 export function formSchemaProblems(form: unknown): string[] {
-  if (!form || typeof form !== 'object' || !Array.isArray((form as { fields?: unknown }).fields)) return ['form must be { fields: [...] }'];
+  if (!form || typeof form !== 'object' || !Array.isArray((form as { fields?: unknown }).fields))
+    return ['form must be { fields: [...] }'];
   const problems: string[] = [];
   const names = new Set<string>();
   (form as { fields: unknown[] }).fields.forEach((f, i) => {
     const field = f as Partial<FormField> | null;
     const at = `fields[${i}]`;
     if (!field || typeof field !== 'object') return void problems.push(`${at} must be an object`);
-    if (typeof field.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(field.name)) problems.push(`${at}.name must be a data key (letters, digits, _)`);
+    if (typeof field.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(field.name))
+      problems.push(`${at}.name must be a data key (letters, digits, _)`);
     else if (names.has(field.name)) problems.push(`${at}.name "${field.name}" is used twice`);
     else names.add(field.name);
     if (typeof field.label !== 'string' || !field.label.trim()) problems.push(`${at}.label must be a non-empty string`);
-    if (!FIELD_TYPES.includes(field.type as FieldType)) problems.push(`${at}.type must be one of ${FIELD_TYPES.join(', ')}`);
+    if (!FIELD_TYPES.includes(field.type as FieldType))
+      problems.push(`${at}.type must be one of ${FIELD_TYPES.join(', ')}`);
     for (const key of ['min', 'max', 'step', 'maxLength'] as const) {
-      if (field[key] !== undefined && (typeof field[key] !== 'number' || !Number.isFinite(field[key]))) problems.push(`${at}.${key} must be a number`);
+      if (field[key] !== undefined && (typeof field[key] !== 'number' || !Number.isFinite(field[key])))
+        problems.push(`${at}.${key} must be a number`);
     }
-    if (field.min !== undefined && field.max !== undefined && field.min > field.max) problems.push(`${at}: min is above max`);
-    if (field.type === 'select' && (!Array.isArray(field.options) || field.options.length === 0)) problems.push(`${at}.options must list the choices`);
+    if (field.min !== undefined && field.max !== undefined && field.min > field.max)
+      problems.push(`${at}: min is above max`);
+    if (field.type === 'select' && (!Array.isArray(field.options) || field.options.length === 0))
+      problems.push(`${at}.options must list the choices`);
   });
   return problems;
 }

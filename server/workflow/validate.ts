@@ -345,8 +345,14 @@ function checkCreationPolicy(policy: unknown, path: string, report: Report): voi
 
 function checkUi(ui: unknown, path: string, report: Report): void {
   if (!isObject(ui)) return report(path, `ui must be { component } or { form }, got ${show(ui)}`);
-  if (ui.component !== undefined && (typeof ui.component !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,99}$/.test(ui.component))) {
-    report(`${path}.component`, `component must name a Svelte file of the workflow's ui/ folder (letters, digits, _ -), got ${show(ui.component)}`);
+  if (
+    ui.component !== undefined &&
+    (typeof ui.component !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,99}$/.test(ui.component))
+  ) {
+    report(
+      `${path}.component`,
+      `component must name a Svelte file of the workflow's ui/ folder (letters, digits, _ -), got ${show(ui.component)}`,
+    );
   }
   if (ui.component === undefined && ui.form === undefined) report(path, 'ui needs a component or a form');
   if (ui.form !== undefined) for (const problem of formSchemaProblems(ui.form)) report(`${path}.form`, problem);
