@@ -139,6 +139,12 @@ export async function loadDemo(app: Orchestra): Promise<string[]> {
  */
 export async function createFirstAdmin(app: Orchestra): Promise<string> {
   const password = randomBytes(18).toString('base64url');
-  await app.workers.createWorker(SYSTEM, { username: 'admin', firstName: 'First', lastName: 'Admin', isAdmin: true, password });
+  await app.workers.createWorker(SYSTEM, {
+    username: 'admin',
+    firstName: 'First',
+    lastName: 'Admin',
+    isAdmin: true,
+    password,
+  });
   return password;
 }
