@@ -6,7 +6,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'workflows/**/*.test.ts'],
+    include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'workflows/**/*.test.ts', 'client/src/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/count-reporter.ts'],
     testTimeout: 60_000,

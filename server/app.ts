@@ -127,7 +127,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     auth: new AuthService(engine),
     reads: {
       tasks: new TaskQueries(),
-      dashboard: new DashboardQueries(),
+      dashboard: new DashboardQueries(config),
       projects: new ProjectQueries(),
       catalog: new CatalogQueries(),
       workers: new WorkerQueries(),

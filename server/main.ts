@@ -4,6 +4,7 @@
 import { startOrchestra } from './app.js';
 import { loadConfig } from './config.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
+import { ensureWebApp, loadWebApp } from './http/web-app.js';
 import { onShutdown } from './shutdown.js';
 import { Worker } from './workers/worker.entity.js';
 import { createFirstAdmin, loadDemo } from '../seeds/fixtures.js';
@@ -12,6 +13,7 @@ const say = (message: string) => process.stdout.write(`${message}\n`);
 
 export async function serve(options: { port?: number } = {}): Promise<void> {
   const config = loadConfig(process.env, options.port ? { port: options.port } : {});
+  await ensureWebApp(say);
   const app = await startOrchestra({
     config,
     log: say,
@@ -41,8 +43,9 @@ export async function serve(options: { port?: number } = {}): Promise<void> {
       say('  Log in as demo/demo (worker) or admin/admin (admin). Demo passwords are for this demo database only.');
     }
   }
-  http = await startHttpServer(app);
+  http = await startHttpServer(app, { fallback: (await loadWebApp()) ?? undefined });
   say(`Orchestra is running:`);
+  say(`  Worker app    ${http.url}/`);
   say(`  GraphQL API   ${http.url}/graphql  (GraphiQL in a browser)`);
   say(`  Health        ${http.url}/healthz  ${http.url}/readyz`);
 }

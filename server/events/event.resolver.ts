@@ -11,6 +11,7 @@ import type { GqlContext } from '../graphql/context.js';
 import { forbidden, refuse } from '../kernel/errors.js';
 import { EventType, workerIdsOf } from '../kernel/events.js';
 import { DashboardState } from '../lifecycle/rules.js';
+import { WorkReason } from '../tasks/dashboard.queries.js';
 import { Project } from '../projects/project.entity.js';
 import type { Reader } from '../read/reader.js';
 import { Task } from '../tasks/task.entity.js';
@@ -63,10 +64,16 @@ export class DashboardChange {
   tasks!: DashboardTaskState[];
 }
 
-@ObjectType({ description: 'How many tasks the viewer may claim now.' })
+@ObjectType({ description: 'How many tasks the viewer may claim now, and when none, why.' })
 export class AvailableTaskCounts {
   @Field(() => Int) entryLevel!: number;
   @Field(() => Int) review!: number;
+  @Field(() => WorkReason, { nullable: true, description: 'Why no new task can be taken now (null: one can).' })
+  entryLevelReason!: WorkReason | null;
+  @Field(() => WorkReason, { nullable: true, description: 'Why no review can be taken now (null: one can).' })
+  reviewReason!: WorkReason | null;
+  @Field(() => Int, { description: 'Tasks the viewer has in progress now.' }) inProgress!: number;
+  @Field(() => Int, { description: 'The most they may have in progress at once.' }) maxInProgress!: number;
 }
 
 const toGraphQL = (e: StoredEvent): OrchestraEvent => ({
@@ -248,19 +255,20 @@ export class EventResolver {
       'How many tasks the viewer may claim now (new work and reviews); sent at once and whenever it changes.',
     subscribe: async ({ context }) => {
       const ctx = context as GqlContext;
-      requireWorkerActor(ctx.actor, 'Only workers claim tasks.');
+      const workerId = requireWorkerActor(ctx.actor, 'Only workers claim tasks.');
       realtimeOf(ctx);
       let events: AsyncGenerator<StoredEvent> | null = null;
       const counts = (async function* () {
+        // Every watcher recounts after the same event: they share one recount (dashboard.recount).
         const count = (): Promise<AvailableTaskCounts> =>
-          ctx.services.reads.dashboard.availableTaskCounts(ctx.actor, ctx.services.reads.reader());
+          ctx.services.reads.dashboard.recount(workerId, ctx.services.reads.reader);
         // Listen first, then count: a change between the two is not lost (it recounts once more).
         events = stream(ctx, { topics: ['all'], filter: {}, accept: (e) => AVAILABILITY_EVENTS.has(e.type) });
         let last = await count();
         yield last;
         for await (const _ of events) {
           const now = await count();
-          if (now.entryLevel !== last.entryLevel || now.review !== last.review) yield (last = now);
+          if (JSON.stringify(now) !== JSON.stringify(last)) yield (last = now);
         }
       })();
       // A client that leaves ends the stream at once, not at the next availability event.

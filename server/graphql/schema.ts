@@ -23,6 +23,7 @@ import {
 import { NoTaskReason } from '../lifecycle/lifecycle.service.js';
 import { DashboardState, RevertChange, SubmitAction } from '../lifecycle/rules.js';
 import { ProjectResolver } from '../projects/project.resolver.js';
+import { WorkReason } from '../tasks/dashboard.queries.js';
 import { DashboardItemResolver, DashboardResolver } from '../tasks/dashboard.resolver.js';
 import { IterationResolver, TaskAssignmentResolver, TaskResolver } from '../tasks/task.resolver.js';
 import { WorkerCertificationResolver, WorkerResolver } from '../workers/worker.resolver.js';
@@ -47,6 +48,7 @@ registerEnumType(SubmitAction, {
 registerEnumType(DashboardState, { name: 'DashboardState' });
 registerEnumType(RevertChange, { name: 'RevertChange' });
 registerEnumType(NoTaskReason, { name: 'NoTaskReason', description: 'Why requestTask gave no task.' });
+registerEnumType(WorkReason, { name: 'WorkReason', description: 'Why a worker can take no task of a kind now.' });
 
 export const resolvers = [
   AuthResolver,

@@ -10,6 +10,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'react-dom.js': { file: 'react-dom/umd/react-dom.production.min.js', type: 'text/javascript; charset=utf-8' },
   'graphiql.js': { file: 'graphiql/graphiql.min.js', type: 'text/javascript; charset=utf-8' },
   'graphiql.css': { file: 'graphiql/graphiql.min.css', type: 'text/css; charset=utf-8' },
+  'graphql-ws.js': { file: 'graphql-ws/umd/graphql-ws.min.js', type: 'text/javascript; charset=utf-8' },
 };
 
 const cache = new Map<string, Buffer>();
@@ -28,7 +29,8 @@ export function graphiqlAsset(name: string): { body: Buffer; type: string } | nu
 }
 
 const DEFAULT_QUERY = `# Welcome to Orchestra's GraphQL API.
-# Log in first (the session cookie is kept by the browser):
+# Signed in to the app? You are signed in here too. Otherwise log in first
+# (the session cookie is kept by the browser):
 #   mutation { login(input: { username: "admin", password: "admin" }) { worker { username isAdmin } } }
 # Then, for example:
 query Workflows {
@@ -38,6 +40,9 @@ query Workflows {
     versions { slug name steps { slug name isHuman creationDependsOn } }
   }
 }
+
+# Subscriptions run here too, e.g.:
+#   subscription { dashboardChanges { taskId state event { type occurredAt } } }
 `;
 
 export function graphiqlPage(): string {
@@ -54,8 +59,14 @@ export function graphiqlPage(): string {
   <script src="/graphiql/react.js"></script>
   <script src="/graphiql/react-dom.js"></script>
   <script src="/graphiql/graphiql.js"></script>
+  <script src="/graphiql/graphql-ws.js"></script>
   <script>
-    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+    // Queries and mutations over HTTP, subscriptions over graphql-ws on the same path; both carry the
+    // session cookie of the app (or of a login mutation run here).
+    const wsUrl = new URL('/graphql', location.href);
+    wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const wsClient = graphqlWs.createClient({ url: wsUrl.toString(), lazy: true });
+    const fetcher = GraphiQL.createFetcher({ url: '/graphql', wsClient });
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)}, shouldPersistHeaders: false }),
     );

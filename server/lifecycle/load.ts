@@ -144,23 +144,31 @@ export interface Workload {
   hasReturnedWork: boolean;
 }
 
-const WORKLOAD_SQL = `select count(*) filter (where t.status not in (?, ?)) as in_progress, bool_or(t.status = ?) as returned
+/** A worker's workload; `worker` is the SQL naming them (a `?` parameter, or a column). */
+const workloadSql = (worker: string) =>
+  `select count(*) filter (where t.status not in (?, ?)) as in_progress, bool_or(t.status = ?) as returned
        from task_assignment a join task t on t.id = a.task_id
-      where a.worker_id = ? and a.status = ? and not a.is_deleted`;
-const workloadParams = (workerId: number) => [
-  TaskStatus.COMPLETE,
-  TaskStatus.ABORTED,
-  TaskStatus.POST_REVIEW_PROCESSING,
-  workerId,
-  AssignmentStatus.PROCESSING,
-];
+      where a.worker_id = ${worker} and a.status = ? and not a.is_deleted`;
+const WORKLOAD_SQL = workloadSql('?');
+const STATUS_PARAMS = [TaskStatus.COMPLETE, TaskStatus.ABORTED, TaskStatus.POST_REVIEW_PROCESSING];
+const workloadParams = (workerId: number) => [...STATUS_PARAMS, workerId, AssignmentStatus.PROCESSING];
 const toWorkload = (row: { in_progress: string | number; returned: boolean | null } | undefined): Workload => ({
   inProgress: Number(row?.in_progress ?? 0),
   hasReturnedWork: row?.returned === true,
 });
 
+/** workload() of many workers in one statement (params: workerIds, inlined). */
+export async function workloads(tx: Pick<Tx, 'em'>, workerIds: number[]): Promise<Map<number, Workload>> {
+  const rows = await tx.em.execute<{ worker_id: number; in_progress: string; returned: boolean | null }[]>(
+    `select w.worker_id, l.* from unnest(array[?]::int[]) as w(worker_id)
+       cross join lateral (${workloadSql('w.worker_id')}) l`,
+    [workerIds, ...STATUS_PARAMS, AssignmentStatus.PROCESSING],
+  );
+  return new Map(rows.map((r) => [r.worker_id, toWorkload(r)]));
+}
+
 /** How much work a worker holds now: tasks in progress and whether returned work waits for them. */
-export async function workload(tx: Tx, workerId: number): Promise<Workload> {
+export async function workload(tx: Pick<Tx, 'em'>, workerId: number): Promise<Workload> {
   const [row] = await tx.em.execute<{ in_progress: string; returned: boolean | null }[]>(
     WORKLOAD_SQL,
     workloadParams(workerId),

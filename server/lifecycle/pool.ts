@@ -4,15 +4,13 @@
 // the worker is not on already. The worker's certifications are aggregated once (CTE `held`).
 // Parameters are `?` placeholders for em.execute; `in (?)` takes an inlined list (never empty).
 
-const HELD = `
-with held as (
-  select
+const HELD_COLUMNS = `
     coalesce(array_agg(certification_id) filter (where role = 0 and task_class = 1), '{}') as entry_real,
     coalesce(array_agg(certification_id) filter (where role = 0), '{}') as entry_any,
     coalesce(array_agg(certification_id) filter (where role = 1 and task_class = 1), '{}') as review_real,
-    coalesce(array_agg(certification_id) filter (where role = 1), '{}') as review_any
-  from worker_certification where worker_id = ?
-)`;
+    coalesce(array_agg(certification_id) filter (where role = 1), '{}') as review_any`;
+const HELD = `
+with held as (select ${HELD_COLUMNS} from worker_certification where worker_id = ?)`;
 
 const WAITING = `
   from task t
@@ -21,10 +19,11 @@ const WAITING = `
  where t.status in (?) and p.status = 0 and s.is_human
    and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = ? and not a.is_deleted)`;
 
-const CERTIFIED = `
-   and s.required_certification_ids <@ (case
+const IS_CERTIFIED = `s.required_certification_ids <@ (case
          when t.status = 0 then (case when p.task_class = 1 then held.entry_real else held.entry_any end)
          else (case when p.task_class = 1 then held.review_real else held.review_any end) end)`;
+const CERTIFIED = `
+   and ${IS_CERTIFIED}`;
 
 /** Params: workerId, statuses, workerId. The best task for the worker (no lock). */
 export const CERTIFIED_TASK_SQL = `${HELD}
@@ -39,10 +38,28 @@ select t.id ${WAITING.replace('from task t', 'from held cross join task t')} ${C
 export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL.replace('select t.id', 'select t.*')}
  for update of t skip locked`;
 
-/** Params: statuses, workerId. Whether anything waits at all (to tell "not certified" from "nothing to do"). */
-export const ANY_OPEN_TASK_SQL = `select t.id ${WAITING} limit 1`;
-
-/** Params: workerId, statuses, workerId. How many tasks the worker may claim now, by role. */
+/**
+ * Params: workerId, statuses, workerId. How many tasks the worker may claim now, by role, and how many
+ * wait that they are not certified for (to tell "not certified" from "nothing to do").
+ */
+const COUNTS = `count(*) filter (where t.status = 0 and ${IS_CERTIFIED})::int as entry_level,
+       count(*) filter (where t.status = 2 and ${IS_CERTIFIED})::int as review,
+       count(*) filter (where t.status = 0)::int as waiting_entry_level,
+       count(*) filter (where t.status = 2)::int as waiting_review`;
 export const COUNT_CLAIMABLE_SQL = `${HELD}
-select count(*) filter (where t.status = 0)::int as entry_level, count(*) filter (where t.status = 2)::int as review
-  ${WAITING.replace('from task t', 'from held cross join task t')} ${CERTIFIED}`;
+select ${COUNTS}
+  ${WAITING.replace('from task t', 'from held cross join task t')}`;
+
+/**
+ * Params: workerIds (an array, inlined), statuses. The same counts for many workers in one statement,
+ * a row each with `worker_id`: when an event changes what is claimable, every worker watching their
+ * counts is recounted at once rather than in a query each (which would queue behind one another).
+ */
+export const COUNT_CLAIMABLE_MANY_SQL = `
+select w.worker_id, c.*
+  from unnest(array[?]::int[]) as w(worker_id)
+  cross join lateral (select ${HELD_COLUMNS} from worker_certification where worker_id = w.worker_id) held
+  cross join lateral (
+    select ${COUNTS}
+    ${WAITING.replace('a.worker_id = ?', 'a.worker_id = w.worker_id')}
+  ) c`;

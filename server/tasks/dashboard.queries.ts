@@ -9,7 +9,9 @@ import DataLoader from 'dataloader';
 import { requireWorkerActor } from '../auth/access.js';
 import type { Actor } from '../kernel/actor.js';
 import { AssignmentStatus, CertificationRole, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
-import { COUNT_CLAIMABLE_SQL } from '../lifecycle/pool.js';
+import type { Config } from '../config.js';
+import { workloads } from '../lifecycle/load.js';
+import { COUNT_CLAIMABLE_MANY_SQL } from '../lifecycle/pool.js';
 import { dashboardState, DashboardState } from '../lifecycle/rules.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
 import type { Reader } from '../read/reader.js';
@@ -29,9 +31,25 @@ export interface Dashboard {
   workerId: number;
 }
 
+/** Why the worker gets no task of a kind now: the first that applies. */
+export enum WorkReason {
+  /** A reviewer returned work to them: that comes first. */
+  RETURNED_WORK_WAITING = 'RETURNED_WORK_WAITING',
+  /** They have as many tasks in progress as they may. */
+  WIP_CAP = 'WIP_CAP',
+  /** Tasks wait, but none they are certified for. */
+  NOT_CERTIFIED = 'NOT_CERTIFIED',
+  NO_TASK_AVAILABLE = 'NO_TASK_AVAILABLE',
+}
+
 export interface AvailableTaskCounts {
   entryLevel: number;
   review: number;
+  /** Null when the worker may take one of the `entryLevel` tasks now. */
+  entryLevelReason: WorkReason | null;
+  reviewReason: WorkReason | null;
+  inProgress: number;
+  maxInProgress: number;
 }
 
 // The state conditions of each group, as rules.dashboardState decides them.
@@ -136,6 +154,8 @@ function groupLoader(reader: Reader, workerId: number) {
 }
 
 export class DashboardQueries {
+  constructor(private readonly config: Pick<Config, 'maxInProgressTasks'>) {}
+
   /** The logged-in worker's dashboard (only workers have one). */
   dashboard(actor: Actor | null): Dashboard {
     return { workerId: requireWorkerActor(actor, 'Only workers have a dashboard.') };
@@ -163,15 +183,67 @@ export class DashboardQueries {
     return held.some((c) => c.role === CertificationRole.REVIEWER && c.taskClass === TaskClass.REAL);
   }
 
-  /** How many tasks the worker may claim now, by role. */
+  /** How many tasks the worker may claim now, by role, and when none, why. */
   async availableTaskCounts(actor: Actor | null, reader: Reader): Promise<AvailableTaskCounts> {
     const workerId = requireWorkerActor(actor, 'Only workers claim tasks.');
-    const [row] = await reader.em.execute<{ entry_level: number; review: number }[]>(COUNT_CLAIMABLE_SQL, [
-      workerId,
-      [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW],
-      workerId,
+    return (await this.countsOf(reader, [workerId])).get(workerId)!;
+  }
+
+  /**
+   * The same for every worker watching their counts, when an event may have changed them: callers in
+   * the same moment share one recount (two statements for all of them, not two each, which with many
+   * dashboards open would queue in the pool ahead of the change they are waiting for). Only for
+   * workers' own subscriptions: the caller has checked who they are.
+   */
+  recount(workerId: number, newReader: () => Reader): Promise<AvailableTaskCounts> {
+    this.recounts ??= new DataLoader(
+      async (ids: readonly number[]) => {
+        const counts = await this.countsOf(newReader(), [...ids]);
+        return ids.map((id) => counts.get(id)!);
+      },
+      { cache: false, batchScheduleFn: (run) => setTimeout(run, 2), maxBatchSize: 500 },
+    );
+    return this.recounts.load(workerId);
+  }
+
+  private recounts: DataLoader<number, AvailableTaskCounts> | null = null;
+
+  private async countsOf(reader: Reader, workerIds: number[]): Promise<Map<number, AvailableTaskCounts>> {
+    const [rows, loads] = await Promise.all([
+      reader.em.execute<
+        {
+          worker_id: number;
+          entry_level: number;
+          review: number;
+          waiting_entry_level: number;
+          waiting_review: number;
+        }[]
+      >(COUNT_CLAIMABLE_MANY_SQL, [workerIds, [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW]]),
+      workloads(reader, workerIds),
     ]);
-    return { entryLevel: row?.entry_level ?? 0, review: row?.review ?? 0 };
+    const maxInProgress = this.config.maxInProgressTasks;
+    const out = new Map<number, AvailableTaskCounts>();
+    for (const workerId of workerIds) {
+      const row = rows.find((r) => r.worker_id === workerId);
+      const load = loads.get(workerId) ?? { inProgress: 0, hasReturnedWork: false };
+      const reason = (claimable: number, waiting: number): WorkReason | null => {
+        if (load.hasReturnedWork) return WorkReason.RETURNED_WORK_WAITING;
+        if (load.inProgress >= maxInProgress) return WorkReason.WIP_CAP;
+        if (claimable > 0) return null;
+        return waiting > 0 ? WorkReason.NOT_CERTIFIED : WorkReason.NO_TASK_AVAILABLE;
+      };
+      const entryLevel = row?.entry_level ?? 0;
+      const review = row?.review ?? 0;
+      out.set(workerId, {
+        entryLevel,
+        review,
+        entryLevelReason: reason(entryLevel, row?.waiting_entry_level ?? 0),
+        reviewReason: reason(review, row?.waiting_review ?? 0),
+        inProgress: load.inProgress,
+        maxInProgress,
+      });
+    }
+    return out;
   }
 
   /** The worker's tasks in a project (a project event concerns each of them). */

@@ -25,13 +25,17 @@ import { Worker } from '../workers/worker.entity.js';
 @Unique({ properties: ['project', 'step'] })
 @Index({ properties: ['status'] })
 export class Task {
-  [OptionalProps]?: 'status' | 'tags' | 'startDatetime' | 'version';
+  [OptionalProps]?: 'status' | 'tags' | 'startDatetime' | 'updatedAt' | 'version';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => Project) project!: Rel<Project>;
   @ManyToOne(() => Step) step!: Rel<Step>;
   @Field(() => TaskStatus) @Enum({ items: () => TaskStatus }) status: TaskStatus = TaskStatus.AWAITING_PROCESSING;
   @Property({ type: 'json' }) tags: JsonObject = { tags: [] };
   @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();
+  /** When the task last changed (its status, its assignments' hands): what the dashboard's "changed … ago" shows. */
+  @Field({ description: 'When the task last changed.' })
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
   /** Guards lost updates: every change of a task bumps it (use cases also hold a row lock). */
   @Property({ version: true }) version!: number;
   @OneToMany(() => TaskAssignment, (a) => a.task) assignments = new Collection<TaskAssignment>(this);

@@ -98,6 +98,13 @@ describe('npm start on a fresh machine', { timeout: 240_000 }, () => {
     expect(first.output()).toContain('Embedded PostgreSQL');
     expect(first.output()).toMatch(/loaded demo data/);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    // The worker app on the same port: its page for any app path, the API where it was.
+    expect(first.output()).toContain(`Worker app    ${first.url}/`);
+    for (const appPath of ['/', '/signin', '/task/1']) {
+      const page = await fetch(`${first.url}${appPath}`, { headers: { accept: 'text/html' } });
+      expect(page.status, appPath).toBe(200);
+      expect(await page.text(), appPath).toContain('/_app/immutable/');
+    }
 
     const demo = await login(first.url, 'demo', 'demo');
     expect(demo.data?.login.worker).toMatchObject({ username: 'demo', isAdmin: false });

@@ -8,6 +8,7 @@
 // "The subscription is live" is read from the server (`realtime.subscriptions` counts open streams,
 // each registered with the hub before it reads anything), so no test sleeps hoping it is ready; "nothing
 // more arrives" is checked after the relay has read past everything committed (`relay.wake()`).
+import { recordOrmStatements } from '../support/sql-count.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
@@ -671,27 +672,50 @@ describe('dashboard changes and available-task counts', () => {
     expect(counts(cCounts)[2]).toEqual({ entryLevel: 2, review: 0 });
     expect(counts(rCounts)[2]).toEqual({ entryLevel: 2, review: 0 });
 
-    // Submitted: a review waits for the reviewer; the writer's counts do not change, so nothing is sent.
+    // Submitted: a review waits for the reviewer; the writer has one task fewer in progress (inProgress
+    // is part of the counts: it changed, so they are sent again, the claimable numbers as they were).
     await s.h.lifecycle.submitTask(c.actor, { taskId, data: { v: 1 }, action: SubmitAction.SUBMIT });
     await rCounts.waitFor(4);
     expect(counts(rCounts)[3]).toEqual({ entryLevel: 2, review: 1 });
+    await cCounts.waitFor(4);
+    expect(cCounts.items[3]).toEqual({ availableTaskCounts: { entryLevel: 2, review: 0 } });
 
     // The reviewer claims the review, then one of the waiting tasks.
     await s.h.lifecycle.claimTask(r.actor, taskId);
     await rCounts.waitFor(5);
     expect(counts(rCounts)[4]).toEqual({ entryLevel: 2, review: 0 });
     await s.h.lifecycle.claimTask(r.actor, await s.h.taskId(waiting[0]!.id, 'write'));
-    await cCounts.waitFor(4);
+    await cCounts.waitFor(5);
     await rCounts.waitFor(6);
     expect(counts(cCounts)).toEqual([
       { entryLevel: 2, review: 0 },
       { entryLevel: 3, review: 0 },
       { entryLevel: 2, review: 0 },
+      { entryLevel: 2, review: 0 },
       { entryLevel: 1, review: 0 },
     ]);
     expect(counts(rCounts)[5]).toEqual({ entryLevel: 1, review: 0 });
     await settle();
-    expect(cCounts.items).toHaveLength(4);
+    expect(cCounts.items).toHaveLength(5);
     expect(rCounts.items).toHaveLength(6);
+  });
+
+  it('recounts every watcher of their counts in one shared statement per event, not one each', async () => {
+    const watchers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => workerWithToken(`watcher_${i}`, [['desk', 'writer', 'ENTRY_LEVEL']])),
+    );
+    const subs = await Promise.all(watchers.map((w) => live(connect(bearer(w.token)), COUNTS, {}, 1)));
+    const { sql } = await recordOrmStatements(async () => {
+      await s.h.project('desk'); // a new task: everyone may claim one more
+      await Promise.all(subs.map((sub) => sub.waitFor(2)));
+    });
+    for (const [i, sub] of subs.entries()) {
+      expect(sub.items[1]!.availableTaskCounts.entryLevel, `watcher ${i}`).toBe(
+        sub.items[0]!.availableTaskCounts.entryLevel + 1,
+      );
+    }
+    const recounts = sql.filter((q) => q.includes('worker_certification where worker_id = w.worker_id'));
+    expect(recounts.length).toBeGreaterThanOrEqual(1);
+    expect(recounts.length).toBeLessThanOrEqual(2); // one batch (two if the event reached them a tick apart)
   });
 });

@@ -8,6 +8,8 @@ import { PROJECT_ROOT } from '../../server/config.js';
 import { makePool, silentLogger } from '../../server/db/database.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from '../../server/db/embedded.js';
 import { migrate, openOrm } from '../../server/db/orm.js';
+import { ensureWebApp } from '../../server/http/web-app.js';
+import { chromiumPath } from './chromium.js';
 
 export const TEMPLATE_DB = 'orchestra_test_template';
 
@@ -24,6 +26,10 @@ function withDatabase(url: string, database: string): string {
 }
 
 export default async function setup(project: TestProject) {
+  // The worker app, built once for the run when its sources changed (browser tests and `serve` use it).
+  await ensureWebApp((line) => process.stdout.write(`${line}\n`));
+  const chromium = chromiumPath();
+  if (!chromium.path) process.stdout.write(`Browser tests skipped: ${chromium.why}\n`);
   let embedded: EmbeddedServer | null = null;
   let adminUrl: string;
   if (process.env.DATABASE_URL) {

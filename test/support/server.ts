@@ -2,6 +2,7 @@
 // client that talks to it the way integrators and the app do (real HTTP, cookies, bearer tokens, keys).
 import { afterAll } from 'vitest';
 import { startHttpServer, type HttpServer } from '../../server/http/server.js';
+import { loadWebApp } from '../../server/http/web-app.js';
 import { createHarness, type Harness, type HarnessOptions } from './harness.js';
 
 export interface GqlResponse<T = Record<string, any>> {
@@ -38,9 +39,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function createServer(options: HarnessOptions): Promise<TestServer> {
+export async function createServer(options: HarnessOptions & { webApp?: boolean }): Promise<TestServer> {
   const h = await createHarness(options);
-  const http = await startHttpServer(h.orchestra, { host: '127.0.0.1', port: 0 });
+  // The worker app (client/build, built by the global setup) behind the API, as `npm start` serves it.
+  const fallback = options.webApp ? ((await loadWebApp()) ?? undefined) : undefined;
+  if (options.webApp && !fallback) throw new Error('client/build is missing: run `npm run build`');
+  const http = await startHttpServer(h.orchestra, { host: '127.0.0.1', port: 0, fallback });
   const server: TestServer = {
     h,
     http,
@@ -78,7 +82,7 @@ export async function createServer(options: HarnessOptions): Promise<TestServer>
   return server;
 }
 
-export async function useServer(options: HarnessOptions): Promise<TestServer> {
+export async function useServer(options: HarnessOptions & { webApp?: boolean }): Promise<TestServer> {
   const s = await createServer(options);
   afterAll(() => s.close());
   return s;

@@ -28,7 +28,9 @@ export default defineWorkflow({
           description: 'How awesome is this image, from 1 to 5?',
           creationDependsOn: ['crawl'],
           reviewPolicy: { policy: 'no_review' },
+          // The component (ui/RateImage.svelte) shows the image; the form is what the server checks.
           ui: {
+            component: 'RateImage',
             form: {
               fields: [{ name: 'rating', label: 'Rating (1–5)', type: 'number', min: 1, max: 5, required: true }],
             },

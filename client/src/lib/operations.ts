@@ -1,0 +1,276 @@
+// Every GraphQL operation of the worker app, named and typed in one place (types from schema.graphql).
+import { graphql } from './graphql.js';
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      id
+      username
+      firstName
+      lastName
+      isAdmin
+    }
+  }
+`);
+
+export const LoginMutation = graphql(`
+  mutation Login($username: String!, $password: String!) {
+    login(input: { username: $username, password: $password }) {
+      worker {
+        id
+        username
+        firstName
+        lastName
+        isAdmin
+      }
+    }
+  }
+`);
+
+export const LogoutMutation = graphql(`
+  mutation Logout {
+    logout {
+      loggedOut
+    }
+  }
+`);
+
+export const EventCursorQuery = graphql(`
+  query EventCursor {
+    eventCursor
+  }
+`);
+
+export const DashboardItemFields = graphql(`
+  fragment DashboardItemFields on DashboardItem {
+    state
+    task {
+      id
+      updatedAt
+      status
+    }
+    step {
+      slug
+      name
+    }
+    project {
+      id
+      shortDescription
+      priority
+      workflow {
+        slug
+        name
+      }
+    }
+    assignment {
+      id
+      level
+    }
+  }
+`);
+
+const GroupFields = graphql(
+  `
+    fragment GroupFields on DashboardItemConnection {
+      totalCount
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      nodes {
+        ...DashboardItemFields
+      }
+    }
+  `,
+  [DashboardItemFields],
+);
+
+export const DashboardQuery = graphql(
+  `
+    query Dashboard($completedFirst: Int!, $completedAfter: String) {
+      dashboard {
+        reviewerStatus
+        returned(first: 100) {
+          ...GroupFields
+        }
+        inProgress(first: 100) {
+          ...GroupFields
+        }
+        pendingReview(first: 100) {
+          ...GroupFields
+        }
+        pendingProcessing(first: 100) {
+          ...GroupFields
+        }
+        paused(first: 100) {
+          ...GroupFields
+        }
+        completed(first: $completedFirst, after: $completedAfter) {
+          ...GroupFields
+        }
+      }
+    }
+  `,
+  [GroupFields],
+);
+
+export const DashboardChangesSubscription = graphql(`
+  subscription DashboardChanges($after: String) {
+    dashboardChanges(after: $after) {
+      taskId
+      state
+      event {
+        cursor
+        type
+      }
+    }
+  }
+`);
+
+export const AvailableTaskCountsSubscription = graphql(`
+  subscription AvailableTaskCounts {
+    availableTaskCounts {
+      entryLevel
+      review
+      entryLevelReason
+      reviewReason
+      inProgress
+      maxInProgress
+    }
+  }
+`);
+
+export const RequestTaskMutation = graphql(`
+  mutation RequestTask($role: CertificationRole) {
+    requestTask(input: { role: $role }) {
+      reason
+      task {
+        id
+      }
+    }
+  }
+`);
+
+export const ClaimableTaskQuery = graphql(`
+  query ClaimableTask($taskId: ID!) {
+    task(id: $taskId) {
+      id
+      status
+      step {
+        name
+      }
+      project {
+        shortDescription
+      }
+    }
+  }
+`);
+
+export const ClaimTaskMutation = graphql(`
+  mutation ClaimTask($taskId: ID!) {
+    claimTask(input: { taskId: $taskId }) {
+      task {
+        id
+      }
+    }
+  }
+`);
+
+export const TaskPageQuery = graphql(`
+  query TaskPage($taskId: ID!) {
+    taskOverview(taskId: $taskId) {
+      data
+      prerequisites
+      isReadOnly
+      isReviewer
+      isProjectAdmin
+      assignment {
+        id
+        level
+        status
+      }
+      task {
+        id
+        status
+        updatedAt
+        step {
+          slug
+          name
+          description
+          ui
+        }
+        project {
+          id
+          shortDescription
+          priority
+          status
+          scratchpadUrl
+          projectData
+          workflow {
+            slug
+            name
+          }
+          workflowVersion {
+            slug
+            name
+            steps {
+              slug
+              name
+            }
+          }
+        }
+        assignments {
+          id
+          level
+          status
+          worker {
+            username
+            firstName
+            lastName
+          }
+          iterations {
+            id
+            status
+            startDatetime
+            endDatetime
+            submittedData
+            feedback
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const ProjectChangesSubscription = graphql(`
+  subscription ProjectChanges($projectId: ID!, $after: String) {
+    projectChanges(projectId: $projectId, after: $after) {
+      cursor
+      actor
+      type
+      taskId
+      data
+    }
+  }
+`);
+
+export const SaveTaskMutation = graphql(`
+  mutation SaveTask($taskId: ID!, $data: JSONObject!) {
+    saveTask(input: { taskId: $taskId, data: $data }) {
+      assignment {
+        id
+      }
+    }
+  }
+`);
+
+export const SubmitTaskMutation = graphql(`
+  mutation SubmitTask($taskId: ID!, $data: JSONObject!, $action: SubmitAction!, $feedback: String) {
+    submitTask(input: { taskId: $taskId, data: $data, action: $action, feedback: $feedback }) {
+      task {
+        id
+        status
+      }
+    }
+  }
+`);
