@@ -1,20 +1,11 @@
-// A step's form schema as the app reads it from `step.ui.form` (server/workflow/form.ts defines it
-// and checks data against it; the app renders it).
-export interface FormField {
-  name: string;
-  label: string;
-  type: 'text' | 'textarea' | 'number' | 'select' | 'checkbox' | 'url' | 'date';
-  required?: boolean;
-  help?: string;
-  min?: number;
-  max?: number;
-  step?: number;
-  maxLength?: number;
-  options?: { value: string; label: string }[];
-}
+// A step's form schema as the app reads it from `step.ui`: the server's own types
+// (server/workflow/form.ts defines the schema and checks data against it; the app renders it).
+import type { FormSchema } from '../../../server/workflow/form.js';
+
+export type { FormField, FormSchema } from '../../../server/workflow/form.js';
 
 /** How a human step is shown: its own component, or a form generated from its schema (or both). */
 export interface StepUiSpec {
   component?: string;
-  form?: { fields: FormField[] };
+  form?: FormSchema;
 }
