@@ -40,7 +40,8 @@ export async function serve(options: { port?: number } = {}): Promise<void> {
     } else if (!config.databaseUrl) {
       const created = await loadDemo(app);
       say(`Empty demo database: loaded demo data (accounts: ${created.join(', ')}).`);
-      say('  Log in as demo/demo (worker) or admin/admin (admin). Demo passwords are for this demo database only.');
+      say('  Open the worker app below and sign in as demo/demo (worker) or admin/admin (admin).');
+      say('  Demo passwords are for this demo database only.');
     }
   }
   http = await startHttpServer(app, { fallback: (await loadWebApp()) ?? undefined });

@@ -74,6 +74,7 @@ describeInBrowser('a task through review in two browsers', () => {
     await phone.context.close();
     await signIn(page, writerName, 'writer-pass');
     await live(page);
+    expect(await page.getByRole('banner').textContent()).toContain(`Signed in as ${writerName}`);
   });
 
   let taskPath = '';
