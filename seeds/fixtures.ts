@@ -114,12 +114,10 @@ export async function loadDemo(app: Orchestra): Promise<string[]> {
     await app.lifecycle.createProject(SYSTEM, {
       workflowSlug: 'simple_workflow',
       versionSlug: 'v1',
-      description: 'Rate an image from the Orchestra docs',
+      description: 'Rate an image from the sample page',
       priority: 1,
-      projectData: {
-        url: 'https://orchestra.example/docs',
-        images: ['https://orchestra.example/img/workflow.png', 'https://orchestra.example/img/dashboard.png'],
-      },
+      // The sample page Orchestra serves itself (workflows/simple_workflow/public): the demo works offline.
+      projectData: { url: `${app.config.publicUrl}/workflows/simple_workflow/sample.html` },
     });
   }
   if (has('journalism')) {

@@ -21,6 +21,11 @@ export interface Config {
   dataDir: string;
   embeddedPgPort: number;
   host: string;
+  /**
+   * Where people and machine steps reach this server (links in output JSON, the demo's sample page).
+   * Default: http://<host>:<port>.
+   */
+  publicUrl: string;
   port: number;
   production: boolean;
   workflowsDir: string;
@@ -122,7 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       timeoutMs: int(env, 'ORCHESTRA_MACHINE_TIMEOUT_MS', 600_000, 1),
       leaseMs: int(env, 'ORCHESTRA_MACHINE_LEASE_MS', 30_000, 300),
     },
+    publicUrl: '',
     ...overrides,
   };
+  if (!config.publicUrl) {
+    config.publicUrl = (env.ORCHESTRA_PUBLIC_URL ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
+  }
   return config;
 }

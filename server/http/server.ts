@@ -20,6 +20,7 @@ import type { Realtime } from '../events/realtime.js';
 import { credentialsOf } from './credentials.js';
 import { graphiqlAsset, graphiqlPage } from './graphiql.js';
 import { attachSubscriptions } from './ws.js';
+import { workflowFile } from './workflow-files.js';
 
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -147,6 +148,7 @@ export async function startHttpServer(
     plugins: [introspectionGuard(production), inputGuard, timeBudget(app.config.queryLimits), httpStatusPolicy],
   });
   await apollo.start();
+  const workflowSlugs = new Set(app.registry.workflows().map((w) => w.slug));
 
   async function graphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const headers = new HeaderMap();
@@ -220,6 +222,13 @@ export async function startHttpServer(
       if (asset) {
         res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
         return void res.end(asset.body);
+      }
+    }
+    if (url.pathname.startsWith('/workflows/') && (req.method === 'GET' || req.method === 'HEAD')) {
+      const file = await workflowFile(app.config.workflowsDir, workflowSlugs, url.pathname);
+      if (file) {
+        res.writeHead(200, file.headers);
+        return void res.end(req.method === 'HEAD' ? undefined : file.body);
       }
     }
     if (options.fallback) return options.fallback(req, res);

@@ -132,7 +132,7 @@ describeInBrowser('live changes and sessions', () => {
     const { page } = w;
     await s.h.project('simple_workflow', 'v1', {
       description: 'Rate this one',
-      projectData: { url: 'https://example.org', images: ['https://example.org/a.png'] },
+      projectData: { url: `${s.url}/workflows/simple_workflow/sample.html` },
     });
     const newTask = page.getByRole('button', { name: /New task/ });
     await expect.poll(() => newTask.textContent(), { timeout: 15_000 }).toMatch(/1/);

@@ -1,5 +1,7 @@
-// The seed's simple demo: a machine step picks an image for a page, a human rates how awesome it is.
+// The seed's simple demo: a machine step fetches a web page and picks one of its images; a human rates
+// how awesome it is, from 1 to 5. Orchestra serves a sample page (public/sample.html) for offline demos.
 import { defineWorkflow } from '../../server/workflow/definition.js';
+import { pickImage, seeded } from './crawl.js';
 
 export default defineWorkflow({
   slug: 'simple_workflow',
@@ -9,16 +11,20 @@ export default defineWorkflow({
     {
       slug: 'v1',
       name: 'Simple workflow v1',
+      description: 'A machine picks an image from a page; a person rates it.',
       steps: [
         {
           kind: 'machine',
           slug: 'crawl',
           name: 'Pick an image',
-          description: 'Chooses one of the project’s image URLs.',
-          run: (projectData) => {
-            const images = Array.isArray(projectData.images) ? projectData.images.map(String) : [];
-            if (images.length === 0) throw new Error('projectData.images must list at least one image URL.');
-            return { image: images[Math.floor(Math.random() * images.length)]!, page: String(projectData.url ?? '') };
+          description: 'Fetches the page at projectData.url and picks one of its images at random.',
+          // projectData.seed (a number) makes the pick repeatable.
+          run: async (projectData, _prerequisites, context) => {
+            const seed = projectData.seed;
+            const random = typeof seed === 'number' ? seeded(seed) : Math.random;
+            const pick = await pickImage(projectData.url, { signal: context.signal, random });
+            context.log(`picked ${pick.image} of ${pick.imagesFound} images on ${pick.page}`);
+            return { ...pick };
           },
         },
         {
@@ -32,7 +38,9 @@ export default defineWorkflow({
           ui: {
             component: 'RateImage',
             form: {
-              fields: [{ name: 'rating', label: 'Rating (1–5)', type: 'number', min: 1, max: 5, required: true }],
+              fields: [
+                { name: 'rating', label: 'Rating (1–5)', type: 'number', min: 1, max: 5, step: 1, required: true },
+              ],
             },
           },
         },
