@@ -128,7 +128,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     reads: {
       tasks: new TaskQueries(),
       dashboard: new DashboardQueries(config),
-      projects: new ProjectQueries(),
+      projects: new ProjectQueries(files, config.publicUrl),
       catalog: new CatalogQueries(),
       workers: new WorkerQueries(),
       events: new EventQueries(db.pool),

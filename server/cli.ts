@@ -212,7 +212,107 @@ export function buildCli(): Command {
       say(`Project ${id} ended.`);
     });
 
+  projects
+    .command('output')
+    .argument('<id>', 'project id', positiveInt)
+    .description("A finished project's output JSON; for one still running, which steps are open and who holds them.")
+    .action(async (id: number) => {
+      const { output, summary } = await withOrchestra(async (app) => ({
+        output: await app.reads.projects.output(SYSTEM, app.reads.reader(), id),
+        summary: await app.reads.projects.summary(SYSTEM, app.reads.reader(), id),
+      }));
+      if (output) {
+        say(JSON.stringify(output, null, 2));
+        return;
+      }
+      say(openStepsReport(summary));
+      process.exitCode = 1;
+    });
+
+  const keys = program.command('keys').description("Integrators' API keys.");
+  keys
+    .command('create <name>')
+    .description('Create an API key; prints its secret, shown only now.')
+    .action(async (name: string) => {
+      const { apiKey, secret } = await withOrchestra((app) => app.auth.createApiKey(SYSTEM, name));
+      say(`Created API key ${apiKey.id} "${apiKey.name}". Its secret, shown only now:`);
+      say(`  ${secret}`);
+      say('Send it as `X-Api-Key: <secret>` (or `Authorization: Bearer <secret>`); the demos read $ORCHESTRA_API_KEY.');
+    });
+  keys
+    .command('list')
+    .description('List API keys (never their secrets).')
+    .action(async () => {
+      const list = await withOrchestra((app) => app.auth.listApiKeys(SYSTEM));
+      for (const k of list) {
+        say(`${k.id}\t${k.prefix}…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`);
+      }
+    });
+  keys
+    .command('revoke')
+    .argument('<id>', 'key id', positiveInt)
+    .description('Revoke an API key: requests made with it fail from now on.')
+    .action(async (id: number) => {
+      const key = await withOrchestra((app) => app.auth.revokeApiKey(SYSTEM, id));
+      say(`Revoked API key ${key.id} "${key.name}".`);
+    });
+
+  const demo = program
+    .command('demo')
+    .description('Walk through the example workflows over the API of a running server.');
+  demo
+    .command('simple')
+    .description('The simple workflow: create a project, watch the machine step, rate the image, print the result.')
+    .option('--server <url>', 'the running server (default: $ORCHESTRA_SERVER or http://127.0.0.1:$PORT)')
+    .option('--key <secret>', 'an API key (default: $ORCHESTRA_API_KEY; `orchestra keys create demo` makes one)')
+    .option('--url <page>', 'the page to pick an image from (default: the sample page Orchestra serves)')
+    .option('--seed <n>', 'pick the same image every time', integer)
+    .option('--auto', 'rate the image as demo/demo instead of waiting for you', false)
+    .action(async (opts: { server?: string; key?: string; url?: string; seed?: number; auto: boolean }) => {
+      const { simpleDemo } = await import('./demo/simple.js');
+      await simpleDemo({ ...demoTarget(opts), url: opts.url, seed: opts.seed, auto: opts.auto }, say);
+    });
+
   return program;
+}
+
+/** Which server and key a demo talks to: options, then the environment. */
+function demoTarget(opts: { server?: string; key?: string }): { server: string; apiKey: string } {
+  const server = (
+    opts.server ??
+    process.env.ORCHESTRA_SERVER ??
+    `http://127.0.0.1:${process.env.PORT ?? 4000}`
+  ).replace(/\/+$/, '');
+  const apiKey = opts.key ?? process.env.ORCHESTRA_API_KEY;
+  if (!apiKey) {
+    throw new InvalidArgumentError(
+      'a demo needs an API key: create one with `orchestra keys create demo`, then pass it with --key or $ORCHESTRA_API_KEY.',
+    );
+  }
+  return { server, apiKey };
+}
+
+/** For a project that is not finished: its open steps and who holds them. */
+function openStepsReport(summary: Awaited<ReturnType<Orchestra['reads']['projects']['summary']>>): string {
+  const open = summary.tasks.filter((t) => t.status !== 'COMPLETE');
+  const lines = [`Project ${summary.id} is ${summary.status}: it has no output yet.`];
+  if (open.length === 0)
+    lines.push('  Every task is complete; the steps that depend on them have not been created yet.');
+  for (const t of open) {
+    const holder = t.assignments.find((a) => a.status === 'PROCESSING');
+    const failed = t.assignments.find((a) => a.status === 'FAILED');
+    const who = holder
+      ? holder.worker
+        ? `held by ${holder.worker}${holder.level > 0 ? ` (reviewer, level ${holder.level})` : ''}`
+        : 'a machine step running'
+      : failed
+        ? `failed: ${failed.lastError}`
+        : t.status === 'PENDING_REVIEW'
+          ? 'waiting for a reviewer'
+          : 'waiting for a worker';
+    lines.push(`  ${t.step}: ${t.status}, ${who}`);
+  }
+  return lines.join('\n');
 }
 
 export async function runCli(argv: string[]): Promise<number> {

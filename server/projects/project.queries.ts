@@ -2,13 +2,14 @@
 // for admins and integrators, and the tasks of a project the viewer may see.
 import { canSeeProject, canSeeTask, requireActor, requireSeesEverything } from '../auth/access.js';
 import { seesEverything, type Actor } from '../kernel/actor.js';
-import { forbidden, notFound } from '../kernel/errors.js';
+import { ErrorCode, forbidden, notFound, OrchestraError, Reason } from '../kernel/errors.js';
 import type { JsonObject } from '../kernel/json.js';
 import { AssignmentStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
 import type { Reader } from '../read/reader.js';
 import type { Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
+import type { FileStore } from '../files/file-store.js';
 import { Project } from './project.entity.js';
 
 export interface ProjectFilter {
@@ -36,7 +37,16 @@ export interface ProjectSummary {
   }[];
 }
 
+/** Where a project's files are served: `/files/projects/<id>/<path>` (see http/project-files.ts). */
+export const projectFileUrl = (publicUrl: string, projectId: number, file: string): string =>
+  `${publicUrl}/files/projects/${projectId}/${file.split('/').map(encodeURIComponent).join('/')}`;
+
 export class ProjectQueries {
+  constructor(
+    private readonly files: FileStore,
+    private readonly publicUrl: string,
+  ) {}
+
   /** A project with its tasks: admins, integrators, and workers on it. */
   async project(actor: Actor | null, reader: Reader, id: number): Promise<Project> {
     requireActor(actor);
@@ -70,6 +80,38 @@ export class ProjectQueries {
     if (seesEverything(actor)) return tasks;
     const visible = await Promise.all(tasks.map((t) => canSeeTask(actor, reader, t)));
     return tasks.filter((_, i) => visible[i]);
+  }
+
+  /**
+   * A finished project's output JSON: the workflow's `output` function, or every step's final data by
+   * step slug. Null until the project is COMPLETED. To those who may see the project.
+   */
+  async output(actor: Actor | null, reader: Reader, id: number): Promise<JsonObject | null> {
+    const project = await this.project(actor, reader, id);
+    if (project.status !== ProjectStatus.COMPLETED) return null;
+    const steps: Record<string, JsonObject> = {};
+    for (const task of await reader.load.tasksByProject.load(project.id)) {
+      if (task.status !== TaskStatus.COMPLETE) continue;
+      const assignments = await reader.load.assignmentsByTask.load(task.id);
+      steps[reader.catalog.step(task.step.id).def.slug] = assignments[assignments.length - 1]?.data ?? {};
+    }
+    const output = reader.catalog.version(project.version.id).workflow.definition.output;
+    if (!output) return steps;
+    try {
+      return await output({
+        projectId: project.id,
+        projectData: project.projectData,
+        steps,
+        files: this.files.project(project.id),
+        fileUrl: (file) => projectFileUrl(this.publicUrl, project.id, file),
+      });
+    } catch (error) {
+      throw new OrchestraError(
+        ErrorCode.WORKFLOW_ERROR,
+        `The workflow's output could not be built: ${(error as Error).message ?? String(error)}`,
+        Reason.POLICY_FAILED,
+      );
+    }
   }
 
   /** A project with its tasks and their assignments as plain JSON (the CLI prints it). */

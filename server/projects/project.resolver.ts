@@ -91,6 +91,15 @@ export class ProjectResolver {
     return (await ctx.reader.load.workflow.load(version.workflow.id))!;
   }
 
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      "A finished project's output JSON (the workflow's own, or every step's final data by step slug); null until the project is COMPLETED.",
+  })
+  output(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
+    return ctx.services.reads.projects.output(ctx.actor, ctx.reader, project.id);
+  }
+
   @FieldResolver(() => [Task], { description: 'The project’s tasks the viewer may see, in creation order.' })
   tasks(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<Task[]> {
     return ctx.services.reads.projects.tasks(ctx.actor, ctx.reader, project);

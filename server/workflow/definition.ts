@@ -166,6 +166,21 @@ export interface HookContext {
  */
 export type EventHooks = { [T in EventType]?: (event: DomainEvent<T>, context: HookContext) => void | Promise<void> };
 
+// ---- project output ---------------------------------------------------------------------
+/** What a workflow's `output` function is given, once a project is COMPLETED. */
+export interface OutputContext {
+  projectId: number;
+  projectData: JsonObject;
+  /** The final data of every completed step, keyed by step slug. */
+  steps: Prerequisites;
+  files: ProjectFiles;
+  /** The address at which a project file is served (to those who may see the project). */
+  fileUrl: (path: string) => string;
+}
+
+/** Builds a finished project's output JSON (default: every step's final data, by step slug). */
+export type OutputFunction = (context: OutputContext) => JsonObject | Promise<JsonObject>;
+
 export interface WorkflowDefinition {
   slug: string;
   name: string;
@@ -174,6 +189,8 @@ export interface WorkflowDefinition {
   versions: VersionDefinition[];
   /** Code run after events of this workflow's projects (see EventHooks). */
   hooks?: EventHooks;
+  /** A finished project's output JSON (`project { output }`, `orchestra projects output`). */
+  output?: OutputFunction;
   /** Optional: creates demo projects for this workflow (`orchestra seed`). */
   sampleData?: unknown;
 }

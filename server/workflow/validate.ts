@@ -203,6 +203,9 @@ function checkWorkflow(workflow: Item, report: Report): void {
   const versions = listField(workflow.obj.versions, `${workflow.path}.versions`, 'version', true, report);
   for (const version of versions.items) checkVersion(version, certs.slugs, report);
   if (workflow.obj.hooks !== undefined) checkHooks(workflow.obj.hooks, `${workflow.path}.hooks`, report);
+  if (workflow.obj.output !== undefined && typeof workflow.obj.output !== 'function') {
+    report(`${workflow.path}.output`, `output must be a function (context) => JSON, got ${show(workflow.obj.output)}`);
+  }
 }
 
 function checkHooks(hooks: unknown, path: string, report: Report): void {

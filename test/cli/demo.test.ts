@@ -1,0 +1,108 @@
+// `orchestra demo simple` against a running server, as a newcomer runs it: the key from `orchestra keys
+// create`, every call printed beside its answer, the machine step fetching Orchestra's own sample page
+// for real, the rating (--auto) and the final data; `orchestra projects output` for finished and
+// unfinished projects; and the sentences for a missing key or a server that is not there.
+import { spawn } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../server/config.js';
+import { ProjectStatus } from '../../server/kernel/status.js';
+import journalism from '../../workflows/journalism/workflow.js';
+import simpleWorkflow from '../../workflows/simple_workflow/workflow.js';
+import { freePort } from '../support/net.js';
+import { useServer } from '../support/server.js';
+
+// The server loads what the CLI's commands load (workflows/): both sync the same catalog.
+const s = await useServer({ workflows: [simpleWorkflow, journalism], jobs: true });
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function orchestra(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DATABASE_URL: s.h.db.url, ORCHESTRA_JOBS_IN_PROCESS: 'false', NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.once('error', reject);
+    proc.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('orchestra demo simple', { timeout: 120_000 }, () => {
+  let key = '';
+
+  beforeAll(async () => {
+    await s.h.worker('demo', [], { password: 'demo' });
+    const created = await orchestra(['keys', 'create', 'demo']);
+    expect(created.code, created.stderr).toBe(0);
+    key = /^ {2}(\S+)$/m.exec(created.stdout)![1]!;
+    expect(created.stdout).toContain('shown only now');
+  });
+
+  it('walks through the simple workflow over the API and prints the final data (--auto)', async () => {
+    const run = await orchestra(['demo', 'simple', '--auto', '--server', s.url, '--seed', '7'], {
+      ORCHESTRA_API_KEY: key,
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    for (const heading of [
+      '1. Which workflows are there?',
+      '2. Create a project of simple_workflow v1',
+      '3. The machine step "crawl" fetches the page',
+      '4. Rate it as the worker demo (--auto)',
+      '5. The project is COMPLETED.',
+    ]) {
+      expect(run.stdout).toContain(heading);
+    }
+    // Every call is shown with its answer.
+    expect(run.stdout).toContain(`→ POST ${s.url}/graphql  (X-Api-Key: …)`);
+    expect(run.stdout).toMatch(/mutation Create\(\$input: CreateProjectInput!\)/);
+    expect(run.stdout).toMatch(/← 200 \{/);
+    const done = /Project (\d+) is done: (.*)$/m.exec(run.stdout)!;
+    const output = JSON.parse(done[2]!);
+    const sample = `${s.url}/workflows/simple_workflow`;
+    expect(output.rate).toEqual({ rating: 5 });
+    expect([`${sample}/img/sunrise.svg`, `${sample}/img/mountains.svg`, `${sample}/img/forest.svg`]).toContain(
+      output.crawl.image,
+    );
+    expect(output.crawl).toMatchObject({ page: `${sample}/sample.html`, imagesFound: 3 });
+    expect(await s.h.projectStatus(Number(done[1]))).toBe(ProjectStatus.COMPLETED);
+
+    // The same output from the command line.
+    const printed = await orchestra(['projects', 'output', done[1]!]);
+    expect(printed.code).toBe(0);
+    expect(JSON.parse(printed.stdout)).toEqual(output);
+  });
+
+  it('says which steps are open when a project has no output yet', async () => {
+    const project = await s.h.project('simple_workflow', 'v1', {
+      projectData: { url: `${s.url}/workflows/simple_workflow/sample.html` },
+    });
+    await expect
+      .poll(async () => (await s.h.task(project.id, 'rate'))?.status, { timeout: 20_000 })
+      .toBe('AWAITING_PROCESSING');
+    const run = await orchestra(['projects', 'output', String(project.id)]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(
+      `Project ${project.id} is ACTIVE: it has no output yet.\n  rate: AWAITING_PROCESSING, waiting for a worker\n`,
+    );
+  });
+
+  it('asks for a key, and says so plainly when no server answers', async () => {
+    const noKey = await orchestra(['demo', 'simple', '--server', s.url], { ORCHESTRA_API_KEY: '' });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('a demo needs an API key: create one with `orchestra keys create demo`');
+    const port = await freePort();
+    const nobody = await orchestra(['demo', 'simple', '--server', `http://127.0.0.1:${port}`, '--key', key]);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain(`error: Orchestra does not answer at http://127.0.0.1:${port}`);
+    expect(nobody.stderr).toContain('Start it with `npm start`');
+  });
+});
