@@ -21,65 +21,73 @@ const R = CertificationRole.REVIEWER;
 export const FIXTURES: Record<string, Account[]> = {
   demo_admin: [{ username: 'admin', password: 'admin', firstName: 'Demo', lastName: 'Admin', isAdmin: true }],
   demo_worker: [{ username: 'demo', password: 'demo', firstName: 'Demo', lastName: 'Worker' }],
-  journalism: [
-    {
-      username: 'journalism-editor',
-      password: 'editor',
-      firstName: 'Eda',
-      lastName: 'Editor',
-      certifications: [['journalism', 'editor', E]],
-    },
-    {
-      username: 'journalism-reporter-1',
-      password: 'reporter',
-      firstName: 'Rae',
-      lastName: 'Reporter',
-      certifications: [['journalism', 'reporter', E]],
-    },
-    {
-      username: 'journalism-reporter-2',
-      password: 'reporter',
-      firstName: 'Rob',
-      lastName: 'Senior Reporter',
-      certifications: [
-        ['journalism', 'reporter', E],
-        ['journalism', 'reporter', R],
-      ],
-    },
-    {
-      username: 'journalism-photographer-1',
-      password: 'photographer',
-      firstName: 'Pia',
-      lastName: 'Photographer',
-      certifications: [['journalism', 'photographer', E]],
-    },
-    {
-      username: 'journalism-photographer-2',
-      password: 'photographer',
-      firstName: 'Pat',
-      lastName: 'Senior Photographer',
-      certifications: [
-        ['journalism', 'photographer', E],
-        ['journalism', 'photographer', R],
-      ],
-    },
-    {
-      username: 'journalism-copy-editor',
-      password: 'copy-editor',
-      firstName: 'Cory',
-      lastName: 'Copy Editor',
-      certifications: [['journalism', 'copy_editor', E]],
-    },
-  ],
 };
 
-/** Creates a fixture's accounts; accounts that exist already are left as they are. Returns the usernames created. */
+/**
+ * Creates a fixture's accounts — `demo_admin`, `demo_worker`, or a workflow's sample accounts by its
+ * slug; accounts that exist already are left as they are. Returns the usernames created.
+ */
 export async function loadFixture(app: Orchestra, name: string): Promise<string[]> {
-  const accounts = FIXTURES[name];
-  if (!accounts)
+  const accounts = FIXTURES[name] ?? sampleAccounts(app, name);
+  if (!accounts) {
+    const known = [...Object.keys(FIXTURES), ...app.registry.workflows().map((w) => w.slug)];
+    throw new Error(`Unknown fixture "${name}". Known: ${known.join(', ')}, demo (all of them plus demo projects).`);
+  }
+  return createAccounts(app, accounts);
+}
+
+/** A workflow's sample accounts, as fixture accounts (null: no such workflow). */
+function sampleAccounts(app: Orchestra, slug: string): Account[] | null {
+  const workflow = app.registry.workflow(slug);
+  if (!workflow) return null;
+  return (workflow.definition.sampleData?.accounts ?? []).map((a) => ({
+    username: a.username,
+    password: a.password,
+    firstName: a.firstName ?? '',
+    lastName: a.lastName ?? '',
+    certifications: (a.certifications ?? []).flatMap(([certification, role]): [string, string, CertificationRole][] =>
+      role === 'REVIEWER'
+        ? [
+            [slug, certification, E],
+            [slug, certification, R],
+          ]
+        : [[slug, certification, E]],
+    ),
+  }));
+}
+
+/**
+ * `orchestra workflows sample-data <slug>`: the workflow's sample accounts and projects. Returns the
+ * accounts created and the ids of the projects.
+ */
+export async function loadSampleData(
+  app: Orchestra,
+  slug: string,
+): Promise<{ accounts: string[]; projects: number[] }> {
+  const workflow = app.registry.workflow(slug);
+  if (!workflow)
     throw new Error(
-      `Unknown fixture "${name}". Known: ${Object.keys(FIXTURES).join(', ')}, demo (all of them plus demo projects).`,
+      `Unknown workflow "${slug}". Known: ${app.registry
+        .workflows()
+        .map((w) => w.slug)
+        .join(', ')}.`,
     );
+  const accounts = await createAccounts(app, sampleAccounts(app, slug)!);
+  const projects: number[] = [];
+  for (const p of workflow.definition.sampleData?.projects?.(app.config.publicUrl) ?? []) {
+    const project = await app.lifecycle.createProject(SYSTEM, {
+      workflowSlug: slug,
+      versionSlug: p.version ?? workflow.versions[0]!.slug,
+      description: p.description,
+      priority: p.priority ?? 0,
+      projectData: p.projectData ?? {},
+    });
+    projects.push(project.id);
+  }
+  return { accounts, projects };
+}
+
+async function createAccounts(app: Orchestra, accounts: Account[]): Promise<string[]> {
   const created: string[] = [];
   for (const account of accounts) {
     if (await app.db.orm.em.fork().count(Worker, { username: account.username })) continue;
@@ -109,25 +117,7 @@ export async function loadFixture(app: Orchestra, name: string): Promise<string[
 export async function loadDemo(app: Orchestra): Promise<string[]> {
   const created: string[] = [];
   for (const name of Object.keys(FIXTURES)) created.push(...(await loadFixture(app, name)));
-  const has = (slug: string) => app.engine.catalog.versionId(slug, 'v1') !== undefined;
-  if (has('simple_workflow')) {
-    await app.lifecycle.createProject(SYSTEM, {
-      workflowSlug: 'simple_workflow',
-      versionSlug: 'v1',
-      description: 'Rate an image from the sample page',
-      priority: 1,
-      // The sample page Orchestra serves itself (workflows/simple_workflow/public): the demo works offline.
-      projectData: { url: `${app.config.publicUrl}/workflows/simple_workflow/sample.html` },
-    });
-  }
-  if (has('journalism')) {
-    await app.lifecycle.createProject(SYSTEM, {
-      workflowSlug: 'journalism',
-      versionSlug: 'v1',
-      description: 'Local elections: who is running?',
-      priority: 5,
-    });
-  }
+  for (const workflow of app.registry.workflows()) created.push(...(await loadSampleData(app, workflow.slug)).accounts);
   return created;
 }
 

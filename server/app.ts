@@ -11,6 +11,7 @@ import type { EventConsumer } from './events/consumers.js';
 import { EventQueries } from './events/event.queries.js';
 import { Realtime } from './events/realtime.js';
 import { FileStore } from './files/file-store.js';
+import { ProjectFilesService } from './files/files.service.js';
 import { startBackground, type Background } from './jobs/job-runner.js';
 import { machineStepJob } from './jobs/machine-step.job.js';
 import { WORKFLOW_HOOK_JOB, workflowHookJob, workflowHooksConsumer } from './jobs/workflow-hooks.js';
@@ -50,6 +51,8 @@ export interface Orchestra {
   auth: AuthService;
   reads: Reads;
   files: FileStore;
+  /** Use cases of projects' files: list, read, upload into a step's folder, remove. */
+  projectFiles: ProjectFilesService;
   /** This process's view of the event stream: relay and hub (started by `realtime` or `jobs`). */
   realtime: Realtime;
   /** Jobs and durable consumers, when this process runs them. */
@@ -128,13 +131,14 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     reads: {
       tasks: new TaskQueries(),
       dashboard: new DashboardQueries(config),
-      projects: new ProjectQueries(files, config.publicUrl),
+      projects: new ProjectQueries(files, () => config.publicUrl),
       catalog: new CatalogQueries(),
       workers: new WorkerQueries(),
       events: new EventQueries(db.pool),
       reader: () => new Reader(db.orm, catalog),
     },
     files,
+    projectFiles: new ProjectFilesService(files, () => config.publicUrl),
     realtime,
     background,
     async close() {

@@ -9,7 +9,8 @@ import { SYSTEM } from './kernel/actor.js';
 import { OrchestraError } from './kernel/errors.js';
 import { CertificationRole, TaskClass } from './kernel/status.js';
 import { loadRegistry } from './workflow/loader.js';
-import { loadDemo, loadFixture } from '../seeds/fixtures.js';
+import { loadDemo, loadFixture, loadSampleData } from '../seeds/fixtures.js';
+import { openStepsReport } from './demo/report.js';
 
 const say = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -103,6 +104,14 @@ export function buildCli(): Command {
           }
         }
       }
+    });
+  workflows
+    .command('sample-data <slug>')
+    .description("Load a workflow's sample data: its accounts (demo passwords) and a project to try it with.")
+    .action(async (slug: string) => {
+      const { accounts, projects } = await withOrchestra((app) => loadSampleData(app, slug));
+      say(accounts.length ? `Accounts created: ${accounts.join(', ')}` : 'Accounts: all there already.');
+      say(projects.length ? `Projects created: ${projects.join(', ')}` : 'No sample projects.');
     });
   workflows
     .command('validate')
@@ -272,6 +281,32 @@ export function buildCli(): Command {
       const { simpleDemo } = await import('./demo/simple.js');
       await simpleDemo({ ...demoTarget(opts), url: opts.url, seed: opts.seed, auto: opts.auto }, say);
     });
+  demo
+    .command('journalism')
+    .description('The newsroom: --new creates a project; --finish -p <id> prints its output, or what it waits for.')
+    .option('--server <url>', 'the running server (default: $ORCHESTRA_SERVER or http://127.0.0.1:$PORT)')
+    .option('--key <secret>', 'an API key (default: $ORCHESTRA_API_KEY; `orchestra keys create demo` makes one)')
+    .option('--new', 'create a project and print its id and information', false)
+    .option('--finish', "print a project's output JSON (with -p)", false)
+    .option('-p, --project <id>', 'the project (with --finish)', positiveInt)
+    .option('--title <text>', 'the story (with --new)', 'Local elections: who is running?')
+    .action(
+      async (opts: {
+        server?: string;
+        key?: string;
+        new: boolean;
+        finish: boolean;
+        project?: number;
+        title: string;
+      }) => {
+        if (opts.new === opts.finish) throw new InvalidArgumentError('say --new, or --finish -p <project id>.');
+        if (opts.finish && !opts.project) throw new InvalidArgumentError('--finish needs the project: -p <id>.');
+        const { journalismFinish, journalismNew } = await import('./demo/journalism.js');
+        const target = demoTarget(opts);
+        if (opts.new) await journalismNew({ ...target, title: opts.title }, say);
+        else if (!(await journalismFinish({ ...target, projectId: opts.project! }, say))) process.exitCode = 1;
+      },
+    );
 
   return program;
 }
@@ -290,29 +325,6 @@ function demoTarget(opts: { server?: string; key?: string }): { server: string; 
     );
   }
   return { server, apiKey };
-}
-
-/** For a project that is not finished: its open steps and who holds them. */
-function openStepsReport(summary: Awaited<ReturnType<Orchestra['reads']['projects']['summary']>>): string {
-  const open = summary.tasks.filter((t) => t.status !== 'COMPLETE');
-  const lines = [`Project ${summary.id} is ${summary.status}: it has no output yet.`];
-  if (open.length === 0)
-    lines.push('  Every task is complete; the steps that depend on them have not been created yet.');
-  for (const t of open) {
-    const holder = t.assignments.find((a) => a.status === 'PROCESSING');
-    const failed = t.assignments.find((a) => a.status === 'FAILED');
-    const who = holder
-      ? holder.worker
-        ? `held by ${holder.worker}${holder.level > 0 ? ` (reviewer, level ${holder.level})` : ''}`
-        : 'a machine step running'
-      : failed
-        ? `failed: ${failed.lastError}`
-        : t.status === 'PENDING_REVIEW'
-          ? 'waiting for a reviewer'
-          : 'waiting for a worker';
-    lines.push(`  ${t.step}: ${t.status}, ${who}`);
-  }
-  return lines.join('\n');
 }
 
 export async function runCli(argv: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 // The GraphQL context: the caller (actor) resolved from its credentials, one batched reader per
 // request, and the services resolvers call — nothing more. Resolvers translate: they parse ids and
 // inputs, call a use case with the actor, and shape the answer.
+import type { ProjectFilesService } from '../files/files.service.js';
 import type { Orchestra } from '../app.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { Realtime } from '../events/realtime.js';
@@ -21,6 +22,7 @@ export interface GqlServices {
   workers: WorkerService;
   auth: AuthService;
   reads: Reads;
+  projectFiles: ProjectFilesService;
 }
 
 export interface GqlContext {
@@ -43,6 +45,7 @@ export const servicesOf = (app: Orchestra): GqlServices => ({
   workers: app.workers,
   auth: app.auth,
   reads: app.reads,
+  projectFiles: app.projectFiles,
 });
 
 export function createContext(

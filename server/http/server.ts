@@ -7,20 +7,20 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Orchestra } from '../app.js';
-import { createContext, servicesOf, type GqlContext, type ResponseCookies } from '../graphql/context.js';
-import { formatError, httpStatusPolicy, toGraphQLError } from '../graphql/errors.js';
+import type { GqlContext } from '../graphql/context.js';
+import { formatError, httpStatusPolicy } from '../graphql/errors.js';
 import { catalogListSizes, limitRules, timeBudget } from '../graphql/limits.js';
 import { orchestraSchema } from '../graphql/schema.js';
 import { inputGuard } from '../graphql/input-guard.js';
 import { isAdmin } from '../kernel/actor.js';
-import { ErrorCode, isDatabaseUnavailable, OrchestraError, serviceUnavailable } from '../kernel/errors.js';
-import { SESSION_COOKIE } from '../auth/auth.service.js';
+import { isDatabaseUnavailable, serviceUnavailable } from '../kernel/errors.js';
 import { logRateLimited } from '../log.js';
 import type { Realtime } from '../events/realtime.js';
-import { credentialsOf } from './credentials.js';
 import { graphiqlAsset, graphiqlPage } from './graphiql.js';
 import { attachSubscriptions } from './ws.js';
+import { contextFor, cookieJar } from './caller.js';
 import { workflowFile } from './workflow-files.js';
+import { isProjectFilePath, projectFiles } from './project-files.js';
 
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -33,47 +33,6 @@ export interface HttpServer {
 }
 
 const MAX_BODY_BYTES = 1_000_000;
-
-/** The client's address: the socket's peer, or the first X-Forwarded-For hop behind a trusted proxy. */
-export function clientAddressOf(req: http.IncomingMessage, trustProxy: boolean): string | null {
-  const forwarded =
-    trustProxy && typeof req.headers['x-forwarded-for'] === 'string'
-      ? req.headers['x-forwarded-for'].split(',')[0]!.trim()
-      : '';
-  return (forwarded || req.socket.remoteAddress) ?? null;
-}
-
-/** Resolves a request's caller; bad credentials become a typed UNAUTHENTICATED error. */
-export async function contextFor(
-  app: Orchestra,
-  req: http.IncomingMessage,
-  cookies: ResponseCookies,
-): Promise<GqlContext> {
-  const credentials = credentialsOf(req.headers);
-  const ctx = createContext(servicesOf(app), {
-    actor: null,
-    viewer: null,
-    credential: credentials.apiKey ?? credentials.sessionToken,
-    cookies,
-    clientAddress: clientAddressOf(req, app.config.trustProxy),
-  });
-  try {
-    const who = await app.auth.resolve(credentials);
-    ctx.actor = who?.actor ?? null;
-    ctx.viewer = who?.worker ?? null;
-  } catch (error) {
-    // A stale or unknown session cookie: the app's caller is anonymous (login works) and the cookie goes.
-    if (error instanceof OrchestraError && error.code === ErrorCode.UNAUTHENTICATED && credentials.fromCookie) {
-      cookies.clear(SESSION_COOKIE);
-      ctx.credential = null;
-      return ctx;
-    }
-    if (error instanceof OrchestraError) throw toGraphQLError(error);
-    if (isDatabaseUnavailable(error)) throw toGraphQLError(serviceUnavailable());
-    throw error;
-  }
-  return ctx;
-}
 
 const touchesIntrospection = (doc: DocumentNode): boolean => {
   let found = false;
@@ -99,17 +58,6 @@ function introspectionGuard(production: boolean): ApolloServerPlugin<GqlContext>
         },
       };
     },
-  };
-}
-
-function cookieJar(secure: boolean): ResponseCookies & { headers: string[] } {
-  const headers: string[] = [];
-  const attrs = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-  return {
-    headers,
-    set: (name, value, { maxAgeSeconds }) =>
-      headers.push(`${name}=${encodeURIComponent(value)}; ${attrs}; Max-Age=${Math.floor(maxAgeSeconds)}`),
-    clear: (name) => headers.push(`${name}=; ${attrs}; Max-Age=0`),
   };
 }
 
@@ -224,6 +172,7 @@ export async function startHttpServer(
         return void res.end(asset.body);
       }
     }
+    if (isProjectFilePath(url.pathname)) return projectFiles(app, req, res, url);
     if (url.pathname.startsWith('/workflows/') && (req.method === 'GET' || req.method === 'HEAD')) {
       const file = await workflowFile(app.config.workflowsDir, workflowSlugs, url.pathname);
       if (file) {

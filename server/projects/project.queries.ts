@@ -44,7 +44,8 @@ export const projectFileUrl = (publicUrl: string, projectId: number, file: strin
 export class ProjectQueries {
   constructor(
     private readonly files: FileStore,
-    private readonly publicUrl: string,
+    /** Read when asked (a server started on port 0 learns its address after listening). */
+    private readonly publicUrl: () => string,
   ) {}
 
   /** A project with its tasks: admins, integrators, and workers on it. */
@@ -103,7 +104,7 @@ export class ProjectQueries {
         projectData: project.projectData,
         steps,
         files: this.files.project(project.id),
-        fileUrl: (file) => projectFileUrl(this.publicUrl, project.id, file),
+        fileUrl: (file) => projectFileUrl(this.publicUrl(), project.id, file),
       });
     } catch (error) {
       throw new OrchestraError(

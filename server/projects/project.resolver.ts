@@ -25,6 +25,15 @@ import { ProjectStatus, TaskClass } from '../kernel/status.js';
 import { Task } from '../tasks/task.entity.js';
 import { Project } from './project.entity.js';
 
+@ObjectType({ description: "One of a project's own files (documents, photos, a machine step's output)." })
+class ProjectFile {
+  @Field({ description: 'Its path in the project, e.g. "Raw Photos/beach.jpg".' }) path!: string;
+  @Field(() => Int) size!: number;
+  @Field() contentType!: string;
+  @Field() modifiedAt!: Date;
+  @Field({ description: 'Where it is served, to those who may see the project.' }) url!: string;
+}
+
 @InputType()
 class CreateProjectInput {
   @Field() workflowSlug!: string;
@@ -98,6 +107,17 @@ export class ProjectResolver {
   })
   output(@Root() project: Project, @Ctx() ctx: GqlContext): Promise<JsonObject | null> {
     return ctx.services.reads.projects.output(ctx.actor, ctx.reader, project.id);
+  }
+
+  @FieldResolver(() => [ProjectFile], {
+    description: "Files directly in a folder of the project ('' or none: the top).",
+  })
+  files(
+    @Root() project: Project,
+    @Ctx() ctx: GqlContext,
+    @Arg('folder', () => String, { nullable: true }) folder?: string | null,
+  ): Promise<ProjectFile[]> {
+    return ctx.services.projectFiles.list(ctx.actor, ctx.reader, project.id, folder ?? '');
   }
 
   @FieldResolver(() => [Task], { description: 'The project’s tasks the viewer may see, in creation order.' })

@@ -84,6 +84,8 @@ export interface ProjectFiles {
   list(folder?: string): Promise<ProjectFile[]>;
   exists(path: string): Promise<boolean>;
   remove(path: string): Promise<void>;
+  /** Makes a folder (and those above it); nothing happens when it exists. */
+  makeFolder(path: string): Promise<void>;
 }
 
 // ---- steps ----------------------------------------------------------------------------
@@ -112,7 +114,18 @@ export type MachineFunction = (
  * How the worker app renders a human step: a Svelte component of the workflow (`workflows/<slug>/ui/<component>.svelte`)
  * or a form generated from a schema. A component may have a form too: the server checks submitted data against it.
  */
-export type StepUi = { component: string; form?: FormSchema } | { form: FormSchema };
+export type StepUi = ({ component: string; form?: FormSchema } | { form: FormSchema }) & { uploads?: UploadSpec };
+
+/** Files a step's workers may upload into their project (photos, scans): where, of which types, how large. */
+export interface UploadSpec {
+  /** The project folder they go to, e.g. "Raw Photos". */
+  folder: string;
+  /** The types accepted, checked against the file's own bytes (not its name). */
+  accept: UploadType[];
+  /** Largest file, in bytes (default 10 MB, at most 50 MB). */
+  maxBytes?: number;
+}
+export type UploadType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp' | 'application/pdf';
 
 interface StepCommon {
   slug: string;
@@ -166,6 +179,23 @@ export interface HookContext {
  */
 export type EventHooks = { [T in EventType]?: (event: DomainEvent<T>, context: HookContext) => void | Promise<void> };
 
+// ---- sample data ----------------------------------------------------------------------
+/** The original's per-workflow sample data: accounts (demo passwords only) and projects. */
+export interface SampleData {
+  accounts?: {
+    username: string;
+    password: string;
+    firstName?: string;
+    lastName?: string;
+    /** Certifications of this workflow, by slug; REVIEWER implies ENTRY_LEVEL. */
+    certifications?: [certification: string, role: 'ENTRY_LEVEL' | 'REVIEWER'][];
+  }[];
+  /** Projects of the first version unless `version` says; `publicUrl` is where the server is reached. */
+  projects?: (
+    publicUrl: string,
+  ) => { description: string; priority?: number; version?: string; projectData?: JsonObject }[];
+}
+
 // ---- project output ---------------------------------------------------------------------
 /** What a workflow's `output` function is given, once a project is COMPLETED. */
 export interface OutputContext {
@@ -191,8 +221,8 @@ export interface WorkflowDefinition {
   hooks?: EventHooks;
   /** A finished project's output JSON (`project { output }`, `orchestra projects output`). */
   output?: OutputFunction;
-  /** Optional: creates demo projects for this workflow (`orchestra seed`). */
-  sampleData?: unknown;
+  /** Accounts and projects to try the workflow with (`orchestra workflows sample-data <slug>`, the demo). */
+  sampleData?: SampleData;
 }
 
 /** Identity function that gives workflow authors type checking and completion. */

@@ -8,7 +8,9 @@
 // `journalism.versions.v1.steps[3]`), so that its problems are never confused with another's.
 
 import { EVENT_TYPES } from '../kernel/events.js';
+import { normalizeFilePath } from '../kernel/file-path.js';
 import { formSchemaProblems } from './form.js';
+import { MAX_UPLOAD_BYTES, UPLOAD_TYPES } from './uploads.js';
 
 export interface Problem {
   path: string;
@@ -346,6 +348,27 @@ function checkCreationPolicy(policy: unknown, path: string, report: Report): voi
   report(path, `creation policy must be a function or {policy: "always_create"}, got ${show(policy)}`);
 }
 
+function uploadSpecProblems(spec: unknown): string[] {
+  if (!isObject(spec)) return [`uploads must be { folder, accept, maxBytes? }, got ${show(spec)}`];
+  const problems: string[] = [];
+  try {
+    if (typeof spec.folder !== 'string' || spec.folder === '') throw new Error();
+    normalizeFilePath(spec.folder);
+  } catch {
+    problems.push(`folder must be a folder path of the project such as "Raw Photos", got ${show(spec.folder)}`);
+  }
+  if (!Array.isArray(spec.accept) || spec.accept.length === 0 || spec.accept.some((t) => !UPLOAD_TYPES.includes(t))) {
+    problems.push(`accept must list some of ${UPLOAD_TYPES.join(', ')}, got ${show(spec.accept)}`);
+  }
+  if (
+    spec.maxBytes !== undefined &&
+    !(Number.isInteger(spec.maxBytes) && (spec.maxBytes as number) > 0 && (spec.maxBytes as number) <= MAX_UPLOAD_BYTES)
+  ) {
+    problems.push(`maxBytes must be a whole number of bytes from 1 to ${MAX_UPLOAD_BYTES}, got ${show(spec.maxBytes)}`);
+  }
+  return problems;
+}
+
 function checkUi(ui: unknown, path: string, report: Report): void {
   if (!isObject(ui)) return report(path, `ui must be { component } or { form }, got ${show(ui)}`);
   if (
@@ -358,5 +381,7 @@ function checkUi(ui: unknown, path: string, report: Report): void {
     );
   }
   if (ui.component === undefined && ui.form === undefined) report(path, 'ui needs a component or a form');
+  if (ui.uploads !== undefined)
+    for (const problem of uploadSpecProblems(ui.uploads)) report(`${path}.uploads`, problem);
   if (ui.form !== undefined) for (const problem of formSchemaProblems(ui.form)) report(`${path}.form`, problem);
 }

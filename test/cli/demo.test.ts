@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../server/config.js';
+import sharp from 'sharp';
+import { SYSTEM } from '../../server/kernel/actor.js';
 import { ProjectStatus } from '../../server/kernel/status.js';
 import journalism from '../../workflows/journalism/workflow.js';
 import simpleWorkflow from '../../workflows/simple_workflow/workflow.js';
@@ -104,5 +106,86 @@ describe('orchestra demo simple', { timeout: 120_000 }, () => {
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toContain(`error: Orchestra does not answer at http://127.0.0.1:${port}`);
     expect(nobody.stderr).toContain('Start it with `npm start`');
+  });
+});
+
+describe('orchestra demo journalism and sample data', { timeout: 120_000 }, () => {
+  let key = '';
+  beforeAll(async () => {
+    key = (await s.h.orchestra.auth.createApiKey(SYSTEM, 'journalism demo')).secret;
+  });
+
+  it('loads the workflow’s sample data: its six accounts and a project', async () => {
+    const run = await orchestra(['workflows', 'sample-data', 'journalism']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Accounts created: journalism-editor, journalism-reporter-1, journalism-reporter-2, journalism-photographer-1, journalism-photographer-2, journalism-copy-editor\nProjects created: \d+\n$/,
+    );
+    const again = await orchestra(['workflows', 'sample-data', 'journalism']);
+    expect(again.stdout).toMatch(/^Accounts: all there already\./);
+    const unknown = await orchestra(['workflows', 'sample-data', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Unknown workflow "nope". Known: ');
+  });
+
+  it('--new creates a project and prints it; --finish says what is open, then prints the output', async () => {
+    const created = await orchestra([
+      'demo',
+      'journalism',
+      '--new',
+      '--server',
+      s.url,
+      '--key',
+      key,
+      '--title',
+      'Harbour',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = Number(/^Project (\d+)$/m.exec(created.stdout)![1]);
+    expect(created.stdout).toContain('"slug": "document_creation"');
+    expect(created.stdout).toContain('sign in to');
+
+    const early = await orchestra([
+      'demo',
+      'journalism',
+      '--finish',
+      '-p',
+      String(id),
+      '--server',
+      s.url,
+      '--key',
+      key,
+    ]);
+    expect(early.code).toBe(1);
+    expect(early.stdout).toBe(
+      `Project ${id} is ACTIVE: it has no output yet.\n  editor: AWAITING_PROCESSING, waiting for a worker\n`,
+    );
+
+    // The rest by an admin's hand: a photo in Raw Photos, every human step completed on the workers' behalf.
+    const photo = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#c33' } })
+      .png()
+      .toBuffer();
+    await s.h.orchestra.files.project(id).write('Raw Photos/p.png', photo);
+    for (const step of ['editor', 'reporting', 'photography', 'copy_editing']) {
+      await expect
+        .poll(async () => (await s.h.task(id, step))?.status, { timeout: 20_000 })
+        .toBe('AWAITING_PROCESSING');
+      await s.h.lifecycle.completeAndSkipTask(SYSTEM, await s.h.taskId(id, step));
+    }
+    await expect.poll(() => s.h.projectStatus(id), { timeout: 20_000 }).toBe(ProjectStatus.COMPLETED);
+    const done = await orchestra(['demo', 'journalism', '--finish', '-p', String(id), '--server', s.url, '--key', key]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toEqual({
+      articleDocument: `${s.url}/files/projects/${id}/Article.md`,
+      headline: '',
+      photos: [{ caption: '', src: `${s.url}/files/projects/${id}/Processed%20Photos/p.png` }],
+    });
+  });
+
+  it('is misused without --new or --finish -p', async () => {
+    const neither = await orchestra(['demo', 'journalism', '--key', key]);
+    expect([neither.code, neither.stderr.trim()]).toEqual([2, 'error: say --new, or --finish -p <project id>.']);
+    const noProject = await orchestra(['demo', 'journalism', '--finish', '--key', key]);
+    expect([noProject.code, noProject.stderr.trim()]).toEqual([2, 'error: --finish needs the project: -p <id>.']);
   });
 });

@@ -45,6 +45,8 @@ export async function createServer(options: HarnessOptions & { webApp?: boolean 
   const fallback = options.webApp ? ((await loadWebApp()) ?? undefined) : undefined;
   if (options.webApp && !fallback) throw new Error('client/build is missing: run `npm run build`');
   const http = await startHttpServer(h.orchestra, { host: '127.0.0.1', port: 0, fallback });
+  // Links the server makes (file URLs in output, the sample page) point at the port it got.
+  if (!options.config?.publicUrl) h.orchestra.config.publicUrl = http.url;
   const server: TestServer = {
     h,
     http,

@@ -2,6 +2,7 @@
 // a senior reporter), a photographer shoots it in parallel (reviewed by a senior photographer), the
 // photos are adjusted by a machine, and a copy editor writes headline and captions.
 import { defineWorkflow } from '../../server/workflow/definition.js';
+import { ARTICLE, createDocuments, greyscalePhotos, RAW, type ProcessedPhoto } from './photos.js';
 
 const reviewedOnce = { policy: 'sampled_review', rate: 1, maxReviews: 1 } as const;
 const noReview = { policy: 'no_review' } as const;
@@ -26,15 +27,9 @@ export default defineWorkflow({
           kind: 'machine',
           slug: 'document_creation',
           name: 'Document creation',
-          description: 'Set up the article document and the photo folders.',
-          run: (projectData) => {
-            const base = `orchestra://projects/${projectData.project_id}`;
-            return {
-              articleDocument: `${base}/article`,
-              rawPhotoFolder: `${base}/photos/raw`,
-              processedPhotoFolder: `${base}/photos/processed`,
-            };
-          },
+          description: 'Make the article document and the photo folders of the project.',
+          run: (projectData, _prerequisites, { files }) =>
+            createDocuments(files, String(projectData.title ?? projectData.topic ?? 'A new story')),
         },
         {
           kind: 'human',
@@ -44,7 +39,19 @@ export default defineWorkflow({
           creationDependsOn: ['document_creation'],
           requiredCertifications: ['editor'],
           reviewPolicy: noReview,
-          ui: { form: { fields: [{ name: 'storyIdea', label: 'Story idea', type: 'textarea', required: true }] } },
+          ui: {
+            form: {
+              fields: [
+                {
+                  name: 'storyIdea',
+                  label: 'Story idea',
+                  type: 'textarea',
+                  required: true,
+                  help: 'What should the reporter find out, and the photographer show?',
+                },
+              ],
+            },
+          },
         },
         {
           kind: 'human',
@@ -54,53 +61,115 @@ export default defineWorkflow({
           creationDependsOn: ['editor'],
           requiredCertifications: ['reporter'],
           reviewPolicy: reviewedOnce,
-          ui: { form: { fields: [{ name: 'articleText', label: 'Article', type: 'textarea', required: true }] } },
+          ui: {
+            component: 'ArticleEditor',
+            form: {
+              fields: [{ name: 'article', label: 'Article', type: 'textarea', required: true, maxLength: 50_000 }],
+            },
+          },
         },
         {
           kind: 'human',
           slug: 'photography',
           name: 'Photography',
-          description: 'Capture photos for the story.',
+          description: `Capture photos for the story and add them to "${RAW}".`,
           creationDependsOn: ['editor'],
           requiredCertifications: ['photographer'],
           reviewPolicy: reviewedOnce,
           ui: {
-            form: { fields: [{ name: 'photos', label: 'Photo URLs, one per line', type: 'textarea', required: true }] },
+            component: 'PhotoUpload',
+            uploads: { folder: RAW, accept: ['image/jpeg', 'image/png'], maxBytes: 10 * 1024 * 1024 },
           },
         },
         {
           kind: 'machine',
           slug: 'photo_adjustment',
           name: 'Photo adjustment',
-          description: 'Automatically crop and rescale images.',
+          description: 'Make greyscale copies of the raw photos for print.',
           creationDependsOn: ['photography'],
-          run: (_projectData, prerequisites) => {
-            const raw = String(prerequisites.photography?.photos ?? '');
-            const photos = raw
-              .split('\n')
-              .map((p) => p.trim())
-              .filter(Boolean);
-            return { adjustedPhotos: photos.map((url) => ({ original: url, greyscale: true })) };
-          },
+          run: async (_projectData, _prerequisites, { files }) => ({ photos: await greyscalePhotos(files) }),
         },
         {
           kind: 'human',
           slug: 'copy_editing',
           name: 'Copy editing',
-          description: 'Add a headline and photo captions.',
+          description: 'Give the article a headline and every photo a caption.',
           creationDependsOn: ['reporting', 'photo_adjustment'],
           requiredCertifications: ['copy_editor'],
           reviewPolicy: noReview,
           ui: {
-            form: {
-              fields: [
-                { name: 'headline', label: 'Headline', type: 'text', required: true },
-                { name: 'captions', label: 'Photo captions, one per line', type: 'textarea' },
-              ],
-            },
+            component: 'CopyEdit',
+            form: { fields: [{ name: 'headline', label: 'Headline', type: 'text', required: true, maxLength: 200 }] },
           },
         },
       ],
     },
   ],
+  // The original's journalism fixture: six accounts (demo passwords only) and a story to run.
+  sampleData: {
+    accounts: [
+      {
+        username: 'journalism-editor',
+        password: 'editor',
+        firstName: 'Eda',
+        lastName: 'Editor',
+        certifications: [['editor', 'ENTRY_LEVEL']],
+      },
+      {
+        username: 'journalism-reporter-1',
+        password: 'reporter',
+        firstName: 'Rae',
+        lastName: 'Reporter',
+        certifications: [['reporter', 'ENTRY_LEVEL']],
+      },
+      {
+        username: 'journalism-reporter-2',
+        password: 'reporter',
+        firstName: 'Rob',
+        lastName: 'Senior Reporter',
+        certifications: [['reporter', 'REVIEWER']],
+      },
+      {
+        username: 'journalism-photographer-1',
+        password: 'photographer',
+        firstName: 'Pia',
+        lastName: 'Photographer',
+        certifications: [['photographer', 'ENTRY_LEVEL']],
+      },
+      {
+        username: 'journalism-photographer-2',
+        password: 'photographer',
+        firstName: 'Pat',
+        lastName: 'Senior Photographer',
+        certifications: [['photographer', 'REVIEWER']],
+      },
+      {
+        username: 'journalism-copy-editor',
+        password: 'copy-editor',
+        firstName: 'Cory',
+        lastName: 'Copy Editor',
+        certifications: [['copy_editor', 'ENTRY_LEVEL']],
+      },
+    ],
+    projects: () => [
+      {
+        description: 'Local elections: who is running?',
+        priority: 5,
+        projectData: { title: 'Local elections: who is running?' },
+      },
+    ],
+  },
+  // The seed's final JSON: the article document, the headline, and each processed photo with its caption.
+  output: async ({ steps, files, fileUrl }) => {
+    const article = String(steps.reporting?.article ?? '');
+    const headline = String(steps.copy_editing?.headline ?? '');
+    await files.write(ARTICLE, `# ${headline}\n\n${article}\n`);
+    const photos = (steps.photo_adjustment?.photos ?? []) as ProcessedPhoto[];
+    const captions = (steps.copy_editing?.captions ?? {}) as Record<string, string>;
+    return {
+      articleDocument: fileUrl(ARTICLE),
+      headline,
+      photos: photos.map((p) => ({ caption: captions[p.processed] ?? '', src: fileUrl(p.processed) })),
+    };
+  },
 });

@@ -47,4 +47,15 @@ export default defineWorkflow({
       ],
     },
   ],
+  // A worker to rate with, and a project of the sample page Orchestra serves (the demo works offline).
+  sampleData: {
+    accounts: [{ username: 'demo', password: 'demo', firstName: 'Demo', lastName: 'Worker' }],
+    projects: (publicUrl) => [
+      {
+        description: 'Rate an image from the sample page',
+        priority: 1,
+        projectData: { url: `${publicUrl}/workflows/simple_workflow/sample.html` },
+      },
+    ],
+  },
 });

@@ -274,3 +274,17 @@ export const SubmitTaskMutation = graphql(`
     }
   }
 `);
+
+export const ProjectFilesQuery = graphql(`
+  query ProjectFiles($projectId: ID!, $folder: String) {
+    project(id: $projectId) {
+      files(folder: $folder) {
+        path
+        size
+        contentType
+        modifiedAt
+        url
+      }
+    }
+  }
+`);

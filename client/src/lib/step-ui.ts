@@ -4,6 +4,7 @@
 // never imports Svelte, so the server loads definitions without the app.
 import type { Component } from 'svelte';
 import type { JsonObject } from './graphql';
+import type { StepFiles } from './project-files';
 
 /** What a step's component receives. It edits `data` in place (bind:data); the page saves it. */
 export interface StepUiProps {
@@ -21,6 +22,10 @@ export interface StepUiProps {
   readOnly: boolean;
   /** The server's problems with the data, by field name (shown by the component beside its fields). */
   errors: Record<string, string>;
+  /** The project's files: list a folder, a file's address, upload and remove (steps with `ui.uploads`). */
+  files: StepFiles;
+  /** The step's `ui` as the workflow defines it (its upload folder and types, for one). */
+  ui: { uploads?: { folder: string; accept: string[]; maxBytes?: number } } & Record<string, unknown>;
 }
 
 export type StepUiComponent = Component<StepUiProps, object, 'data'>;
