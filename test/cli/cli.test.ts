@@ -13,13 +13,8 @@ import { CertificationRole, ProjectStatus } from '../../server/kernel/status.js'
 import { Project } from '../../server/projects/project.entity.js';
 import { Worker, WorkerCertification } from '../../server/workers/worker.entity.js';
 import { createTestDatabase } from '../support/db.js';
+import { runCommand, type Run } from '../support/cli.js';
 import { freePort } from '../support/net.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let db: Database;
 let invalidWorkflows: string;
@@ -33,26 +28,8 @@ const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
 });
 
 /** Runs `server/cli.ts <args>` to its end (or another entry, e.g. bin/orchestra.js, from another folder). */
-function cli(
-  args: string[],
-  extraEnv: Record<string, string> = {},
-  entry = ['--import', '@swc-node/register/esm-register', 'server/cli.ts'],
-  cwd = PROJECT_ROOT,
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...entry, ...args], {
-      cwd,
-      env: env(extraEnv),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.once('error', reject);
-    proc.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}, entry?: string[], cwd?: string) =>
+  runCommand(args, env(extraEnv), entry, cwd);
 
 /** Expects a run to have succeeded (showing its output when it did not). */
 function ok(run: Run): Run {

@@ -2,41 +2,28 @@
 // create`, every call printed beside its answer, the machine step fetching Orchestra's own sample page
 // for real, the rating (--auto) and the final data; `orchestra projects output` for finished and
 // unfinished projects; and the sentences for a missing key or a server that is not there.
-import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../server/config.js';
 import sharp from 'sharp';
 import { SYSTEM } from '../../server/kernel/actor.js';
 import { ProjectStatus } from '../../server/kernel/status.js';
 import journalism from '../../workflows/journalism/workflow.js';
 import simpleWorkflow from '../../workflows/simple_workflow/workflow.js';
+import { runCommand } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { useServer } from '../support/server.js';
 
 // The server loads what the CLI's commands load (workflows/): both sync the same catalog.
 const s = await useServer({ workflows: [simpleWorkflow, journalism], jobs: true });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function orchestra(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'server/cli.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, DATABASE_URL: s.h.db.url, ORCHESTRA_JOBS_IN_PROCESS: 'false', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.once('error', reject);
-    proc.once('close', (code) => resolve({ code, stdout, stderr }));
+/** The CLI against this file's database (a command beside the running server). */
+const orchestra = (args: string[], env: Record<string, string> = {}) =>
+  runCommand(args, {
+    ...process.env,
+    DATABASE_URL: s.h.db.url,
+    ORCHESTRA_JOBS_IN_PROCESS: 'false',
+    NODE_ENV: 'test',
+    ...env,
   });
-}
 
 describe('orchestra demo simple', { timeout: 120_000 }, () => {
   let key = '';
