@@ -2,6 +2,8 @@
 // read use cases, the event stream (relay and hub), and the background work (jobs and durable
 // consumers). The server, the worker, the CLI and the tests all start from here; the doors
 // (GraphQL over HTTP, the CLI, jobs) only get the services they call.
+import { AccountQueries } from './accounts/accounts.queries.js';
+import { AccountsService, ACCOUNT_MAIL_JOB } from './accounts/accounts.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { syncWorkflows, type Catalog } from './catalog/catalog.js';
 import { CatalogQueries } from './catalog/catalog.queries.js';
@@ -18,6 +20,9 @@ import { WORKFLOW_HOOK_JOB, workflowHookJob, workflowHooksConsumer } from './job
 import { SYSTEM } from './kernel/actor.js';
 import { LifecycleService } from './lifecycle/lifecycle.service.js';
 import { MACHINE_JOB } from './lifecycle/progress.js';
+import { accountMailJob } from './notify/account-mail.job.js';
+import { createMailer, type Mailer } from './notify/mailer.js';
+import { NOTIFY_JOB, notificationsConsumer, notifyJob } from './notify/notifications.js';
 import type { Engine } from './lifecycle/transaction.js';
 import { ProjectQueries } from './projects/project.queries.js';
 import { Reader } from './read/reader.js';
@@ -30,6 +35,7 @@ import { WorkerService } from './workers/worker.service.js';
 
 /** The read use cases, by room. Each takes the actor and a Reader. */
 export interface Reads {
+  accounts: AccountQueries;
   tasks: TaskQueries;
   dashboard: DashboardQueries;
   projects: ProjectQueries;
@@ -49,6 +55,8 @@ export interface Orchestra {
   lifecycle: LifecycleService;
   workers: WorkerService;
   auth: AuthService;
+  /** Sign-up, activation, password reset and change, profile, communication preferences. */
+  accounts: AccountsService;
   reads: Reads;
   files: FileStore;
   /** Use cases of projects' files: list, read, upload into a step's folder, remove. */
@@ -74,6 +82,8 @@ export interface StartOptions {
   /** More durable consumers (besides the workflow hooks) and their jobs. */
   consumers?: { consumer: EventConsumer; tasks: Record<string, (payload: unknown) => Promise<void>> }[];
   log?: (message: string) => void;
+  /** Where e-mail goes (default: SMTP when configured, else the log). */
+  mailer?: Mailer;
   /** The embedded PostgreSQL: `server` owns its folder (orchestra serve); `command` uses a running server's. */
   role?: 'server' | 'command';
   /** The embedded PostgreSQL died and could not be started again. */
@@ -92,6 +102,8 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
   const engine: Engine = { orm: db.orm, catalog, config, random: options.random ?? Math.random, now: () => new Date() };
   const lifecycle = new LifecycleService(engine);
   const files = new FileStore(config.filesDir);
+  const accounts = new AccountsService(engine);
+  const mailer = options.mailer ?? createMailer(config, options.log);
   const realtime = new Realtime(db.pool, db.url);
   const runJobs = options.jobs ?? config.jobs.inProcess;
   if (options.realtime || runJobs) await realtime.start();
@@ -106,9 +118,11 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
       tasks: {
         [MACHINE_JOB]: machineStepJob({ lifecycle, files, shutdown: shutdown.signal, log: options.log }),
         [WORKFLOW_HOOK_JOB]: workflowHookJob({ pool: db.pool, registry, files, log: options.log }),
+        [ACCOUNT_MAIL_JOB]: accountMailJob({ accounts, mailer }),
+        [NOTIFY_JOB]: notifyJob({ pool: db.pool, mailer, config }),
         ...Object.assign({}, ...extra.map((e) => e.tasks)),
       },
-      consumers: [workflowHooksConsumer(registry), ...extra.map((e) => e.consumer)],
+      consumers: [workflowHooksConsumer(registry), notificationsConsumer(), ...extra.map((e) => e.consumer)],
       onStopping: () => shutdown.abort(),
       chores: [
         { everyMs: Math.ceil(config.machine.leaseMs / 2), run: () => lifecycle.recoverStuckMachineSteps(SYSTEM) },
@@ -128,7 +142,9 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     lifecycle,
     workers: new WorkerService(engine),
     auth: new AuthService(engine),
+    accounts,
     reads: {
+      accounts: new AccountQueries(() => config.accounts.registration),
       tasks: new TaskQueries(),
       dashboard: new DashboardQueries(config),
       projects: new ProjectQueries(files, () => config.publicUrl),
@@ -144,6 +160,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     async close() {
       await background?.stop();
       await realtime.stop();
+      if (!options.mailer) mailer.close();
       if (!options.db) await db.close();
     },
   };

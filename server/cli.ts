@@ -185,11 +185,18 @@ export function buildCli(): Command {
     .option('--priority <n>', 'priority (higher first)', integer, 0)
     .option('--data <json>', 'project data as a JSON object', jsonObject, {})
     .option('--training', 'a TRAINING project', false)
+    .option('--slack-webhook <url>', "the project's own Slack incoming webhook for its notifications")
     .action(
       async (
         workflow: string,
         version: string,
-        opts: { description: string; priority: number; data: Record<string, never>; training: boolean },
+        opts: {
+          description: string;
+          priority: number;
+          data: Record<string, never>;
+          training: boolean;
+          slackWebhook?: string;
+        },
       ) => {
         const project = await withOrchestra((app) =>
           app.lifecycle.createProject(SYSTEM, {
@@ -199,6 +206,7 @@ export function buildCli(): Command {
             priority: opts.priority,
             projectData: opts.data,
             taskClass: opts.training ? TaskClass.TRAINING : TaskClass.REAL,
+            slackWebhookUrl: opts.slackWebhook ?? null,
           }),
         );
         say(String(project.id));

@@ -21,6 +21,19 @@ export interface Config {
   dataDir: string;
   embeddedPgPort: number;
   host: string;
+  accounts: {
+    /** Anyone may sign up (with e-mail activation); admins can always create workers. */
+    registration: boolean;
+    activationTtlMs: number;
+    resetTtlMs: number;
+  };
+  mail: {
+    /** smtp(s)://user:pass@host:port; empty: messages go to the server log. */
+    smtpUrl: string;
+    from: string;
+  };
+  /** Slack incoming-webhook URLs by workflow slug (a project may have its own). */
+  slackWebhooks: Record<string, string>;
   /**
    * Where people and machine steps reach this server (links in output JSON, the demo's sample page).
    * Default: http://<host>:<port>.
@@ -67,6 +80,20 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+function slackWebhooks(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('ORCHESTRA_SLACK_WEBHOOKS must be JSON: {"<workflow slug>": "https://hooks.slack.com/…"}');
+  }
+  if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new ConfigError('ORCHESTRA_SLACK_WEBHOOKS must map workflow slugs to webhook URLs');
+  }
+  return parsed as Record<string, string>;
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -128,6 +155,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       leaseMs: int(env, 'ORCHESTRA_MACHINE_LEASE_MS', 30_000, 300),
     },
     publicUrl: '',
+    accounts: {
+      registration: (env.ORCHESTRA_REGISTRATION ?? (env.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+      activationTtlMs: int(env, 'ORCHESTRA_ACTIVATION_TTL_MS', 48 * 3600_000, 1000),
+      resetTtlMs: int(env, 'ORCHESTRA_RESET_TTL_MS', 3600_000, 1000),
+    },
+    mail: {
+      smtpUrl: env.ORCHESTRA_SMTP_URL ?? '',
+      from: env.ORCHESTRA_MAIL_FROM ?? 'Orchestra <orchestra@localhost>',
+    },
+    slackWebhooks: slackWebhooks(env.ORCHESTRA_SLACK_WEBHOOKS),
     ...overrides,
   };
   if (!config.publicUrl) {

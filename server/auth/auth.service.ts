@@ -22,8 +22,8 @@ export const SESSION_PREFIX = 'os_';
 /** Only record an API key's use when the last record is older than this (saves a write per request). */
 const KEY_USE_GRANULARITY_MS = 60_000;
 
-const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
-const secret = () => randomBytes(32).toString('base64url');
+export const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
+export const secret = () => randomBytes(32).toString('base64url');
 
 export interface Credentials {
   sessionToken?: string | null;
@@ -55,13 +55,15 @@ export class AuthService {
     }
     const keys = [`user:${username.toLowerCase()}`, ...(client.address ? [`address:${client.address}`] : [])];
     await this.refuseWhileThrottled(keys);
-    const worker = await this.engine.orm.em.fork().findOne(Worker, { username }, { populate: ['passwordHash'] });
+    const worker = await this.findByLogin(username);
     // The same message, and the same argon2 work, whether the user exists or not: no account probing.
     const valid = await verifyPassword(worker?.passwordHash ?? (await dummyHash()), password);
     if (!worker || !valid) {
       await this.countFailure(keys);
       throw refuse('BAD_CREDENTIALS');
     }
+    // Only someone who knows the password learns that the account waits for its activation link.
+    if (!worker.isActive) throw refuse('NOT_ACTIVATED');
     return transact(this.engine, SYSTEM, async (tx) => {
       await tx.em.execute(`delete from login_throttle where key = ?`, [keys[0]]);
       const token = `${SESSION_PREFIX}${secret()}`;
@@ -69,6 +71,18 @@ export class AuthService {
       tx.em.create(Session, { tokenHash: digest(token), worker, expiresAt });
       return { token, expiresAt, worker };
     });
+  }
+
+  /** Sign-in takes a username or an e-mail address (a username wins when both match). */
+  private async findByLogin(login: string): Promise<Worker | null> {
+    const em = this.engine.orm.em.fork();
+    const byName = await em.findOne(Worker, { username: login }, { populate: ['passwordHash'] });
+    if (byName || !login.includes('@')) return byName;
+    const [row] = await em.execute<{ id: number }[]>(
+      `select id from worker where lower(email) = lower(?) and email <> '' limit 1`,
+      [login],
+    );
+    return row ? em.findOne(Worker, row.id, { populate: ['passwordHash'] }) : null;
   }
 
   private async refuseWhileThrottled(keys: string[]): Promise<void> {

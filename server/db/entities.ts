@@ -1,4 +1,5 @@
 // Every MikroORM entity, in one list for the ORM config.
+import { AccountToken, CommunicationPreference } from '../accounts/accounts.entity.js';
 import { ApiKey, Session } from '../auth/auth.entity.js';
 import { DomainEventRow, EventConsumerRow } from '../events/event.entity.js';
 import { Project } from '../projects/project.entity.js';
@@ -21,4 +22,6 @@ export const entities = [
   EventConsumerRow,
   Session,
   ApiKey,
+  AccountToken,
+  CommunicationPreference,
 ];

@@ -5,6 +5,7 @@ import { Migration20261127020000 } from '../../migrations/Migration2026112702000
 import { Migration20261201000000 } from '../../migrations/Migration20261201000000.js';
 import { Migration20261201010000 } from '../../migrations/Migration20261201010000.js';
 import { Migration20261201020000 } from '../../migrations/Migration20261201020000.js';
+import { Migration20261202000000 } from '../../migrations/Migration20261202000000.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000', class: Migration20261127000000 },
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: 'Migration20261201000000', class: Migration20261201000000 },
   { name: 'Migration20261201010000', class: Migration20261201010000 },
   { name: 'Migration20261201020000', class: Migration20261201020000 },
+  { name: 'Migration20261202000000', class: Migration20261202000000 },
 ];

@@ -3,6 +3,7 @@
 // inputs, call a use case with the actor, and shape the answer.
 import type { ProjectFilesService } from '../files/files.service.js';
 import type { Orchestra } from '../app.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { Realtime } from '../events/realtime.js';
 import type { Actor } from '../kernel/actor.js';
@@ -21,6 +22,7 @@ export interface GqlServices {
   lifecycle: LifecycleService;
   workers: WorkerService;
   auth: AuthService;
+  accounts: AccountsService;
   reads: Reads;
   projectFiles: ProjectFilesService;
 }
@@ -44,6 +46,7 @@ export const servicesOf = (app: Orchestra): GqlServices => ({
   lifecycle: app.lifecycle,
   workers: app.workers,
   auth: app.auth,
+  accounts: app.accounts,
   reads: app.reads,
   projectFiles: app.projectFiles,
 });

@@ -4,7 +4,9 @@ import 'reflect-metadata';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, registerEnumType } from 'type-graphql';
+import { AccountWorkerResolver, AccountsResolver } from '../accounts/accounts.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
+import { MessageKind } from '../notify/templates.js';
 import {
   CertificationResolver,
   StepResolver,
@@ -48,10 +50,13 @@ registerEnumType(SubmitAction, {
 registerEnumType(DashboardState, { name: 'DashboardState' });
 registerEnumType(RevertChange, { name: 'RevertChange' });
 registerEnumType(NoTaskReason, { name: 'NoTaskReason', description: 'Why requestTask gave no task.' });
+registerEnumType(MessageKind, { name: 'MessageKind', description: 'A kind of message Orchestra sends workers.' });
 registerEnumType(WorkReason, { name: 'WorkReason', description: 'Why a worker can take no task of a kind now.' });
 
 export const resolvers = [
   AuthResolver,
+  AccountsResolver,
+  AccountWorkerResolver,
   WorkerResolver,
   WorkerCertificationResolver,
   WorkflowResolver,

@@ -13,6 +13,10 @@ export const SYSTEM: Actor = { kind: 'system' };
 export const isAdmin = (actor: Actor | null): boolean =>
   !!actor && (actor.kind === 'system' || (actor.kind === 'worker' && actor.isAdmin));
 
+/** The worker themselves, or an admin: who may see a worker's e-mail, certifications and preferences. */
+export const isSelfOrAdmin = (actor: Actor | null, workerId: number): boolean =>
+  !!actor && (isAdmin(actor) || (actor.kind === 'worker' && actor.workerId === workerId));
+
 /** Admins and integrator keys see every project, task and datum. */
 export const seesEverything = (actor: Actor | null): boolean =>
   !!actor && (isAdmin(actor) || actor.kind === 'integrator');

@@ -88,6 +88,14 @@ export const Reason = {
   /** A text or JSON value is longer, larger or deeper than allowed. */
   TOO_LARGE: 'TOO_LARGE',
   THROTTLED: 'THROTTLED',
+  /** Self-registration is switched off. */
+  REGISTRATION_CLOSED: 'REGISTRATION_CLOSED',
+  /** An activation or reset link: unknown, expired, or used already. */
+  LINK_INVALID: 'LINK_INVALID',
+  LINK_EXPIRED: 'LINK_EXPIRED',
+  LINK_USED: 'LINK_USED',
+  /** The account has not followed its activation link yet. */
+  NOT_ACTIVATED: 'NOT_ACTIVATED',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
@@ -188,6 +196,20 @@ export const Refusal = {
   SESSION_EXPIRED: row(E.UNAUTHENTICATED, R.SESSION_EXPIRED, 'Your session has expired; log in again.'),
   INVALID_CURSOR: row(E.BAD_INPUT, R.INVALID_CURSOR, 'Invalid cursor.'),
   ILLEGAL_COMMAND: row(E.BAD_INPUT, R.BAD_INPUT, 'Illegal command'),
+  REGISTRATION_CLOSED: row(
+    E.FORBIDDEN,
+    R.REGISTRATION_CLOSED,
+    'Registration is closed here: ask an admin of this Orchestra for an account.',
+  ),
+  LINK_INVALID: row(E.BAD_INPUT, R.LINK_INVALID, 'This link is not valid: copy the whole address from the e-mail.'),
+  LINK_EXPIRED: row(E.BAD_INPUT, R.LINK_EXPIRED, 'This link has expired: ask for a new one.'),
+  LINK_USED: row(E.BAD_INPUT, R.LINK_USED, 'This link was used already: each works once.'),
+  NOT_ACTIVATED: row(
+    E.UNAUTHENTICATED,
+    R.NOT_ACTIVATED,
+    'This account is not activated yet: follow the link in the e-mail we sent when you signed up.',
+  ),
+  WRONG_PASSWORD: row(E.BAD_INPUT, R.BAD_CREDENTIALS, 'The current password is not right.'),
 } as const satisfies Record<string, RefusalRow>;
 export type RefusalName = keyof typeof Refusal;
 

@@ -56,6 +56,8 @@ export interface CreateProjectInput {
   taskClass?: TaskClass;
   projectData?: JsonObject;
   scratchpadUrl?: string | null;
+  /** The project's own Slack incoming webhook (else its workflow's, if configured). */
+  slackWebhookUrl?: string | null;
 }
 
 /** A worker named by an admin or integrator: by id or by username (exactly one). */
@@ -173,6 +175,7 @@ export class LifecycleService {
     requireText(input.versionSlug, 'versionSlug', MAX_SLUG_LENGTH);
     requireText(input.description, 'description', MAX_DESCRIPTION_LENGTH);
     requireUrl(input.scratchpadUrl, 'scratchpadUrl');
+    requireUrl(input.slackWebhookUrl, 'slackWebhookUrl');
     const versionId = this.engine.catalog.versionId(input.workflowSlug, input.versionSlug);
     if (versionId === undefined)
       throw notFound('WorkflowVersion', `${input.workflowSlug}/${input.versionSlug}`, 'slug');
@@ -187,6 +190,7 @@ export class LifecycleService {
         taskClass: input.taskClass ?? TaskClass.REAL,
         projectData,
         scratchpadUrl: input.scratchpadUrl ?? null,
+        slackWebhookUrl: input.slackWebhookUrl || null,
         startDatetime: this.engine.now(),
       });
       await tx.em.flush();

@@ -63,3 +63,22 @@ select w.worker_id, c.*
     select ${COUNTS}
     ${WAITING.replace('a.worker_id = ?', 'a.worker_id = w.worker_id')}
   ) c`;
+
+/**
+ * Params (pg, `$1`): taskId. The workers who may claim the task now (it waits, its project is active, they are
+ * certified for the role its status needs and not on it yet) and asked to hear of new tasks: the
+ * recipients of "new tasks available". Only workers with a preference row qualify — hearing of new
+ * tasks is opt-in.
+ */
+export const WORKERS_WHO_MAY_CLAIM_SQL = `
+select w.id as worker_id
+  from task t
+  join project p on p.id = t.project_id
+  join step s on s.id = t.step_id
+  join communication_preference cp on cp.kind = 'NEW_TASKS_AVAILABLE' and (cp.email or cp.slack)
+  join worker w on w.id = cp.worker_id and w.is_active
+  cross join lateral (select ${HELD_COLUMNS} from worker_certification where worker_id = w.id) held
+ where t.id = $1 and t.status in (0, 2) and p.status = 0 and s.is_human
+   and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = w.id and not a.is_deleted)
+   and ${IS_CERTIFIED}
+ order by w.id`;

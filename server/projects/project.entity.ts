@@ -11,7 +11,14 @@ import { WorkflowVersion } from '../catalog/catalog.entity.js';
 @Index({ properties: ['status', 'priority', 'startDatetime'] })
 export class Project {
   [OptionalProps]?:
-    'status' | 'shortDescription' | 'priority' | 'projectData' | 'taskClass' | 'scratchpadUrl' | 'startDatetime';
+    | 'status'
+    | 'shortDescription'
+    | 'priority'
+    | 'projectData'
+    | 'taskClass'
+    | 'scratchpadUrl'
+    | 'startDatetime'
+    | 'slackWebhookUrl';
   @Field(() => ID) @PrimaryKey() id!: number;
   @ManyToOne(() => WorkflowVersion) version!: Rel<WorkflowVersion>;
   @Field(() => ProjectStatus) @Enum({ items: () => ProjectStatus }) status: ProjectStatus = ProjectStatus.ACTIVE;
@@ -20,6 +27,8 @@ export class Project {
   @Field(() => Int) @Property() priority: number = 0;
   @Field(() => GraphQLJSONObject) @Property({ type: 'json' }) projectData: JsonObject = {};
   @Field(() => TaskClass) @Enum({ items: () => TaskClass }) taskClass: TaskClass = TaskClass.REAL;
+  /** Slack incoming-webhook URL of the project's channel (a secret: never in GraphQL). */
+  @Property({ type: 'text', nullable: true, hidden: true }) slackWebhookUrl: string | null = null;
   @Field(() => String, { nullable: true }) @Property({ type: 'text', nullable: true }) scratchpadUrl: string | null =
     null;
   @Field() @Property({ type: 'datetime' }) startDatetime: Date = new Date();

@@ -43,6 +43,11 @@ class CreateProjectInput {
   @Field(() => TaskClass, { defaultValue: TaskClass.REAL }) taskClass!: TaskClass;
   @Field(() => GraphQLJSONObject, { nullable: true }) projectData?: JsonObject | null;
   @Field(() => String, { nullable: true }) scratchpadUrl?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: "A Slack incoming-webhook URL: the project's notifications are posted there (else to its workflow's).",
+  })
+  slackWebhookUrl?: string | null;
 }
 
 @InputType()
@@ -137,6 +142,7 @@ export class ProjectResolver {
       taskClass: input.taskClass,
       projectData: input.projectData ?? {},
       scratchpadUrl: input.scratchpadUrl ?? null,
+      slackWebhookUrl: input.slackWebhookUrl ?? null,
     });
     return written(ctx, project);
   }

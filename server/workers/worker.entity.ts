@@ -7,12 +7,17 @@ import { Certification } from '../catalog/catalog.entity.js';
 @ObjectType({ description: 'A person who works on tasks (and, as admin, manages projects).' })
 @Entity()
 export class Worker {
-  [OptionalProps]?: 'firstName' | 'lastName' | 'email' | 'isAdmin' | 'passwordHash' | 'startDatetime';
+  [OptionalProps]?:
+    'firstName' | 'lastName' | 'email' | 'isAdmin' | 'passwordHash' | 'startDatetime' | 'slackUsername' | 'isActive';
   @Field(() => ID) @PrimaryKey() id!: number;
   @Field() @Property({ unique: true, length: 150 }) username!: string;
   @Field() @Property({ length: 150 }) firstName: string = '';
   @Field() @Property({ length: 150 }) lastName: string = '';
   @Property({ length: 254 }) email = '';
+  /** Where Slack messages mention them (`<@name>`); empty: no Slack. */
+  @Property({ length: 150 }) slackUsername = '';
+  /** False until a self-registered account follows its activation link: it cannot sign in before. */
+  @Property() isActive: boolean = true;
   /** Project admin: may run admin use cases (assign, reassign, end, revert, …). */
   @Field() @Property() isAdmin: boolean = false;
   /** argon2id hash; null for accounts that cannot log in with a password. */

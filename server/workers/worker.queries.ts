@@ -1,14 +1,11 @@
 // Read use cases of workers: the list (admins and integrators), one worker by id or username, and
 // what of a worker the viewer may see (email and certifications: the worker and admins).
 import { requireActor } from '../auth/access.js';
-import { isAdmin, seesEverything, type Actor } from '../kernel/actor.js';
+import { isSelfOrAdmin, seesEverything, type Actor } from '../kernel/actor.js';
 import { badInput, forbidden, notFound } from '../kernel/errors.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
 import type { Reader } from '../read/reader.js';
 import { Worker, type WorkerCertification } from './worker.entity.js';
-
-const isSelfOrAdmin = (actor: Actor | null, worker: Worker) =>
-  !!actor && (isAdmin(actor) || (actor.kind === 'worker' && actor.workerId === worker.id));
 
 export class WorkerQueries {
   async workers(actor: Actor | null, reader: Reader, page: PageRequest): Promise<Page<Worker>> {
@@ -31,15 +28,15 @@ export class WorkerQueries {
     const worker =
       ref.id != null ? await reader.load.worker.load(ref.id) : await reader.load.workerByUsername.load(ref.username!);
     if (!worker) throw ref.id != null ? notFound('Worker', ref.id) : notFound('Worker', ref.username!, 'username');
-    if (!isSelfOrAdmin(actor, worker) && !seesEverything(actor)) throw forbidden('You may not see this worker.');
+    if (!isSelfOrAdmin(actor, worker.id) && !seesEverything(actor)) throw forbidden('You may not see this worker.');
     return worker;
   }
 
   email(actor: Actor | null, worker: Worker): string | null {
-    return isSelfOrAdmin(actor, worker) ? worker.email : null;
+    return isSelfOrAdmin(actor, worker.id) ? worker.email : null;
   }
 
   async certifications(actor: Actor | null, reader: Reader, worker: Worker): Promise<WorkerCertification[]> {
-    return isSelfOrAdmin(actor, worker) ? reader.load.certificationsByWorker.load(worker.id) : [];
+    return isSelfOrAdmin(actor, worker.id) ? reader.load.certificationsByWorker.load(worker.id) : [];
   }
 }

@@ -33,7 +33,7 @@ class CreateWorkerInput {
 }
 
 @ObjectType()
-class WorkerPayload {
+export class WorkerPayload {
   @Field(() => Worker) worker!: Worker;
 }
 

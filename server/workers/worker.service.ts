@@ -7,7 +7,7 @@ import { badInput, certificationError, conflict, notFound, Reason } from '../ker
 import type { EventInput } from '../kernel/events.js';
 import { CertificationRole, TaskClass } from '../kernel/status.js';
 import { findWorker } from '../lifecycle/load.js';
-import { transact, type Engine } from '../lifecycle/transaction.js';
+import { transact, type Engine, type Tx } from '../lifecycle/transaction.js';
 import { Worker, WorkerCertification } from './worker.entity.js';
 
 export interface CreateWorkerInput {
@@ -33,7 +33,7 @@ export interface CertificationGrant {
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
-const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
+export const USERNAME = /^[A-Za-z0-9_.@+-]{1,150}$/;
 
 /** The event a grant or revocation writes; it names the worker, so it reaches only them (and admins). */
 function certificationsChanged(
@@ -60,6 +60,24 @@ function workerWhere(grant: CertificationGrant): { id: number } | { username: st
   return grant.workerId != null ? { id: grant.workerId } : { username: grant.username! };
 }
 
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,63}$/;
+
+/** An e-mail address as given, trimmed; BAD_INPUT when it is not one. */
+export function checkEmail(email: string): string {
+  const clean = String(email ?? '').trim();
+  if (!EMAIL.test(clean)) throw badInput('That is not an e-mail address (name@example.org).', { field: 'email' });
+  return clean;
+}
+
+/** Sign-in and links go by e-mail too: an address belongs to one account at most (any case). */
+export async function emailTaken(tx: Tx, email: string, except?: number): Promise<boolean> {
+  const rows = await tx.em.execute<{ id: number }[]>(
+    `select id from worker where lower(email) = lower(?) and email <> '' ${except ? 'and id <> ?' : ''} limit 1`,
+    except ? [email, except] : [email],
+  );
+  return rows.length > 0;
+}
+
 export class WorkerService {
   constructor(readonly engine: Engine) {}
 
@@ -79,14 +97,17 @@ export class WorkerService {
     if (input.password != null && input.passwordHash != null)
       throw badInput('Give a password or a password hash, not both.');
     const passwordHash = input.password ? await hashPassword(input.password) : (input.passwordHash ?? null);
+    const email = input.email?.trim() ? checkEmail(input.email) : '';
     return transact(this.engine, actor, async (tx) => {
       if (await tx.em.count(Worker, { username: input.username }))
         throw conflict(`A worker named ${input.username} already exists.`, {}, Reason.DUPLICATE);
+      if (email && (await emailTaken(tx, email)))
+        throw conflict(`Another worker has the e-mail ${email}.`, { field: 'email' }, Reason.DUPLICATE);
       return tx.em.create(Worker, {
         username: input.username,
         firstName: input.firstName ?? '',
         lastName: input.lastName ?? '',
-        email: input.email ?? '',
+        email,
         isAdmin: input.isAdmin ?? false,
         passwordHash,
       });

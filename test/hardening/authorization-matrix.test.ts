@@ -120,6 +120,7 @@ const QUERIES: Record<string, Case> = {
     expect: all('FORBIDDEN', { worker: 'ok', admin: 'ok', integrator: 'ok' }),
   },
   projects: { document: '{ projects { totalCount nodes { id } } }', expect: MANAGERS },
+  registration: { document: '{ registration { open } }', expect: all('ok', { anonymous: 'ok' }) },
   task: {
     document:
       'query($id: ID!) { task(id: $id) { status latestData assignments { data iterations { submittedData feedback } } } }',
@@ -144,7 +145,35 @@ const QUERIES: Record<string, Case> = {
 
 const CERT = { workflowSlug: 'matrix', certificationSlug: 'writer', role: 'ENTRY_LEVEL' };
 
+/** A unique name for accounts made by the account rows. */
+const unique = (prefix: string) => `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+/** An e-mailed link's token for a new account (the mail job makes them; this server runs no jobs). */
+async function linkToken(kind: 'ACTIVATION' | 'PASSWORD_RESET'): Promise<string> {
+  const name = unique('linked');
+  const w = await s.h.orchestra.accounts.register({ username: name, email: `${name}@example.org`, password: PASSWORD });
+  return (await s.h.orchestra.accounts.issueLink(w.id, kind))!.token;
+}
+/** Anyone: the doors of getting in (and out). */
+const ANYONE = all('ok', { anonymous: 'ok' });
+
 const MUTATIONS: Record<string, Case> = {
+  activateAccount: {
+    document: 'mutation($t: String!) { activateAccount(input: { token: $t }) { username } }',
+    setup: async () => ({ t: await linkToken('ACTIVATION') }),
+    expect: ANYONE,
+  },
+  changePassword: {
+    document:
+      'mutation { changePassword(input: { currentPassword: "the first password", newPassword: "the next password" }) { worker { id } } }',
+    // Each caller's own fresh account: changing it ends the caller's other sessions, not the matrix's.
+    as: async (role) => {
+      if (role === 'anonymous') return {};
+      if (role === 'integrator') return who.integrator;
+      const w = await s.h.worker(unique(role), [], { password: 'the first password', isAdmin: role === 'admin' });
+      return { token: (await s.h.orchestra.auth.login(w.username, 'the first password')).token };
+    },
+    expect: WORKERS,
+  },
   assignTask: {
     document: 'mutation($t: ID!, $w: ID!) { assignTask(input: { taskId: $t, workerId: $w }) { task { status } } }',
     setup: async () => ({ t: (await fresh()).taskId, w: ids.worker }),
@@ -208,6 +237,27 @@ const MUTATIONS: Record<string, Case> = {
           ? { apiKey: (await s.h.orchestra.auth.createApiKey(s.h.admin, 'logout')).secret }
           : { token: (await s.h.orchestra.auth.login(`matrix_${role}`, PASSWORD)).token },
     expect: all('ok', { anonymous: 'ok' }),
+  },
+  register: {
+    document: 'mutation($input: RegisterInput!) { register(input: $input) { username } }',
+    setup: async () => {
+      const name = unique('signup');
+      return { input: { username: name, email: `${name}@example.org`, password: PASSWORD } };
+    },
+    expect: ANYONE,
+  },
+  requestActivationLink: {
+    document: 'mutation { requestActivationLink(input: { login: "nobody@example.org" }) { accepted } }',
+    expect: ANYONE,
+  },
+  requestPasswordReset: {
+    document: 'mutation { requestPasswordReset(input: { login: "nobody@example.org" }) { accepted } }',
+    expect: ANYONE,
+  },
+  resetPassword: {
+    document: 'mutation($t: String!) { resetPassword(input: { token: $t, password: "a new password" }) { username } }',
+    setup: async () => ({ t: await linkToken('PASSWORD_RESET') }),
+    expect: ANYONE,
   },
   pauseProject: {
     document: 'mutation($p: ID!) { pauseProject(input: { projectId: $p }) { project { status } } }',
@@ -275,11 +325,20 @@ const MUTATIONS: Record<string, Case> = {
     setup: async () => ({ t: (await heldByWorker()).taskId }),
     expect: all('TASK_ASSIGNMENT_ERROR', { worker: 'ok', integrator: 'FORBIDDEN', anonymous: 'UNAUTHENTICATED' }),
   },
+  setCommunicationPreferences: {
+    document:
+      'mutation { setCommunicationPreferences(input: { preferences: [{ kind: TASK_ACCEPTED, email: true, slack: false }] }) { worker { communicationPreferences { kind email } } } }',
+    expect: WORKERS,
+  },
   submitTask: {
     document:
       'mutation($t: ID!) { submitTask(input: { taskId: $t, data: { text: "done" }, action: SUBMIT }) { task { status } } }',
     setup: async () => ({ t: (await heldByWorker()).taskId }),
     expect: all('TASK_ASSIGNMENT_ERROR', { worker: 'ok', integrator: 'FORBIDDEN', anonymous: 'UNAUTHENTICATED' }),
+  },
+  updateProfile: {
+    document: 'mutation { updateProfile(input: { lastName: "Matrix" }) { worker { lastName slackUsername } } }',
+    expect: WORKERS,
   },
 };
 

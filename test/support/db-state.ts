@@ -10,6 +10,8 @@ const TABLES = [
   'worker',
   'worker_certification',
   'api_key',
+  'account_token',
+  'communication_preference',
 ] as const;
 
 export interface DbState {

@@ -97,14 +97,19 @@ export async function createHarness(options: HarnessOptions) {
         role: 'ENTRY_LEVEL' | 'REVIEWER',
         taskClass?: 'REAL' | 'TRAINING',
       ][] = [],
-      extra: { isAdmin?: boolean; password?: string } = {},
+      extra: { isAdmin?: boolean; password?: string; email?: string; slackUsername?: string } = {},
     ): Promise<Actor & { kind: 'worker'; username: string }> {
       const username = uniqueName(name);
       const w = await orchestra.workers.createWorker(admin, {
         username,
         isAdmin: extra.isAdmin,
+        email: extra.email,
         passwordHash: extra.password ? await hashPassword(extra.password) : null,
       });
+      if (extra.slackUsername) {
+        const self: Actor = { kind: 'worker', workerId: w.id, isAdmin: false };
+        await orchestra.accounts.updateProfile(self, { slackUsername: extra.slackUsername });
+      }
       for (const [workflowSlug, certificationSlug, role, taskClass] of certifications) {
         if (role === 'REVIEWER') {
           await orchestra.workers.grantCertification(admin, {
