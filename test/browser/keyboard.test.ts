@@ -51,7 +51,7 @@ describeInBrowser('keyboard only', () => {
     await page.goto('/');
     await page.waitForURL(/\/signin$/);
     // The username field has the focus on arrival.
-    expect(await focused(page)).toBe('input: Username');
+    expect(await focused(page)).toBe('input: Username or e-mail');
     await page.keyboard.type(username);
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('input: Password');
@@ -67,6 +67,7 @@ describeInBrowser('keyboard only', () => {
       'a: Skip to content',
       'a: Orchestra',
       'a: Dashboard',
+      'a: Account',
       'button: Sign out',
       'button: New task 1',
     ]);

@@ -6,8 +6,11 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 
-/** Whether subscriptions are flowing: shown in the header, so a worker knows the page is live. */
-export const connection = $state<{ status: Connection }>({ status: 'connecting' });
+/**
+ * Whether subscriptions are flowing: shown in the header, so a worker knows the page is live — on
+ * pages that follow something (`following` live views); a page with none has nothing to be live.
+ */
+export const connection = $state<{ status: Connection; following: number }>({ status: 'connecting', following: 0 });
 
 let ws: WsClient | null = null;
 let client: Client | null = null;

@@ -4,7 +4,7 @@
 // more) ends it; a lost session goes to sign-in.
 import type { AnyVariables, CombinedError, DocumentInput } from '@urql/core';
 import { onEnd, pipe, subscribe } from 'wonka';
-import { api, sessionEnded } from './api.svelte';
+import { api, connection, sessionEnded } from './api.svelte';
 
 export interface FollowOptions<Data> {
   /** Called with each event. */
@@ -56,7 +56,11 @@ export function follow<Data, Variables extends AnyVariables>(
   }
 
   start();
+  connection.following++;
+  let counted = true;
   return () => {
+    if (counted) connection.following--;
+    counted = false;
     stopped = true;
     clearTimeout(timer);
     current?.unsubscribe();

@@ -27,6 +27,119 @@ export const LoginMutation = graphql(`
   }
 `);
 
+export const RegistrationQuery = graphql(`
+  query Registration {
+    registration {
+      open
+    }
+  }
+`);
+
+export const RegisterMutation = graphql(`
+  mutation Register($input: RegisterInput!) {
+    register(input: $input) {
+      username
+      email
+    }
+  }
+`);
+
+export const ActivateAccountMutation = graphql(`
+  mutation ActivateAccount($token: String!) {
+    activateAccount(input: { token: $token }) {
+      username
+    }
+  }
+`);
+
+export const RequestActivationLinkMutation = graphql(`
+  mutation RequestActivationLink($login: String!) {
+    requestActivationLink(input: { login: $login }) {
+      accepted
+    }
+  }
+`);
+
+export const RequestPasswordResetMutation = graphql(`
+  mutation RequestPasswordReset($login: String!) {
+    requestPasswordReset(input: { login: $login }) {
+      accepted
+    }
+  }
+`);
+
+export const ResetPasswordMutation = graphql(`
+  mutation ResetPassword($token: String!, $password: String!) {
+    resetPassword(input: { token: $token, password: $password }) {
+      username
+    }
+  }
+`);
+
+export const AccountFields = graphql(`
+  fragment AccountFields on Worker {
+    id
+    username
+    firstName
+    lastName
+    email
+    slackUsername
+    communicationPreferences {
+      kind
+      label
+      email
+      slack
+    }
+  }
+`);
+
+export const AccountQuery = graphql(
+  `
+    query Account {
+      viewer {
+        ...AccountFields
+      }
+    }
+  `,
+  [AccountFields],
+);
+
+export const UpdateProfileMutation = graphql(
+  `
+    mutation UpdateProfile($input: UpdateProfileInput!) {
+      updateProfile(input: $input) {
+        worker {
+          ...AccountFields
+        }
+      }
+    }
+  `,
+  [AccountFields],
+);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(input: { currentPassword: $currentPassword, newPassword: $newPassword }) {
+      worker {
+        id
+      }
+    }
+  }
+`);
+
+export const SetCommunicationPreferencesMutation = graphql(
+  `
+    mutation SetCommunicationPreferences($preferences: [CommunicationPreferenceInput!]!) {
+      setCommunicationPreferences(input: { preferences: $preferences }) {
+        worker {
+          ...AccountFields
+        }
+      }
+    }
+  `,
+  [AccountFields],
+);
+
 export const LogoutMutation = graphql(`
   mutation Logout {
     logout {
