@@ -249,12 +249,20 @@ export function buildCli(): Command {
   const keys = program.command('keys').description("Integrators' API keys.");
   keys
     .command('create <name>')
-    .description('Create an API key; prints its secret, shown only now.')
+    .description('Create an API key; prints its secrets, shown only now.')
     .action(async (name: string) => {
-      const { apiKey, secret } = await withOrchestra((app) => app.auth.createApiKey(SYSTEM, name));
-      say(`Created API key ${apiKey.id} "${apiKey.name}". Its secret, shown only now:`);
-      say(`  ${secret}`);
-      say('Send it as `X-Api-Key: <secret>` (or `Authorization: Bearer <secret>`); the demos read $ORCHESTRA_API_KEY.');
+      const { apiKey, secret, keyId, signingSecret } = await withOrchestra((app) =>
+        app.auth.createApiKey(SYSTEM, name),
+      );
+      say(`Created API key ${apiKey.id} "${apiKey.name}". Its secrets are shown only now: keep them safe.`);
+      say('');
+      say(`  GraphQL API:       ${secret}`);
+      say('                     send it as `X-Api-Key: <secret>` or `Authorization: Bearer <secret>`');
+      say(`  Signed client API: key id ${keyId}`);
+      say(`                     secret ${signingSecret}`);
+      say('                     sign as the original client did (HTTP Signatures, hmac-sha256, X-Api-Key: <key id>)');
+      say('');
+      say('The demos read the GraphQL secret from $ORCHESTRA_API_KEY.');
     });
   keys
     .command('list')
@@ -262,7 +270,9 @@ export function buildCli(): Command {
     .action(async () => {
       const list = await withOrchestra((app) => app.auth.listApiKeys(SYSTEM));
       for (const k of list) {
-        say(`${k.id}\t${k.prefix}…\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`);
+        say(
+          `${k.id}\t${k.prefix}…\t${k.keyId}\t${k.name}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`,
+        );
       }
     });
   keys

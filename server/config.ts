@@ -32,6 +32,10 @@ export interface Config {
     smtpUrl: string;
     from: string;
   };
+  compatApi: {
+    /** How far a signed request's Date may be from the server's clock (ms): older requests are replays. */
+    dateWindowMs: number;
+  };
   /** Slack incoming-webhook URLs by workflow slug (a project may have its own). */
   slackWebhooks: Record<string, string>;
   /**
@@ -165,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       from: env.ORCHESTRA_MAIL_FROM ?? 'Orchestra <orchestra@localhost>',
     },
     slackWebhooks: slackWebhooks(env.ORCHESTRA_SLACK_WEBHOOKS),
+    compatApi: { dateWindowMs: int(env, 'ORCHESTRA_SIGNED_DATE_WINDOW_MS', 300_000, 1000) },
     ...overrides,
   };
   if (!config.publicUrl) {

@@ -26,6 +26,15 @@ export class ApiKey {
   /** The first characters of the key, shown in lists so people can tell keys apart. */
   @Field() @Property({ length: 16 }) prefix!: string;
   @Property({ length: 64, unique: true }) keyHash!: string;
+  /** Public: the signed client API's `X-Api-Key` and `keyId`. */
+  @Field({ description: 'The key id the signed client API (X-Api-Key, keyId) names it by.' })
+  @Property({ length: 40, unique: true })
+  keyId!: string;
+  /**
+   * The HMAC secret of the signed client API. Kept as it is (an HMAC is checked with the secret itself,
+   * as the original kept it in its settings); the bearer key, by contrast, is kept as a hash only.
+   */
+  @Property({ type: 'text', hidden: true }) signingSecret!: string;
   @ManyToOne(() => Worker, { nullable: true, deleteRule: 'set null' }) createdBy: Rel<Worker> | null = null;
   @Field() @Property({ type: 'datetime' }) createdAt: Date = new Date();
   @Field(() => Date, { nullable: true }) @Property({ type: 'datetime', nullable: true }) revokedAt: Date | null = null;

@@ -37,6 +37,8 @@ class CreateApiKeyPayload {
   @Field(() => ApiKey) apiKey!: ApiKey;
   @Field({ description: 'The key itself: shown only now. Send it as `X-Api-Key` or `Authorization: Bearer`.' })
   secret!: string;
+  @Field({ description: 'The signed client API: the key id (`X-Api-Key`, `keyId`).' }) keyId!: string;
+  @Field({ description: 'The signed client API: the HMAC-SHA256 secret. Shown only now.' }) signingSecret!: string;
 }
 
 @InputType()

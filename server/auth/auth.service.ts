@@ -167,19 +167,44 @@ export class AuthService {
   }
 
   /** Creates an API key; the secret is returned once and only its digest is kept. */
-  async createApiKey(actor: Actor, name: string): Promise<{ apiKey: ApiKey; secret: string }> {
+  /**
+   * Creates an API key. Returned once, never again: the bearer secret (GraphQL: `X-Api-Key` or
+   * `Authorization: Bearer`; only its digest is kept) and the signing secret of the original's signed
+   * client API (with the public `keyId`).
+   */
+  async createApiKey(
+    actor: Actor,
+    name: string,
+  ): Promise<{ apiKey: ApiKey; secret: string; keyId: string; signingSecret: string }> {
     requireAdmin(actor);
-    if (!name.trim() || name.length > 200) throw badInput('An API key needs a name of 1–200 characters.');
+    if (typeof name !== 'string' || !name.trim() || name.length > 200)
+      throw badInput('An API key needs a name of 1–200 characters.');
     return transact(this.engine, actor, async (tx) => {
       const key = `${API_KEY_PREFIX}${secret()}`;
+      const keyId = `oki_${randomBytes(10).toString('hex')}`;
+      const signingSecret = secret();
       const apiKey = tx.em.create(ApiKey, {
         name: name.trim(),
         prefix: key.slice(0, 10),
         keyHash: digest(key),
+        keyId,
+        signingSecret,
         createdBy: actor.kind === 'worker' ? actor.workerId : null,
       });
-      return { apiKey, secret: key };
+      return { apiKey, secret: key, keyId, signingSecret };
     });
+  }
+
+  /** The key a signed request names (`X-Api-Key`), if it exists and is not revoked; its use is recorded. */
+  async signingKey(keyId: string): Promise<ApiKey | null> {
+    if (typeof keyId !== 'string' || keyId.length > 40) return null;
+    const em = this.engine.orm.em.fork();
+    const key = await em.findOne(ApiKey, { keyId, revokedAt: null }, { populate: ['signingSecret'] });
+    const now = this.engine.now();
+    if (key && (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > KEY_USE_GRANULARITY_MS)) {
+      await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now });
+    }
+    return key;
   }
 
   async listApiKeys(actor: Actor): Promise<ApiKey[]> {

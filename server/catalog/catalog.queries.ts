@@ -7,6 +7,14 @@ import { Certification, Workflow, type Step, type WorkflowVersion } from './cata
 
 const present = <T>(rows: (T | null | Error)[]): T[] => rows.filter((r): r is T => r !== null && !(r instanceof Error));
 
+/** A version's steps in the original's listing order (roots first, then breadth-first). */
+export async function stepsInListingOrder(reader: Reader, versionId: number): Promise<Step[]> {
+  const rows = await reader.load.stepsByVersion.load(versionId);
+  const { version: resolved } = reader.catalog.version(versionId);
+  const order = new Map(resolved.listingOrder.map((slug, i) => [slug, i]));
+  return [...rows].sort((a, b) => (order.get(a.slug) ?? a.position) - (order.get(b.slug) ?? b.position));
+}
+
 export class CatalogQueries {
   /** Every workflow (anyone logged in). */
   async workflows(actor: Actor | null, reader: Reader): Promise<Workflow[]> {
@@ -34,11 +42,8 @@ export class CatalogQueries {
   }
 
   /** A version's steps in the order of the original's project information (roots first, then breadth-first). */
-  async steps(reader: Reader, version: WorkflowVersion): Promise<Step[]> {
-    const rows = await reader.load.stepsByVersion.load(version.id);
-    const { version: resolved } = reader.catalog.version(version.id);
-    const order = new Map(resolved.listingOrder.map((slug, i) => [slug, i]));
-    return [...rows].sort((a, b) => (order.get(a.slug) ?? a.position) - (order.get(b.slug) ?? b.position));
+  steps(reader: Reader, version: WorkflowVersion): Promise<Step[]> {
+    return stepsInListingOrder(reader, version.id);
   }
 
   async requiredCertifications(reader: Reader, of: Step | Certification): Promise<Certification[]> {

@@ -6,6 +6,7 @@ import { Migration20261201000000 } from '../../migrations/Migration2026120100000
 import { Migration20261201010000 } from '../../migrations/Migration20261201010000.js';
 import { Migration20261201020000 } from '../../migrations/Migration20261201020000.js';
 import { Migration20261202000000 } from '../../migrations/Migration20261202000000.js';
+import { Migration20261202010000 } from '../../migrations/Migration20261202010000.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000', class: Migration20261127000000 },
@@ -15,4 +16,5 @@ export const migrationsList = [
   { name: 'Migration20261201010000', class: Migration20261201010000 },
   { name: 'Migration20261201020000', class: Migration20261201020000 },
   { name: 'Migration20261202000000', class: Migration20261202000000 },
+  { name: 'Migration20261202010000', class: Migration20261202010000 },
 ];

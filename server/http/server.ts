@@ -21,6 +21,7 @@ import { attachSubscriptions } from './ws.js';
 import { contextFor, cookieJar } from './caller.js';
 import { workflowFile } from './workflow-files.js';
 import { isProjectFilePath, projectFiles } from './project-files.js';
+import { compatApi, isCompatPath } from './compat-api.js';
 
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -173,6 +174,7 @@ export async function startHttpServer(
       }
     }
     if (isProjectFilePath(url.pathname)) return projectFiles(app, req, res, url);
+    if (isCompatPath(url.pathname)) return compatApi(app, req, res, url);
     if (url.pathname.startsWith('/workflows/') && (req.method === 'GET' || req.method === 'HEAD')) {
       const file = await workflowFile(app.config.workflowsDir, workflowSlugs, url.pathname);
       if (file) {

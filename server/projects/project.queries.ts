@@ -7,7 +7,9 @@ import type { JsonObject } from '../kernel/json.js';
 import { AssignmentStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
 import type { Reader } from '../read/reader.js';
-import type { Task, TaskAssignment } from '../tasks/task.entity.js';
+import type { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
+import type { Step } from '../catalog/catalog.entity.js';
+import { stepsInListingOrder } from '../catalog/catalog.queries.js';
 import { Worker } from '../workers/worker.entity.js';
 import type { FileStore } from '../files/file-store.js';
 import { Project } from './project.entity.js';
@@ -38,6 +40,20 @@ export interface ProjectSummary {
 }
 
 /** Where a project's files are served: `/files/projects/<id>/<path>` (see http/project-files.ts). */
+export interface ProjectInformation {
+  project: Project;
+  workflowSlug: string;
+  versionSlug: string;
+  steps: Step[];
+  tasks: {
+    task: Task;
+    stepSlug: string;
+    /** The data of the assignment being worked on, else of the highest level, else null. */
+    latestData: JsonObject | null;
+    assignments: { assignment: TaskAssignment; worker: Worker | null; iterations: Iteration[] }[];
+  }[];
+}
+
 export const projectFileUrl = (publicUrl: string, projectId: number, file: string): string =>
   `${publicUrl}/files/projects/${projectId}/${file.split('/').map(encodeURIComponent).join('/')}`;
 
@@ -146,6 +162,43 @@ export class ProjectQueries {
           lastError: a.lastError,
         })),
       })),
+    };
+  }
+
+  /**
+   * A project with its tasks (each with its assignments, their workers and iterations) and its steps in
+   * the original's order: what the signed client API's project_information returns. Null for a project
+   * that does not exist or that the caller may not see (the original left those out).
+   */
+  async information(actor: Actor | null, reader: Reader, id: number): Promise<ProjectInformation | null> {
+    requireActor(actor);
+    const project = await reader.load.project.load(id);
+    if (!project || !(await canSeeProject(actor, reader, project.id))) return null;
+    const { version } = reader.catalog.version(project.version.id);
+    const tasks = await this.tasks(actor, reader, project);
+    return {
+      project,
+      workflowSlug: version.workflowSlug,
+      versionSlug: version.slug,
+      steps: await stepsInListingOrder(reader, project.version.id),
+      tasks: await Promise.all(
+        tasks.map(async (task) => {
+          const assignments = await reader.load.assignmentsByTask.load(task.id);
+          return {
+            task,
+            stepSlug: reader.catalog.step(task.step.id).def.slug,
+            latestData:
+              (assignments.find((a) => a.status === AssignmentStatus.PROCESSING) ?? assignments.at(-1))?.data ?? null,
+            assignments: await Promise.all(
+              assignments.map(async (assignment) => ({
+                assignment,
+                worker: assignment.worker ? await reader.load.worker.load(assignment.worker.id) : null,
+                iterations: await reader.load.iterationsByAssignment.load(assignment.id),
+              })),
+            ),
+          };
+        }),
+      ),
     };
   }
 

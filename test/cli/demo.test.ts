@@ -32,7 +32,7 @@ describe('orchestra demo simple', { timeout: 120_000 }, () => {
     await s.h.worker('demo', [], { password: 'demo' });
     const created = await orchestra(['keys', 'create', 'demo']);
     expect(created.code, created.stderr).toBe(0);
-    key = /^ {2}(\S+)$/m.exec(created.stdout)![1]!;
+    key = /GraphQL API:\s+(ok_\S+)/.exec(created.stdout)![1]!;
     expect(created.stdout).toContain('shown only now');
   });
 
