@@ -10,7 +10,9 @@ export class Migration20261202010000 extends Migration {
     // Keys made before: new values (their holders make a new key to sign requests: a secret is shown once).
     this.addSql(`update "api_key" set "key_id" = 'oki_' || substr(md5(random()::text || id::text), 1, 20),
       "signing_secret" = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');`);
-    this.addSql(`alter table "api_key" alter column "key_id" set not null, alter column "signing_secret" set not null;`);
+    this.addSql(
+      `alter table "api_key" alter column "key_id" set not null, alter column "signing_secret" set not null;`,
+    );
     this.addSql(`alter table "api_key" add constraint "api_key_key_id_unique" unique ("key_id");`);
     this.addSql(`create table "webhook" (
       "id" serial primary key,
@@ -26,6 +28,7 @@ export class Migration20261202010000 extends Migration {
       "webhook_id" int not null references "webhook" ("id") on delete cascade,
       "event_id" bigint not null,
       "event_tx_id" xid8 not null,
+      "event_type" varchar(64) not null,
       "project_id" int null,
       "status" varchar(12) not null default 'PENDING',
       "attempts" int not null default 0,

@@ -32,10 +32,14 @@ import { loadRegistry } from './workflow/loader.js';
 import { WorkflowRegistry } from './workflow/registry.js';
 import { WorkerQueries } from './workers/worker.queries.js';
 import { WorkerService } from './workers/worker.service.js';
+import { WebhookQueries } from './webhooks/webhook.queries.js';
+import { WebhookService } from './webhooks/webhook.service.js';
+import { WEBHOOK_JOB, webhookJob, webhooksConsumer } from './webhooks/webhooks.js';
 
 /** The read use cases, by room. Each takes the actor and a Reader. */
 export interface Reads {
   accounts: AccountQueries;
+  webhooks: WebhookQueries;
   tasks: TaskQueries;
   dashboard: DashboardQueries;
   projects: ProjectQueries;
@@ -57,6 +61,8 @@ export interface Orchestra {
   auth: AuthService;
   /** Sign-up, activation, password reset and change, profile, communication preferences. */
   accounts: AccountsService;
+  /** Integrators' webhooks: register, delete, send a delivery again. */
+  webhooks: WebhookService;
   reads: Reads;
   files: FileStore;
   /** Use cases of projects' files: list, read, upload into a step's folder, remove. */
@@ -120,9 +126,15 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
         [WORKFLOW_HOOK_JOB]: workflowHookJob({ pool: db.pool, registry, files, log: options.log }),
         [ACCOUNT_MAIL_JOB]: accountMailJob({ accounts, mailer }),
         [NOTIFY_JOB]: notifyJob({ pool: db.pool, mailer, config }),
+        [WEBHOOK_JOB]: webhookJob({ pool: db.pool, config }),
         ...Object.assign({}, ...extra.map((e) => e.tasks)),
       },
-      consumers: [workflowHooksConsumer(registry), notificationsConsumer(), ...extra.map((e) => e.consumer)],
+      consumers: [
+        workflowHooksConsumer(registry),
+        notificationsConsumer(),
+        webhooksConsumer(),
+        ...extra.map((e) => e.consumer),
+      ],
       onStopping: () => shutdown.abort(),
       chores: [
         { everyMs: Math.ceil(config.machine.leaseMs / 2), run: () => lifecycle.recoverStuckMachineSteps(SYSTEM) },
@@ -143,8 +155,10 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     workers: new WorkerService(engine),
     auth: new AuthService(engine),
     accounts,
+    webhooks: new WebhookService(engine, db.pool),
     reads: {
       accounts: new AccountQueries(() => config.accounts.registration),
+      webhooks: new WebhookQueries(),
       tasks: new TaskQueries(),
       dashboard: new DashboardQueries(config),
       projects: new ProjectQueries(files, () => config.publicUrl),

@@ -32,6 +32,13 @@ export interface Config {
     smtpUrl: string;
     from: string;
   };
+  webhooks: {
+    /** Attempts of one delivery before it is FAILED (then the next event of the project goes). */
+    maxAttempts: number;
+    /** Backoff before attempt k+1: base · 2^(k−1). */
+    retryBaseMs: number;
+    timeoutMs: number;
+  };
   compatApi: {
     /** How far a signed request's Date may be from the server's clock (ms): older requests are replays. */
     dateWindowMs: number;
@@ -169,6 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       from: env.ORCHESTRA_MAIL_FROM ?? 'Orchestra <orchestra@localhost>',
     },
     slackWebhooks: slackWebhooks(env.ORCHESTRA_SLACK_WEBHOOKS),
+    webhooks: {
+      maxAttempts: int(env, 'ORCHESTRA_WEBHOOK_MAX_ATTEMPTS', 8, 1),
+      retryBaseMs: int(env, 'ORCHESTRA_WEBHOOK_RETRY_BASE_MS', 5_000, 10),
+      timeoutMs: int(env, 'ORCHESTRA_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    },
     compatApi: { dateWindowMs: int(env, 'ORCHESTRA_SIGNED_DATE_WINDOW_MS', 300_000, 1000) },
     ...overrides,
   };

@@ -6,6 +6,7 @@ import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker, WorkerCertification } from '../workers/worker.entity.js';
 import { Certification, Step, Workflow, WorkflowVersion } from '../catalog/catalog.entity.js';
+import { Webhook, WebhookDelivery } from '../webhooks/webhook.entity.js';
 
 export const entities = [
   Workflow,
@@ -24,4 +25,6 @@ export const entities = [
   ApiKey,
   AccountToken,
   CommunicationPreference,
+  Webhook,
+  WebhookDelivery,
 ];

@@ -14,6 +14,8 @@ import { readReleased, releasedHead } from './stream.js';
 export interface JobOptions {
   /** A job with the same key that has not run yet is replaced rather than added twice. */
   jobKey?: string;
+  /** Jobs of one queue run one at a time, in order (e.g. a webhook's deliveries of one project). */
+  queueName?: string;
   runAt?: Date;
   maxAttempts?: number;
 }
@@ -39,17 +41,19 @@ export interface ConsumerRunnerOptions {
   onError?: (consumer: string, error: unknown) => void;
 }
 
-function jobQueue(client: pg.PoolClient): JobQueue {
+/** Adds jobs through a connection (a consumer's transaction) or the pool (a job scheduling its own next run). */
+export function jobQueue(client: pg.Pool | pg.PoolClient): JobQueue {
   return {
     async add(task, payload, options = {}) {
       await client.query(
-        `select graphile_worker.add_job($1, $2::json, run_at => coalesce($3::timestamptz, now()), max_attempts => coalesce($4::int, 25), job_key => $5)`,
+        `select graphile_worker.add_job($1, $2::json, run_at => coalesce($3::timestamptz, now()), max_attempts => coalesce($4::int, 25), job_key => $5, queue_name => $6)`,
         [
           task,
           JSON.stringify(payload),
           options.runAt?.toISOString() ?? null,
           options.maxAttempts ?? null,
           options.jobKey ?? null,
+          options.queueName ?? null,
         ],
       );
     },

@@ -5,6 +5,7 @@ import type { ProjectFilesService } from '../files/files.service.js';
 import type { Orchestra } from '../app.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuthService } from '../auth/auth.service.js';
+import type { WebhookService } from '../webhooks/webhook.service.js';
 import type { Realtime } from '../events/realtime.js';
 import type { Actor } from '../kernel/actor.js';
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
@@ -23,6 +24,7 @@ export interface GqlServices {
   workers: WorkerService;
   auth: AuthService;
   accounts: AccountsService;
+  webhooks: WebhookService;
   reads: Reads;
   projectFiles: ProjectFilesService;
 }
@@ -47,6 +49,7 @@ export const servicesOf = (app: Orchestra): GqlServices => ({
   workers: app.workers,
   auth: app.auth,
   accounts: app.accounts,
+  webhooks: app.webhooks,
   reads: app.reads,
   projectFiles: app.projectFiles,
 });

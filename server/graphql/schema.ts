@@ -6,6 +6,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema, registerEnumType } from 'type-graphql';
 import { AccountWorkerResolver, AccountsResolver } from '../accounts/accounts.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
+import { WebhookResolver } from '../webhooks/webhook.resolver.js';
 import { MessageKind } from '../notify/templates.js';
 import {
   CertificationResolver,
@@ -57,6 +58,7 @@ export const resolvers = [
   AuthResolver,
   AccountsResolver,
   AccountWorkerResolver,
+  WebhookResolver,
   WorkerResolver,
   WorkerCertificationResolver,
   WorkflowResolver,
