@@ -32,6 +32,7 @@ import { loadRegistry } from './workflow/loader.js';
 import { WorkflowRegistry } from './workflow/registry.js';
 import { WorkerQueries } from './workers/worker.queries.js';
 import { WorkerService } from './workers/worker.service.js';
+import { IdempotencyStore } from './idempotency/idempotency.js';
 import { WebhookQueries } from './webhooks/webhook.queries.js';
 import { WebhookService } from './webhooks/webhook.service.js';
 import { WEBHOOK_JOB, webhookJob, webhooksConsumer } from './webhooks/webhooks.js';
@@ -63,6 +64,8 @@ export interface Orchestra {
   accounts: AccountsService;
   /** Integrators' webhooks: register, delete, send a delivery again. */
   webhooks: WebhookService;
+  /** Requests named by an Idempotency-Key: run once, answered the same when repeated. */
+  idempotency: IdempotencyStore;
   reads: Reads;
   files: FileStore;
   /** Use cases of projects' files: list, read, upload into a step's folder, remove. */
@@ -156,6 +159,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     auth: new AuthService(engine),
     accounts,
     webhooks: new WebhookService(engine, db.pool),
+    idempotency: new IdempotencyStore(db.pool, () => config.idempotencyTtlMs),
     reads: {
       accounts: new AccountQueries(() => config.accounts.registration),
       webhooks: new WebhookQueries(),

@@ -39,6 +39,8 @@ export interface Config {
     retryBaseMs: number;
     timeoutMs: number;
   };
+  /** How long an idempotency key's answer is kept (and the key cannot be used for another request). */
+  idempotencyTtlMs: number;
   compatApi: {
     /** How far a signed request's Date may be from the server's clock (ms): older requests are replays. */
     dateWindowMs: number;
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryBaseMs: int(env, 'ORCHESTRA_WEBHOOK_RETRY_BASE_MS', 5_000, 10),
       timeoutMs: int(env, 'ORCHESTRA_WEBHOOK_TIMEOUT_MS', 10_000, 100),
     },
+    idempotencyTtlMs: int(env, 'ORCHESTRA_IDEMPOTENCY_TTL_MS', 24 * 3600_000, 1000),
     compatApi: { dateWindowMs: int(env, 'ORCHESTRA_SIGNED_DATE_WINDOW_MS', 300_000, 1000) },
     ...overrides,
   };

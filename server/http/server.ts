@@ -8,12 +8,13 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Orchestra } from '../app.js';
 import type { GqlContext } from '../graphql/context.js';
-import { formatError, httpStatusPolicy } from '../graphql/errors.js';
+import { formatError, httpStatusPolicy, STATUS_OF } from '../graphql/errors.js';
 import { catalogListSizes, limitRules, timeBudget } from '../graphql/limits.js';
 import { orchestraSchema } from '../graphql/schema.js';
 import { inputGuard } from '../graphql/input-guard.js';
-import { isAdmin } from '../kernel/actor.js';
-import { isDatabaseUnavailable, serviceUnavailable } from '../kernel/errors.js';
+import { actorRef, isAdmin } from '../kernel/actor.js';
+import { isDatabaseUnavailable, OrchestraError, serviceUnavailable } from '../kernel/errors.js';
+import { IdempotencyStore, requestHash } from '../idempotency/idempotency.js';
 import { logRateLimited } from '../log.js';
 import type { Realtime } from '../events/realtime.js';
 import { graphiqlAsset, graphiqlPage } from './graphiql.js';
@@ -116,18 +117,63 @@ export async function startHttpServer(
       }
     }
     const jar = cookieJar(production);
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => contextFor(app, req, jar),
-    });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    const execute = async (context: () => Promise<GqlContext>) => {
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context,
+      });
+      let text = '';
+      if (response.body.kind === 'complete') text = response.body.string;
+      else for await (const chunk of response.body.asyncIterator) text += chunk;
+      return { status: response.status ?? 200, headers: response.headers, body: text };
+    };
+    const key = req.headers['idempotency-key'];
+    if (req.method === 'POST' && key !== undefined) return idempotent(req, res, String(key), body, jar, execute);
+    const answer = await execute(() => contextFor(app, req, jar));
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
     if (jar.headers.length) res.setHeader('set-cookie', jar.headers);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
+    res.statusCode = answer.status;
+    res.end(answer.body);
+  }
+
+  /** A request named by an Idempotency-Key: run once per caller and key, the kept answer to repeats. */
+  async function idempotent(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    key: string,
+    body: unknown,
+    jar: ReturnType<typeof cookieJar>,
+    execute: (
+      context: () => Promise<GqlContext>,
+    ) => Promise<{ status: number; headers: Map<string, string>; body: string }>,
+  ): Promise<void> {
+    let ctx: GqlContext;
+    try {
+      ctx = await contextFor(app, req, jar);
+    } catch {
+      // Bad credentials: answered as any request with them is (the key is not looked at).
+      const answer = await execute(() => contextFor(app, req, jar));
+      for (const [name, value] of answer.headers) res.setHeader(name, value);
+      res.statusCode = answer.status;
+      return void res.end(answer.body);
+    }
+    try {
+      const actor = ctx.actor ? actorRef(ctx.actor) : null;
+      const checked = IdempotencyStore.check(key, actor)!;
+      const answer = await app.idempotency.once(actor!, checked, requestHash(JSON.stringify(body)), async () => {
+        const run = await execute(async () => ctx);
+        return { status: run.status, body: run.body };
+      });
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      if (answer.replayed) res.setHeader('idempotent-replayed', 'true');
+      if (jar.headers.length) res.setHeader('set-cookie', jar.headers);
+      res.statusCode = answer.status;
+      res.end(answer.body);
+    } catch (error) {
+      if (!(error instanceof OrchestraError)) throw error;
+      sendJson(res, STATUS_OF[error.code], {
+        errors: [{ message: error.message, extensions: { code: error.code, reason: error.reason } }],
+      });
     }
   }
 

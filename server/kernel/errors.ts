@@ -96,6 +96,8 @@ export const Reason = {
   LINK_USED: 'LINK_USED',
   /** The account has not followed its activation link yet. */
   NOT_ACTIVATED: 'NOT_ACTIVATED',
+  /** An idempotency key sent again with a different request. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
@@ -210,6 +212,16 @@ export const Refusal = {
     'This account is not activated yet: follow the link in the e-mail we sent when you signed up.',
   ),
   WRONG_PASSWORD: row(E.BAD_INPUT, R.BAD_CREDENTIALS, 'The current password is not right.'),
+  IDEMPOTENCY_KEY_REUSED: row(
+    E.CONFLICT,
+    R.IDEMPOTENCY_KEY_REUSED,
+    'This Idempotency-Key was used for a different request: use a new key for a new request.',
+  ),
+  IDEMPOTENCY_KEY_INVALID: row(
+    E.BAD_INPUT,
+    R.BAD_INPUT,
+    'An Idempotency-Key has 1–200 visible characters and needs credentials (a session or an API key).',
+  ),
 } as const satisfies Record<string, RefusalRow>;
 export type RefusalName = keyof typeof Refusal;
 
