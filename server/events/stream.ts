@@ -18,7 +18,7 @@ export interface StreamFilter {
   workflowSlug?: string;
 }
 
-interface Row {
+export interface EventRow {
   id: string;
   tx_id: string;
   type: string;
@@ -29,7 +29,7 @@ interface Row {
   created_at: Date;
 }
 
-const toEvent = (r: Row): StoredEvent =>
+export const toEvent = (r: EventRow): StoredEvent =>
   ({
     cursor: `${r.tx_id}.${r.id}`,
     id: Number(r.id),
@@ -69,7 +69,7 @@ export async function readReleased(
       `e.project_id in (select p.id from project p join workflow_version v on v.id = p.version_id join workflow w on w.id = v.workflow_id where w.slug = $${params.length})`,
     );
   }
-  const { rows } = await db.query<Row>(
+  const { rows } = await db.query<EventRow>(
     `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.actor, e.created_at
        from domain_event e
       where (e.tx_id, e.id) > ($1::text::xid8, $2::bigint)
@@ -94,7 +94,7 @@ export async function releasedHead(db: pg.Pool | pg.PoolClient): Promise<Positio
 
 /** One event by id (a job that was handed an event id reads it back). */
 export async function readEvent(db: pg.Pool | pg.PoolClient, id: number): Promise<StoredEvent | null> {
-  const { rows } = await db.query<Row>(
+  const { rows } = await db.query<EventRow>(
     `select e.id, e.tx_id::text as tx_id, e.type, e.project_id, e.task_id, e.payload, e.actor, e.created_at from domain_event e where e.id = $1`,
     [id],
   );

@@ -7,6 +7,8 @@ import { buildSchema, registerEnumType } from 'type-graphql';
 import { AccountWorkerResolver, AccountsResolver } from '../accounts/accounts.resolver.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { WebhookResolver } from '../webhooks/webhook.resolver.js';
+import { AuditResolver } from '../events/audit.resolver.js';
+import { BulkResolver } from '../projects/bulk.resolver.js';
 import { MessageKind } from '../notify/templates.js';
 import {
   CertificationResolver,
@@ -59,6 +61,8 @@ export const resolvers = [
   AccountsResolver,
   AccountWorkerResolver,
   WebhookResolver,
+  AuditResolver,
+  BulkResolver,
   WorkerResolver,
   WorkerCertificationResolver,
   WorkflowResolver,

@@ -50,3 +50,9 @@ export function actorRef(actor: Actor): string {
 export function requireSystem(actor: Actor): void {
   if (actor.kind !== 'system') throw forbidden('Only Orchestra itself may do this.');
 }
+
+/** The worker of an actor as the stream writes it (`worker:12` → 12); null for integrators and the system. */
+export function workerOfActor(actor: string): number | null {
+  const match = /^worker:(\d+)$/.exec(actor);
+  return match ? Number(match[1]) : null;
+}

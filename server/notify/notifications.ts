@@ -14,7 +14,8 @@ import type { EventConsumer } from '../events/consumers.js';
 import { readEvent } from '../events/stream.js';
 import { WORKERS_WHO_MAY_CLAIM_SQL } from '../lifecycle/pool.js';
 import type { Mailer } from './mailer.js';
-import { planOf, workerOfActor, type Plan } from './plan.js';
+import { workerOfActor } from '../kernel/actor.js';
+import { planOf, type Plan } from './plan.js';
 import { DEFAULT_PREFERENCES, forSlack, templates, type Message, type MessageKind } from './templates.js';
 
 export const NOTIFY_JOB = 'notify';

@@ -1,7 +1,8 @@
 // Which events become which messages, for whom (pure: no database).
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../events/cursor.js';
-import { planOf, workerOfActor } from './plan.js';
+import { workerOfActor } from '../kernel/actor.js';
+import { planOf } from './plan.js';
 import { duration, forSlack, templates } from './templates.js';
 
 const event = (type: string, payload: object, actor = 'system') =>

@@ -3,6 +3,7 @@
 // true when it is sent (a task someone claimed meanwhile is news to nobody).
 import type { StoredEvent } from '../events/cursor.js';
 import type { MessageKind } from './templates.js';
+import { workerOfActor } from '../kernel/actor.js';
 
 export type Recipients =
   /** These workers (from the event). */
@@ -23,12 +24,6 @@ export interface Plan {
   to: Recipients;
   /** Who did it: they are not told of their own doing. */
   exceptWorker: number | null;
-}
-
-/** `worker:12` → 12; integrators and the system are nobody's colleague. */
-export function workerOfActor(actor: string): number | null {
-  const match = /^worker:(\d+)$/.exec(actor);
-  return match ? Number(match[1]) : null;
 }
 
 export function planOf(event: StoredEvent): Plan | null {

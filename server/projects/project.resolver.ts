@@ -35,7 +35,7 @@ class ProjectFile {
 }
 
 @InputType()
-class CreateProjectInput {
+export class CreateProjectInput {
   @Field() workflowSlug!: string;
   @Field() versionSlug!: string;
   @Field({ description: 'Short description shown to workers.' }) description!: string;
@@ -69,6 +69,18 @@ class CreateSubsequentTasksPayload {
 const ProjectConnection = ConnectionType(Project, 'Project');
 
 /** After a write, what the payload's fields read is the state after it. */
+/** The use case's input from the GraphQL input (createProject and createProjects). */
+export const createProjectArgs = (input: CreateProjectInput) => ({
+  workflowSlug: input.workflowSlug,
+  versionSlug: input.versionSlug,
+  description: input.description,
+  priority: input.priority,
+  taskClass: input.taskClass,
+  projectData: input.projectData ?? {},
+  scratchpadUrl: input.scratchpadUrl ?? null,
+  slackWebhookUrl: input.slackWebhookUrl ?? null,
+});
+
 function written(ctx: GqlContext, project: Project): ProjectPayload {
   ctx.reader.forget();
   return { project };
@@ -134,16 +146,7 @@ export class ProjectResolver {
     description: 'Create a project of a workflow version; its first tasks are created at once.',
   })
   async createProject(@Arg('input') input: CreateProjectInput, @Ctx() ctx: GqlContext): Promise<ProjectPayload> {
-    const project = await ctx.services.lifecycle.createProject(requireActor(ctx.actor), {
-      workflowSlug: input.workflowSlug,
-      versionSlug: input.versionSlug,
-      description: input.description,
-      priority: input.priority,
-      taskClass: input.taskClass,
-      projectData: input.projectData ?? {},
-      scratchpadUrl: input.scratchpadUrl ?? null,
-      slackWebhookUrl: input.slackWebhookUrl ?? null,
-    });
+    const project = await ctx.services.lifecycle.createProject(requireActor(ctx.actor), createProjectArgs(input));
     return written(ctx, project);
   }
 

@@ -70,11 +70,18 @@ class AssignTaskInput {
 }
 
 @InputType({ description: 'Name the worker by workerId or by username.' })
-class ReassignAssignmentInput {
+export class ReassignAssignmentInput {
   @Field(() => ID) assignmentId!: string;
   @Field(() => ID, { nullable: true }) workerId?: string | null;
   @Field(() => String, { nullable: true }) username?: string | null;
 }
+
+/** The use case's input from the GraphQL input (reassignAssignment and reassignAssignments). */
+export const reassignArgs = (input: ReassignAssignmentInput) => ({
+  assignmentId: parseId(input.assignmentId, 'assignmentId'),
+  workerId: parseOptionalId(input.workerId, 'workerId'),
+  username: input.username,
+});
 
 @InputType()
 class RevertTaskInput {
@@ -261,11 +268,7 @@ export class TaskResolver {
     @Arg('input') input: ReassignAssignmentInput,
     @Ctx() ctx: GqlContext,
   ): Promise<AssignmentPayload> {
-    const a = await ctx.services.lifecycle.reassignAssignment(requireActor(ctx.actor), {
-      assignmentId: parseId(input.assignmentId, 'assignmentId'),
-      workerId: parseOptionalId(input.workerId, 'workerId'),
-      username: input.username,
-    });
+    const a = await ctx.services.lifecycle.reassignAssignment(requireActor(ctx.actor), reassignArgs(input));
     return assignmentPayload(ctx, a);
   }
 

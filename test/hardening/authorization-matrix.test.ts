@@ -52,7 +52,8 @@ const matrixWorkflow = defineWorkflow({
 const ROLES = ['anonymous', 'worker', 'other', 'reviewer', 'admin', 'integrator'] as const;
 type Role = (typeof ROLES)[number];
 /** 'ok', or the code of the refusal. */
-type Answer = 'ok' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'TASK_ASSIGNMENT_ERROR' | 'WORKER_CERTIFICATION_ERROR';
+type Answer =
+  'ok' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TASK_ASSIGNMENT_ERROR' | 'WORKER_CERTIFICATION_ERROR';
 type Row = Record<Role, Answer>;
 
 const PASSWORD = 'matrix password';
@@ -104,7 +105,19 @@ const worker = (role: 'worker' | 'other' | 'reviewer') => ({
   isAdmin: false,
 });
 
+/** A webhook of the admins' (no integrator's key owns it): integrators do not see it. */
+async function adminWebhook(): Promise<number> {
+  return (await s.h.orchestra.webhooks.create(s.h.admin, { url: 'http://127.0.0.1:9/hook' })).webhook.id;
+}
+/** Admins, or (for what they own) integrators; this one is the admins'. */
+const ADMINS_WEBHOOK = all('FORBIDDEN', { admin: 'ok', integrator: 'NOT_FOUND' });
+
 const QUERIES: Record<string, Case> = {
+  auditTrail: {
+    document: 'query($p: ID!) { auditTrail(filter: { projectId: $p }) { totalCount } }',
+    setup: async () => ({ p: held.projectId }),
+    expect: MANAGERS,
+  },
   apiKeys: { document: '{ apiKeys { id } }', expect: ADMIN },
   certifications: { document: '{ certifications { slug } }', expect: MANAGERS },
   dashboard: {
@@ -132,6 +145,12 @@ const QUERIES: Record<string, Case> = {
     setup: async () => ({ id: held.taskId }),
     expect: all('TASK_ASSIGNMENT_ERROR', { worker: 'ok', admin: 'ok', integrator: 'ok', anonymous: 'UNAUTHENTICATED' }),
   },
+  webhookDeliveries: {
+    document: 'query($w: ID!) { webhookDeliveries(webhookId: $w) { totalCount } }',
+    setup: async () => ({ w: await adminWebhook() }),
+    expect: ADMINS_WEBHOOK,
+  },
+  webhooks: { document: '{ webhooks { id } }', expect: MANAGERS },
   viewer: { document: '{ viewer { username } }', expect: all('ok', { anonymous: 'ok' }) },
   worker: {
     document: 'query($id: ID!) { worker(id: $id) { username email certifications { role } } }',
@@ -201,6 +220,15 @@ const MUTATIONS: Record<string, Case> = {
       'mutation { createProject(input: { workflowSlug: "matrix", versionSlug: "v1", description: "m" }) { project { id } } }',
     expect: MANAGERS,
   },
+  createProjects: {
+    document:
+      'mutation { createProjects(input: { projects: [{ workflowSlug: "matrix", versionSlug: "v1", description: "m" }] }) { index error { code } } }',
+    expect: MANAGERS,
+  },
+  createWebhook: {
+    document: 'mutation { createWebhook(input: { url: "http://127.0.0.1:9/hook" }) { secret } }',
+    expect: MANAGERS,
+  },
   createSubsequentTasks: {
     document: 'mutation($p: ID!) { createSubsequentTasks(input: { projectId: $p }) { createdTasks { id } } }',
     setup: async () => ({ p: (await fresh()).projectId }),
@@ -210,6 +238,16 @@ const MUTATIONS: Record<string, Case> = {
     document: 'mutation($u: String!) { createWorker(input: { username: $u }) { worker { id } } }',
     setup: async () => ({ u: `made_${Math.random().toString(36).slice(2, 10)}` }),
     expect: ADMIN,
+  },
+  deleteWebhook: {
+    document: 'mutation($w: ID!) { deleteWebhook(input: { id: $w }) { webhook { id } } }',
+    setup: async () => ({ w: await adminWebhook() }),
+    expect: ADMINS_WEBHOOK,
+  },
+  endProjects: {
+    document: 'mutation($p: ID!) { endProjects(input: { projectIds: [$p] }) { index error { code } } }',
+    setup: async () => ({ p: (await fresh()).projectId }),
+    expect: MANAGERS,
   },
   endProject: {
     document: 'mutation($p: ID!) { endProject(input: { projectId: $p }) { project { status } } }',
@@ -245,6 +283,28 @@ const MUTATIONS: Record<string, Case> = {
       return { input: { username: name, email: `${name}@example.org`, password: PASSWORD } };
     },
     expect: ANYONE,
+  },
+  reassignAssignments: {
+    document:
+      'mutation($a: ID!, $w: ID!) { reassignAssignments(input: { assignments: [{ assignmentId: $a, workerId: $w }] }) { index error { code } } }',
+    setup: async () => {
+      const t = await fresh();
+      const a = await s.h.lifecycle.claimTask(worker('worker'), t.taskId);
+      return { a: a.id, w: ids.reviewer };
+    },
+    expect: ADMIN,
+  },
+  resendWebhookDelivery: {
+    document: 'mutation($d: ID!) { resendWebhookDelivery(input: { deliveryId: $d }) { delivery { status } } }',
+    setup: async () => {
+      const { rows } = await s.h.db.pool.query(
+        `insert into webhook_delivery (webhook_id, event_id, event_tx_id, event_type, status)
+         values ($1, 1, '1'::xid8, 'project.created', 'FAILED') returning id::text`,
+        [await adminWebhook()],
+      );
+      return { d: rows[0].id };
+    },
+    expect: ADMINS_WEBHOOK,
   },
   requestActivationLink: {
     document: 'mutation { requestActivationLink(input: { login: "nobody@example.org" }) { accepted } }',
