@@ -7,6 +7,7 @@ import { Migration20261201010000 } from '../../migrations/Migration2026120101000
 import { Migration20261201020000 } from '../../migrations/Migration20261201020000.js';
 import { Migration20261202000000 } from '../../migrations/Migration20261202000000.js';
 import { Migration20261202010000 } from '../../migrations/Migration20261202010000.js';
+import { Migration20261202020000 } from '../../migrations/Migration20261202020000.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000', class: Migration20261127000000 },
@@ -17,4 +18,5 @@ export const migrationsList = [
   { name: 'Migration20261201020000', class: Migration20261201020000 },
   { name: 'Migration20261202000000', class: Migration20261202000000 },
   { name: 'Migration20261202010000', class: Migration20261202010000 },
+  { name: 'Migration20261202020000', class: Migration20261202020000 },
 ];

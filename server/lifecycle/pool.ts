@@ -25,17 +25,25 @@ const IS_CERTIFIED = `s.required_certification_ids <@ (case
 const CERTIFIED = `
    and ${IS_CERTIFIED}`;
 
-/** Params: workerId, statuses, workerId. The best task for the worker (no lock). */
+/**
+ * Params: workerId, statuses, workerId. The best task for the worker (no lock). The order — project
+ * priority, project start, task start, id — is read from the task's own copies of its project's keys
+ * (migration 20261202020000), the order of the partial index `task_waiting_order`, which holds exactly
+ * the waiting tasks: the query reads its first rows and stops, whatever the size of the pool.
+ */
 export const CERTIFIED_TASK_SQL = `${HELD}
 select t.id ${WAITING.replace('from task t', 'from held cross join task t')} ${CERTIFIED}
- order by p.priority desc, p.start_datetime asc, t.start_datetime asc, t.id asc
+ order by t.priority desc, t.project_start asc, t.start_datetime asc, t.id asc
  limit 1`;
 
 /**
  * The same, locked; a task another worker is claiming right now is passed over, not waited for. Returns
- * the whole task row (requestTask maps it to the entity rather than selecting the row again).
+ * the task row's entity columns (requestTask maps it to the entity rather than selecting the row again).
  */
-export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL.replace('select t.id', 'select t.*')}
+export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL.replace(
+  'select t.id',
+  'select t.id, t.project_id, t.step_id, t.status, t.tags, t.start_datetime, t.updated_at, t.version',
+)}
  for update of t skip locked`;
 
 /**
