@@ -26,6 +26,8 @@ export interface Config {
     registration: boolean;
     activationTtlMs: number;
     resetTtlMs: number;
+    /** Sign-ups from one client address in an hour (each mails an address: no mail cannon). */
+    signupsPerAddress: number;
   };
   mail: {
     /** smtp(s)://user:pass@host:port; empty: messages go to the server log. */
@@ -172,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       registration: (env.ORCHESTRA_REGISTRATION ?? (env.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
       activationTtlMs: int(env, 'ORCHESTRA_ACTIVATION_TTL_MS', 48 * 3600_000, 1000),
       resetTtlMs: int(env, 'ORCHESTRA_RESET_TTL_MS', 3600_000, 1000),
+      signupsPerAddress: int(env, 'ORCHESTRA_SIGNUPS_PER_ADDRESS', 10, 1),
     },
     mail: {
       smtpUrl: env.ORCHESTRA_SMTP_URL ?? '',

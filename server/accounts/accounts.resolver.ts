@@ -101,7 +101,7 @@ export class AccountsResolver {
     description: 'Sign up: the account is active once the e-mailed activation link is followed.',
   })
   async register(@Arg('input') input: RegisterInput, @Ctx() ctx: GqlContext): Promise<RegisterPayload> {
-    return ctx.services.accounts.register(input);
+    return ctx.services.accounts.register(input, { address: ctx.clientAddress });
   }
 
   @Mutation(() => AccountPayload, { description: 'Follow an activation link: the account can sign in.' })

@@ -7,7 +7,7 @@ import { digest, secret } from '../auth/auth.service.js';
 import { Session } from '../auth/auth.entity.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../kernel/actor.js';
-import { badInput, conflict, forbidden, refuse } from '../kernel/errors.js';
+import { badInput, conflict, ErrorCode, forbidden, OrchestraError, Reason, refuse } from '../kernel/errors.js';
 import { SYSTEM } from '../kernel/actor.js';
 import { transact, type Engine, type Tx } from '../lifecycle/transaction.js';
 import { MESSAGE_KINDS } from '../notify/templates.js';
@@ -68,8 +68,10 @@ export class AccountsService {
   }
 
   /** A new account, inactive until its activation link is followed (the link goes to its e-mail). */
-  async register(input: RegisterInput): Promise<Worker> {
+  async register(input: RegisterInput, client: { address?: string | null } = {}): Promise<Worker> {
     if (!this.registrationOpen) throw refuse('REGISTRATION_CLOSED');
+    const key = client.address ? `signup:${client.address}` : null;
+    if (key) await this.refuseTooManySignups(key);
     const username = String(input.username ?? '').trim();
     if (!USERNAME.test(username)) {
       throw badInput('A username has 1–150 letters, digits or _ . @ + - (no spaces).', { field: 'username' });
@@ -91,6 +93,16 @@ export class AccountsService {
       const worker = tx.em.create(Worker, { username, email, firstName, lastName, passwordHash, isActive: false });
       await tx.em.flush();
       await mailLink(tx, worker.id, 'ACTIVATION');
+      if (key) {
+        // One more sign-up from this address in its hour (the window starts again once it has passed).
+        await tx.em.execute(
+          `insert into login_throttle (key, failures, window_started_at) values (?, 1, now())
+           on conflict (key) do update set
+             failures = case when login_throttle.window_started_at < now() - interval '1 hour' then 1 else login_throttle.failures + 1 end,
+             window_started_at = case when login_throttle.window_started_at < now() - interval '1 hour' then now() else login_throttle.window_started_at end`,
+          [key],
+        );
+      }
       return worker;
     });
   }
@@ -125,6 +137,23 @@ export class AccountsService {
   /** A link whose mail could not be sent is withdrawn (the retry makes a new one). */
   async withdrawLink(tokenId: number): Promise<void> {
     await this.engine.orm.em.fork().nativeDelete(AccountToken, { id: tokenId });
+  }
+
+  private async refuseTooManySignups(key: string): Promise<void> {
+    const [row] = await this.engine.orm.em.fork().execute<{ failures: number; ends_in_s: string }[]>(
+      `select failures, extract(epoch from (window_started_at + interval '1 hour' - now())) as ends_in_s
+         from login_throttle where key = ? and window_started_at > now() - interval '1 hour'`,
+      [key],
+    );
+    if (row && row.failures >= this.engine.config.accounts.signupsPerAddress) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(Number(row.ends_in_s)));
+      throw new OrchestraError(
+        ErrorCode.TOO_MANY_REQUESTS,
+        `Too many sign-ups from here; try again in ${retryAfterSeconds} seconds.`,
+        Reason.THROTTLED,
+        { retryAfterSeconds },
+      );
+    }
   }
 
   /** Uses a link's token: the token must exist, be of its kind, unused and not expired. */

@@ -28,7 +28,7 @@ beforeAll(async () => {
     jobs: true,
     config: {
       mail: { smtpUrl: sink.smtpUrl, from: 'Orchestra <orchestra@test.example>' },
-      accounts: { registration: true, activationTtlMs: 48 * 3600_000, resetTtlMs: 3600_000 },
+      accounts: { registration: true, activationTtlMs: 48 * 3600_000, resetTtlMs: 3600_000, signupsPerAddress: 100 },
     },
   });
 });
@@ -141,6 +141,30 @@ describe('registration', () => {
       s.h.orchestra.config.accounts.registration = true;
     }
     expect(ok(await s.gql('{ registration { open } }')).registration.open).toBe(true);
+  });
+
+  it('takes at most so many sign-ups from one address an hour, then says how long to wait', async () => {
+    const { rows } = await s.h.db.pool.query(`select failures from login_throttle where key like 'signup:%'`);
+    const done = rows[0]?.failures ?? 0;
+    s.h.orchestra.config.accounts.signupsPerAddress = done + 2;
+    try {
+      ok(await signUp('bot1', 'bot1@example.org'));
+      ok(await signUp('bot2', 'bot2@example.org'));
+      await mailDrained(s.h);
+      const before = await dbState(s.h);
+      const sent = sink.messages.length;
+      const third = await signUp('bot3', 'bot3@example.org');
+      expectGqlRefused(third, 'TOO_MANY_REQUESTS', /^Too many sign-ups from here; try again in \d+ seconds\.$/);
+      expect(third.errors![0]!.extensions).toMatchObject({
+        reason: 'THROTTLED',
+        retryAfterSeconds: expect.any(Number),
+      });
+      await mailDrained(s.h);
+      expect(await dbState(s.h)).toEqual(before);
+      expect(sink.messages.length).toBe(sent);
+    } finally {
+      s.h.orchestra.config.accounts.signupsPerAddress = 100;
+    }
   });
 
   it('is off by default in production and follows ORCHESTRA_REGISTRATION', () => {
