@@ -40,6 +40,8 @@ export interface Config {
     /** Backoff before attempt k+1: base · 2^(k−1). */
     retryBaseMs: number;
     timeoutMs: number;
+    /** Whether webhooks may point at loopback and private addresses (default: yes, but not in production). */
+    allowPrivateNetworks: boolean;
   };
   /** How long an idempotency key's answer is kept (and the key cannot be used for another request). */
   idempotencyTtlMs: number;
@@ -185,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxAttempts: int(env, 'ORCHESTRA_WEBHOOK_MAX_ATTEMPTS', 8, 1),
       retryBaseMs: int(env, 'ORCHESTRA_WEBHOOK_RETRY_BASE_MS', 5_000, 10),
       timeoutMs: int(env, 'ORCHESTRA_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+      allowPrivateNetworks: (env.ORCHESTRA_WEBHOOK_PRIVATE ?? (env.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
     },
     idempotencyTtlMs: int(env, 'ORCHESTRA_IDEMPOTENCY_TTL_MS', 24 * 3600_000, 1000),
     compatApi: { dateWindowMs: int(env, 'ORCHESTRA_SIGNED_DATE_WINDOW_MS', 300_000, 1000) },

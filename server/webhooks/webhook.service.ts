@@ -7,6 +7,7 @@ import { badInput, forbidden, notFound, refuse } from '../kernel/errors.js';
 import { transact, type Engine } from '../lifecycle/transaction.js';
 import { jobQueue } from '../events/consumers.js';
 import { Webhook, WebhookDelivery } from './webhook.entity.js';
+import { outboundProblem } from './outbound.js';
 import { scheduleDeliveries } from './webhooks.js';
 
 export interface WebhookInput {
@@ -43,6 +44,10 @@ export class WebhookService {
     }
     if (!['http:', 'https:'].includes(url.protocol) || String(input.url).length > 2048)
       throw badInput('A webhook needs an http or https URL.', { field: 'url' });
+    if (!this.engine.config.webhooks.allowPrivateNetworks) {
+      const problem = await outboundProblem(url);
+      if (problem) throw badInput(`This webhook cannot be called: ${problem}.`, { field: 'url' });
+    }
     const secret = input.secret ?? randomBytes(24).toString('base64url');
     if (typeof secret !== 'string' || secret.length < 16 || secret.length > 200)
       throw badInput('A webhook secret has 16–200 characters.', { field: 'secret' });

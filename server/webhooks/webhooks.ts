@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import { jobQueue, type EventConsumer, type JobQueue } from '../events/consumers.js';
 import type { StoredEvent } from '../events/cursor.js';
 import { readEvent, workflowsOfProjects } from '../events/stream.js';
+import { outboundProblem } from './outbound.js';
 
 export const WEBHOOK_JOB = 'webhook_deliver';
 
@@ -115,9 +116,12 @@ export function webhookJob(deps: WebhookDeps): JobHandler {
       const delivery = rows[0];
       if (!delivery) return;
       const event = await readEvent(deps.pool, Number(delivery.event_id));
-      const outcome = event
-        ? await post(hook, event, delivery.id, timeoutMs)
-        : { ok: false, status: null, error: 'the event is gone' };
+      const refused = deps.config.webhooks.allowPrivateNetworks ? null : await outboundProblem(new URL(hook.url));
+      const outcome = !event
+        ? { ok: false, status: null, error: 'the event is gone' }
+        : refused
+          ? { ok: false, status: null, error: `not sent: ${refused}` }
+          : await post(hook, event, delivery.id, timeoutMs);
       const attempts = delivery.attempts + 1;
       const status = outcome.ok ? 'DELIVERED' : attempts >= maxAttempts || !event ? 'FAILED' : 'PENDING';
       await deps.pool.query(

@@ -81,7 +81,7 @@ beforeAll(async () => {
   s = await useServer({
     workflows: [hooked],
     jobs: true,
-    config: { webhooks: { maxAttempts: 3, retryBaseMs: 100, timeoutMs: 2000 } },
+    config: { webhooks: { maxAttempts: 3, retryBaseMs: 100, timeoutMs: 2000, allowPrivateNetworks: true } },
   });
   apiKey = (await s.h.orchestra.auth.createApiKey(SYSTEM, 'webhook integrator')).secret;
   const res = await s.gql(
@@ -213,6 +213,58 @@ describe('webhooks', () => {
     await drained();
     const again = await s.h.db.pool.query(`select status from webhook_delivery where id = $1`, [rows[0].id]);
     expect(again.rows[0].status).toBe('DELIVERED');
+  });
+
+  it('in production, refuses webhooks into private networks, when registered and when delivering', async () => {
+    s.h.orchestra.config.webhooks.allowPrivateNetworks = false;
+    try {
+      for (const url of [
+        'http://127.0.0.1:8080/x',
+        'http://localhost/x',
+        'http://[::1]/x',
+        'http://10.1.2.3/x',
+        'http://169.254.169.254/latest/meta-data',
+        'http://192.168.0.10/x',
+      ]) {
+        const res = await s.gql(
+          `mutation($u: String!) { createWebhook(input: { url: $u }) { secret } }`,
+          { u: url },
+          { apiKey },
+        );
+        expect(res.errors?.[0]?.extensions?.code, url).toBe('BAD_INPUT');
+        expect(res.errors?.[0]?.message).toMatch(/private or local address/);
+      }
+      const pub = await s.gql(
+        `mutation { createWebhook(input: { url: "https://93.184.216.34/hook" }) { webhook { id } } }`,
+        {},
+        { apiKey },
+      );
+      const publicId = ok(pub).createWebhook.webhook.id;
+      ok(
+        await s.gql(
+          `mutation($w: ID!) { deleteWebhook(input: { id: $w }) { webhook { id } } }`,
+          { w: publicId },
+          { apiKey },
+        ),
+      );
+
+      // The receiver registered earlier (a local address) gets nothing now: its deliveries fail, unsent.
+      await drained();
+      const before = rx.requests.length;
+      const p = await s.h.project('hooked_news', 'v1', { description: 'Guarded' });
+      await drained();
+      expect(rx.requests.length).toBe(before);
+      const { rows } = await s.h.db.pool.query(
+        `select status, last_error from webhook_delivery where project_id = $1 order by event_tx_id, event_id limit 1`,
+        [p.id],
+      );
+      expect(rows[0]).toEqual({
+        status: 'FAILED',
+        last_error: expect.stringMatching(/^not sent: 127\.0\.0\.1 is a private or local address/),
+      });
+    } finally {
+      s.h.orchestra.config.webhooks.allowPrivateNetworks = true;
+    }
   });
 
   it('an integrator sees and changes only its own webhooks; workers have none', async () => {
