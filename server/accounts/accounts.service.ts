@@ -3,11 +3,12 @@
 // communication preferences. The e-mails are jobs added in the use case's transaction: sent after it
 // commits, never for a change that was rolled back; the job makes the link's token, so no usable
 // token is ever stored (only its hash).
+import { requireWorkerActor } from '../auth/access.js';
 import { digest, secret } from '../auth/auth.service.js';
 import { Session } from '../auth/auth.entity.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../kernel/actor.js';
-import { badInput, conflict, ErrorCode, forbidden, OrchestraError, Reason, refuse } from '../kernel/errors.js';
+import { badInput, conflict, ErrorCode, OrchestraError, Reason, refuse } from '../kernel/errors.js';
 import { SYSTEM } from '../kernel/actor.js';
 import { transact, type Engine, type Tx } from '../lifecycle/transaction.js';
 import { MESSAGE_KINDS } from '../notify/templates.js';
@@ -17,6 +18,7 @@ import { Worker } from '../workers/worker.entity.js';
 import { AccountToken, type TokenKind } from './accounts.entity.js';
 
 export const ACCOUNT_MAIL_JOB = 'account_mail';
+const ONLY_WORKERS = 'Only a worker has an account to change.';
 /** At most this many links of a kind per account in a quarter hour (a form is no mail cannon). */
 const LINKS_PER_WINDOW = 3;
 
@@ -227,7 +229,7 @@ export class AccountsService {
     next: string,
     currentToken: string | null,
   ): Promise<Worker> {
-    const workerId = this.workerOf(actor);
+    const workerId = requireWorkerActor(actor, ONLY_WORKERS);
     checkPassword(next);
     const worker = await this.engine.orm.em.fork().findOneOrFail(Worker, workerId, { populate: ['passwordHash'] });
     if (!(await verifyPassword(worker.passwordHash ?? '', String(current ?? '')))) throw refuse('WRONG_PASSWORD');
@@ -244,7 +246,7 @@ export class AccountsService {
   }
 
   async updateProfile(actor: Actor | null, input: ProfileInput): Promise<Worker> {
-    const workerId = this.workerOf(actor);
+    const workerId = requireWorkerActor(actor, ONLY_WORKERS);
     return transact(this.engine, actor!, async (tx) => {
       const w = await tx.em.findOneOrFail(Worker, workerId);
       if (input.firstName !== undefined) w.firstName = checkName(input.firstName, 'firstName');
@@ -269,7 +271,7 @@ export class AccountsService {
 
   /** Sets the worker's choices for the kinds of message given (the others keep theirs). */
   async setPreferences(actor: Actor | null, preferences: Preference[]): Promise<void> {
-    const workerId = this.workerOf(actor);
+    const workerId = requireWorkerActor(actor, ONLY_WORKERS);
     for (const p of preferences) {
       if (!MESSAGE_KINDS.includes(p.kind)) throw badInput(`Unknown kind of message: ${String(p.kind)}.`);
     }
@@ -282,11 +284,5 @@ export class AccountsService {
         );
       }
     });
-  }
-
-  private workerOf(actor: Actor | null): number {
-    if (!actor) throw refuse('NOT_LOGGED_IN');
-    if (actor.kind !== 'worker') throw forbidden('Only a worker has an account to change.');
-    return actor.workerId;
   }
 }

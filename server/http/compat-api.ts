@@ -21,10 +21,10 @@ import {
   type TaskStatus,
 } from '../kernel/status.js';
 import type { JsonObject } from '../kernel/json.js';
+import { BodyTooLarge, readBody } from './body.js';
 import { digestMatches, parseSignature, signatureMatches, signingString } from '../auth/signatures.js';
 
 export const COMPAT_PREFIX = '/orchestra/api/project/';
-const MAX_BODY_BYTES = 1_000_000;
 
 /** Every code of ours → the status of the original's `{ error, message }` envelope. A missing code does not compile. */
 const STATUS_OF: Record<ErrorCode, number> = {
@@ -72,17 +72,6 @@ const failure = (status: number, message: string) => new CompatAnswer(status, { 
 function send(res: http.ServerResponse, answer: CompatAnswer): void {
   res.writeHead(answer.status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(answer.body));
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw failure(413, 'Request body too large.');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** The integrator a request is signed by, or the original's refusal. */
@@ -249,7 +238,9 @@ export async function compatApi(app: Orchestra, req: http.IncomingMessage, res: 
   const route = ROUTES[url.pathname.slice(COMPAT_PREFIX.length).replace(/\/$/, '')];
   try {
     if (!route) throw failure(404, 'Not found');
-    const body = await readBody(req);
+    const body = await readBody(req).catch((error: unknown) => {
+      throw error instanceof BodyTooLarge ? failure(413, error.message) : error;
+    });
     const actor = await authenticate(app, req, body);
     if (req.method !== route.method) throw detail(405, `Method "${req.method}" not allowed.`);
     send(res, new CompatAnswer(200, await route.run(app, actor, jsonBody(body))));

@@ -23,6 +23,7 @@ import { contextFor, cookieJar } from './caller.js';
 import { workflowFile } from './workflow-files.js';
 import { isProjectFilePath, projectFiles } from './project-files.js';
 import { compatApi, isCompatPath } from './compat-api.js';
+import { readBody } from './body.js';
 
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -33,8 +34,6 @@ export interface HttpServer {
   apollo: ApolloServer<GqlContext>;
   close(): Promise<void>;
 }
-
-const MAX_BODY_BYTES = 1_000_000;
 
 const touchesIntrospection = (doc: DocumentNode): boolean => {
   let found = false;
@@ -68,17 +67,6 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('Request body too large.'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export async function startHttpServer(
   app: Orchestra,
   options: { host?: string; port?: number; fallback?: FallbackHandler; keepAliveMs?: number } = {},
@@ -107,7 +95,7 @@ export async function startHttpServer(
     }
     let body: unknown;
     if (req.method === 'POST') {
-      const raw = await readBody(req);
+      const raw = (await readBody(req)).toString('utf8');
       try {
         body = raw ? JSON.parse(raw) : {};
       } catch {
