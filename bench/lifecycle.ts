@@ -22,7 +22,7 @@ import { SubmitAction } from '../server/lifecycle/rules.js';
 import { CertificationRole, TaskClass } from '../server/kernel/status.js';
 import { Worker, WorkerCertification } from '../server/workers/worker.entity.js';
 import { Certification } from '../server/catalog/catalog.entity.js';
-import { defineWorkflow } from '../server/workflow/definition.js';
+import { reviewedWorkflow } from './workflow.js';
 import { percentile, pool } from './stats.js';
 
 // ---- options ------------------------------------------------------------------------------------
@@ -58,29 +58,6 @@ const watchdog = setTimeout(
   300_000 + N * ROUNDS * 500,
 );
 watchdog.unref();
-
-// ---- the workflow: one human step, reviewed once -------------------------------------------------
-
-const lifecycleBenchWorkflow = defineWorkflow({
-  slug: 'lcbench',
-  name: 'Lifecycle benchmark',
-  certifications: [{ slug: 'writer', name: 'Writer' }],
-  versions: [
-    {
-      slug: 'v1',
-      name: 'One reviewed step',
-      steps: [
-        {
-          kind: 'human',
-          slug: 'write',
-          name: 'Write',
-          requiredCertifications: ['writer'],
-          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
-        },
-      ],
-    },
-  ],
-});
 
 // ---- SQL statements on the ORM's connections ----------------------------------------------------------
 
@@ -317,7 +294,7 @@ async function main() {
   log(`${N} projects per batch (${2 * N} created), concurrency ${C}, warm-up ${WARMUP}`);
   const url = await database();
   const config = loadConfig(process.env, { databaseUrl: url, jobs: { ...loadConfig().jobs, inProcess: false } });
-  const app = await startOrchestra({ config, definitions: [lifecycleBenchWorkflow], jobs: false });
+  const app = await startOrchestra({ config, definitions: [reviewedWorkflow], jobs: false });
   try {
     const loadBefore = os.loadavg();
     if (WARMUP > 0) {

@@ -9,7 +9,6 @@
 //   node --import @swc-node/register/esm-register bench/subscriptions.ts --subscribers 1000 --rate 200 --seconds 20
 //
 // See bench/README.md.
-import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +30,7 @@ import { AssignmentStatus, IterationStatus, TaskStatus } from '../server/kernel/
 import { EVENTS_CHANNEL } from '../server/events/outbox.js';
 import { Worker } from '../server/workers/worker.entity.js';
 import { BENCH_STEPS } from './workflow.js';
-import { freePort } from '../test/support/net.js';
+import { ServerChild } from './harness.js';
 import { percentile, pool } from './stats.js';
 import { sleep } from '../test/support/wait.js';
 
@@ -71,7 +70,7 @@ const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString
 const budgetMs = 180_000 + N * 15 + SECONDS * 1000;
 const watchdog = setTimeout(() => {
   log(`watchdog: still running after ${Math.round(budgetMs / 1000)} s — giving up`);
-  server?.kill('SIGKILL');
+  server.kill();
   process.exit(3);
 }, budgetMs);
 watchdog.unref();
@@ -91,61 +90,7 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 // ---- the server process ---------------------------------------------------------------------------
 
-let server: ChildProcess | null = null;
-let requestId = 0;
-const pending = new Map<number, (m: any) => void>();
-
-async function startServer(databaseUrl: string): Promise<{ url: string; pid: number }> {
-  const port = await freePort();
-  const execArgv = ['--import', '@swc-node/register/esm-register', '--expose-gc'];
-  if (opts['cpu-prof']) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(BENCH_DIR, 'profiles')}`);
-  const child = fork(path.join(PROJECT_ROOT, 'bench', 'server.ts'), [], {
-    cwd: PROJECT_ROOT,
-    execArgv,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ORCHESTRA_JOBS_IN_PROCESS: 'false',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  server = child;
-  const relay = (chunk: Buffer) => process.stderr.write(chunk.toString().replace(/^(?=.)/gm, '[server] '));
-  child.stdout!.on('data', relay);
-  child.stderr!.on('data', relay);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited during start (code ${code})`)));
-    child.on('message', (m: any) => {
-      if (m?.type === 'ready') resolve({ url: m.url, pid: m.pid });
-      else if (typeof m?.id === 'number') {
-        pending.get(m.id)?.(m);
-        pending.delete(m.id);
-      }
-    });
-  });
-}
-
-function ask<T = any>(type: 'mem' | 'stats'): Promise<T> {
-  const id = ++requestId;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not answer ${type}`)), 30_000);
-    pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
-    server!.send({ type, id });
-  });
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.send({ type: 'stop' });
-  const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(kill);
-}
+const server = new ServerChild();
 
 // ---- the database ----------------------------------------------------------------------------------
 
@@ -428,36 +373,39 @@ async function main() {
   const driverDb = makePool(url, 16);
   try {
     const workers = await createWorkers(app, RATE * SECONDS);
-    const srv = await startServer(url);
+    const srv = await server.start(url, {
+      workflow: 'bench',
+      profileDir: opts['cpu-prof'] ? path.join(BENCH_DIR, 'profiles') : undefined,
+    });
     log(`server pid ${srv.pid} at ${srv.url}`);
     await sleep(500);
-    const before = await ask('mem');
+    const before = await server.ask('mem');
 
     const connectStart = performance.now();
     clients = await connectSubscribers(srv.url, workers);
     for (let i = 0; ; i++) {
-      const { subscriptions } = await ask<{ subscriptions: number }>('stats');
+      const { subscriptions } = await server.ask<{ subscriptions: number }>('stats');
       if (subscriptions >= N) break;
       if (i > 600) throw new Error(`only ${subscriptions} of ${N} subscriptions went live`);
       await sleep(100);
     }
     const connectSeconds = (performance.now() - connectStart) / 1000;
-    const after = await ask('mem');
+    const after = await server.ask('mem');
     log(
       `${N} subscriptions live in ${connectSeconds.toFixed(1)} s; server RSS ${mb(before.rss)} → ${mb(after.rss)}, heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)}`,
     );
 
-    await ask('stats'); // resets the server's CPU and loop-delay window to the run
+    await server.ask('stats'); // resets the server's CPU and loop-delay window to the run
     clientLoop.enable();
     const clientCpuAt = process.cpuUsage();
     const run = await drive(app, workers, driverDb);
     const clientCpu = process.cpuUsage(clientCpuAt);
-    const serverStats = await ask('stats');
+    const serverStats = await server.ask('stats');
     // Let the last deliveries arrive.
     const drainUntil = performance.now() + DRAIN_MS;
     while (performance.now() < drainUntil && run.done.some((t) => !delivered.has(t.key))) await sleep(50);
     clientLoop.disable();
-    const end = await ask('mem');
+    const end = await server.ask('mem');
 
     const latencies = run.done.filter((t) => delivered.has(t.key)).map((t) => delivered.get(t.key)! - t.committedAt);
     latencies.sort((a, b) => a - b);
@@ -535,7 +483,7 @@ async function main() {
   } finally {
     log('stopping');
     await pool(clients.filter(Boolean), 500, (c) => c.dispose() as Promise<void>).catch(() => {});
-    await stopServer();
+    await server.stop();
     await driverDb.end();
     await app.close();
     await embedded?.stop();
@@ -546,7 +494,7 @@ main().then(
   () => process.exit(0),
   async (error) => {
     log(`failed: ${(error as Error).stack ?? error}`);
-    server?.kill('SIGKILL');
+    server.kill();
     await embedded?.stop().catch(() => {});
     process.exit(1);
   },
