@@ -1,8 +1,8 @@
 // Environment → typed configuration, validated once at start with clear messages.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from './kernel/paths.js';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { PROJECT_ROOT };
 
 /** What one GraphQL operation may ask (graphql/limits.ts). */
 export interface QueryLimits {

