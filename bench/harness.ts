@@ -70,7 +70,7 @@ export async function createWorkers(
   app: Orchestra,
   n: number,
   options: { prefix: string; certify?: { workflow: string; slug: string; roles: CertificationRole[] } },
-): Promise<{ actor: Actor; token: string }[]> {
+): Promise<{ actor: Extract<Actor, { kind: 'worker' }>; token: string }[]> {
   const em = app.db.orm.em.fork();
   const certify = options.certify;
   const certification = certify
@@ -87,7 +87,10 @@ export async function createWorkers(
     return { worker, token };
   });
   await em.flush();
-  return made.map(({ worker, token }) => ({ actor: { kind: 'worker', workerId: worker.id, isAdmin: false }, token }));
+  return made.map(({ worker, token }) => ({
+    actor: { kind: 'worker' as const, workerId: worker.id, isAdmin: false },
+    token,
+  }));
 }
 
 /** The server child process (bench/server.ts): Orchestra's HTTP server on its own, asked over IPC. */

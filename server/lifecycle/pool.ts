@@ -19,9 +19,11 @@ const WAITING = `
  where t.status in (?) and p.status = 0 and s.is_human
    and not exists (select 1 from task_assignment a where a.task_id = t.id and a.worker_id = ? and not a.is_deleted)`;
 
-const IS_CERTIFIED = `s.required_certification_ids <@ (case
-         when t.status = 0 then (case when p.task_class = 1 then held.entry_real else held.entry_any end)
-         else (case when p.task_class = 1 then held.review_real else held.review_any end) end)`;
+/** The step's certifications are among those the worker holds for the role the status needs. */
+const isCertified = (status: string, taskClass: string) => `s.required_certification_ids <@ (case
+         when ${status} = 0 then (case when ${taskClass} = 1 then held.entry_real else held.entry_any end)
+         else (case when ${taskClass} = 1 then held.review_real else held.review_any end) end)`;
+const IS_CERTIFIED = isCertified('t.status', 'p.task_class');
 const CERTIFIED = `
    and ${IS_CERTIFIED}`;
 
@@ -46,31 +48,44 @@ export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL.replace(
 )}
  for update of t skip locked`;
 
-/**
- * Params: workerId, statuses, workerId. How many tasks the worker may claim now, by role, and how many
- * wait that they are not certified for (to tell "not certified" from "nothing to do").
- */
-const COUNTS = `count(*) filter (where t.status = 0 and ${IS_CERTIFIED})::int as entry_level,
-       count(*) filter (where t.status = 2 and ${IS_CERTIFIED})::int as review,
-       count(*) filter (where t.status = 0)::int as waiting_entry_level,
-       count(*) filter (where t.status = 2)::int as waiting_review`;
-export const COUNT_CLAIMABLE_SQL = `${HELD}
-select ${COUNTS}
-  ${WAITING.replace('from task t', 'from held cross join task t')}`;
+// TASK_BY_ID: a worker's assignments look up their tasks one by one, by primary key (`offset 0` keeps
+// the planner from flattening the subquery into a join). As a join, the planner's costs (random reads at
+// four times a sequential one) make it hash-join a seq scan of the whole task table once a worker has a
+// few hundred assignments — 14 ms at 100,000 tasks, growing with the table, while the probes are 1,000
+// cached index reads. Both dashboard statements read the worker's rows this way.
 
 /**
- * Params: workerIds (an array, inlined), statuses. The same counts for many workers in one statement,
- * a row each with `worker_id`: when an event changes what is claimable, every worker watching their
- * counts is recounted at once rather than in a query each (which would queue behind one another).
+ * Params: workerIds (an array, inlined), the same again. For each worker, how many tasks they may claim
+ * now, by role, and how many wait that they are not certified for (to tell "not certified" from "nothing
+ * to do"): a row each with `worker_id`. Many workers in one statement — when an event changes what is
+ * claimable, every worker watching their counts is recounted at once. The waiting tasks are counted by
+ * (step, status, task class) from the partial index `task_claimable_count` alone (migration
+ * 20261202030000: no task or project row is read), the same for every worker; each worker's count is
+ * then the groups their certifications cover, less the waiting tasks they are on already.
  */
 export const COUNT_CLAIMABLE_MANY_SQL = `
-select w.worker_id, c.*
+with waiting as (
+  select step_id, status, project_task_class as task_class, count(*)::int as n
+    from task where status in (0, 2) and project_active
+   group by step_id, status, project_task_class),
+on_already as (
+  select a.worker_id, t.step_id, t.status, t.project_task_class as task_class, count(*)::int as n
+    from task_assignment a
+    cross join lateral (select * from task where id = a.task_id offset 0) t -- see TASK_BY_ID
+   where a.worker_id = any(array[?]::int[]) and not a.is_deleted and t.status in (0, 2) and t.project_active
+   group by a.worker_id, t.step_id, t.status, t.project_task_class)
+select w.worker_id,
+       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 0 and ${isCertified('g.status', 'g.task_class')}), 0)::int as entry_level,
+       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 2 and ${isCertified('g.status', 'g.task_class')}), 0)::int as review,
+       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 0), 0)::int as waiting_entry_level,
+       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 2), 0)::int as waiting_review
   from unnest(array[?]::int[]) as w(worker_id)
   cross join lateral (select ${HELD_COLUMNS} from worker_certification where worker_id = w.worker_id) held
-  cross join lateral (
-    select ${COUNTS}
-    ${WAITING.replace('a.worker_id = ?', 'a.worker_id = w.worker_id')}
-  ) c`;
+  cross join waiting g
+  join step s on s.id = g.step_id and s.is_human
+  left join on_already o on o.worker_id = w.worker_id and o.step_id = g.step_id and o.status = g.status
+                         and o.task_class = g.task_class
+ group by w.worker_id`;
 
 /**
  * Params (pg, `$1`): taskId. The workers who may claim the task now (it waits, its project is active, they are

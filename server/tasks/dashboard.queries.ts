@@ -86,54 +86,99 @@ interface GroupPage extends PageRequest {
   state: DashboardState;
 }
 
-/** One group's page of rows and its total: two statements. */
-async function groupRows(
-  reader: Reader,
-  workerId: number,
+/** Where each of the worker's assignments shows: the group conditions, which exclude one another. */
+const STATE_OF = `case ${Object.values(DashboardState)
+  .map((state) => `when ${GROUP_CONDITIONS[state]} then '${state}'`)
+  .join(' ')} end`;
+
+/** A page's SQL branch and its parameters; a bad cursor or size fails that page alone. */
+function pageBranch(
+  index: number,
   { state, first, after }: GroupPage,
-): Promise<{ size: number; rows: Row[]; total: number }> {
+): { sql: string; params: unknown[]; size: number } {
   const size = pageSize(first);
   const newestFirst = NEWEST_FIRST[state];
-  const dir = newestFirst ? 'desc' : 'asc';
-  const params: unknown[] = [workerId];
+  const params: unknown[] = [];
   let cursorClause = '';
   if (after) {
     // Keyset pagination on (priority desc, project start asc|desc, assignment id asc).
     const [priority, startUs, id] = decodeCursor(after, ['int', 'int', 'int']).map(Number);
     const start = `(timestamptz 'epoch' + ?::bigint * interval '1 microsecond')`;
-    cursorClause = `and (p.priority < ? or (p.priority = ? and (p.start_datetime ${newestFirst ? '<' : '>'} ${start} or (p.start_datetime = ${start} and a.id > ?))))`;
+    cursorClause = `and (priority < ? or (priority = ? and (start_datetime ${newestFirst ? '<' : '>'} ${start} or (start_datetime = ${start} and assignment_id > ?))))`;
     params.push(priority, priority, startUs, startUs, id);
   }
-  const base = `from task_assignment a join task t on t.id = a.task_id join project p on p.id = t.project_id
-    where a.worker_id = ? and not a.is_deleted and ${GROUP_CONDITIONS[state]}`;
-  const rows = await reader.em.execute<Row[]>(
-    `select a.id as assignment_id, t.id as task_id, p.id as project_id, t.step_id, p.priority,
-            (extract(epoch from p.start_datetime) * 1000000)::bigint as start_us
-     ${base} ${cursorClause}
-     order by p.priority desc, p.start_datetime ${dir}, a.id asc limit ${size + 1}`,
-    params,
+  const sql = `(select ${index} as page, null::text as state, assignment_id, task_id, project_id, step_id, priority,
+           start_us, null::int as total
+      from mine where state = '${state}' ${cursorClause}
+     order by priority desc, start_datetime ${newestFirst ? 'desc' : 'asc'}, assignment_id asc limit ${size + 1})`;
+  return { sql, params, size };
+}
+
+interface GroupResult {
+  size: number;
+  rows: Row[];
+  total: number;
+}
+
+/**
+ * The pages of several groups and every group's total in one statement: the worker's assignments are
+ * read once (with their task and project, through the worker's index) and classified, then each page
+ * takes its rows and the totals count them — whatever the pool or the rest of the task table holds.
+ */
+async function groupPages(
+  reader: Reader,
+  workerId: number,
+  pages: readonly GroupPage[],
+): Promise<(GroupResult | Error)[]> {
+  const branches = pages.map((page, i) => {
+    try {
+      return pageBranch(i, page);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
+  const valid = branches.filter((b): b is ReturnType<typeof pageBranch> => !(b instanceof Error));
+  if (!valid.length) return branches as Error[];
+  const rows = await reader.em.execute<
+    (Row & { page: number | null; state: DashboardState | null; total: number | null })[]
+  >(
+    `with mine as materialized (
+       select a.id as assignment_id, t.id as task_id, p.id as project_id, t.step_id, p.priority, p.start_datetime,
+              (extract(epoch from p.start_datetime) * 1000000)::bigint as start_us, ${STATE_OF} as state
+         from task_assignment a
+        cross join lateral (select * from task where id = a.task_id offset 0) t -- see TASK_BY_ID
+         join project p on p.id = t.project_id
+        where a.worker_id = ? and not a.is_deleted)
+     ${valid.map((b) => b.sql).join('\n union all ')}
+     union all
+     (select null, state, null, null, null, null, null, null, count(*)::int from mine where state is not null group by state)`,
+    [workerId, ...valid.flatMap((b) => b.params)],
   );
-  const [count] = await reader.em.execute<{ n: string }[]>(`select count(*) as n ${base}`, [workerId]);
-  return { size, rows, total: Number(count?.n ?? 0) };
+  const totals = new Map(rows.filter((r) => r.page === null).map((r) => [r.state, r.total ?? 0]));
+  return branches.map((branch, i) => {
+    if (branch instanceof Error) return branch;
+    return {
+      size: branch.size,
+      rows: rows.filter((r) => r.page === i),
+      total: totals.get(pages[i]!.state) ?? 0,
+    };
+  });
 }
 
 /**
  * The groups a request asks for are fetched together, and their items' assignments in one batch: every
  * group's items then load their fields in the same batches, so a request's statement count does not
- * depend on which group's query returns first.
+ * depend on how many groups it asks for or how many tasks the worker has done.
  */
 function groupLoader(reader: Reader, workerId: number) {
   return new DataLoader<GroupPage, Page<DashboardItem>, string>(
     async (pages) => {
-      const settled = await Promise.allSettled(pages.map((page) => groupRows(reader, workerId, page)));
-      const ids = settled.flatMap((r) =>
-        r.status === 'fulfilled' ? r.value.rows.map((row) => row.assignment_id) : [],
-      );
+      const results = await groupPages(reader, workerId, pages);
+      const ids = results.flatMap((r) => (r instanceof Error ? [] : r.rows.map((row) => row.assignment_id)));
       const assignments = new Map((await reader.load.assignment.loadMany(ids)).map((a, i) => [ids[i], a]));
-      return settled.map((result, p) => {
-        if (result.status === 'rejected')
-          return result.reason instanceof Error ? result.reason : new Error(String(result.reason));
-        const { size, rows, total } = result.value;
+      return results.map((result, p) => {
+        if (result instanceof Error) return result;
+        const { size, rows, total } = result;
         const state = pages[p]!.state;
         const items = rows.map((r) => ({
           item: {
@@ -218,7 +263,7 @@ export class DashboardQueries {
           waiting_entry_level: number;
           waiting_review: number;
         }[]
-      >(COUNT_CLAIMABLE_MANY_SQL, [workerIds, [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW]]),
+      >(COUNT_CLAIMABLE_MANY_SQL, [workerIds, workerIds]),
       workloads(reader, workerIds),
     ]);
     const maxInProgress = this.config.maxInProgressTasks;

@@ -2,7 +2,9 @@
 // server runs in this process, so every statement it sends goes through pg.Client#query, which is
 // counted (on the ORM's connections) while one request runs; the machine runner is off, and the
 // test sends nothing else meanwhile.
+import { print } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DashboardQuery } from '../../client/src/lib/operations.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { Task } from '../../server/tasks/task.entity.js';
 import { defineWorkflow, type StepDefinition } from '../../server/workflow/definition.js';
@@ -216,6 +218,15 @@ describe('SQL statements per GraphQL request do not grow with the rows', () => {
       `dashboard: ${small.count} statements for ${SMALL} tasks (${small.counts}), ${big.count} for ${BIG} (${big.counts})`,
     );
     expect(big.count, listing(big.sql)).toBe(small.count);
+  });
+
+  it("the app's own Dashboard query: at most 10 statements, the same for 3 and for 300 tasks", async () => {
+    const query = print(DashboardQuery);
+    const small = await statements(query, { completedFirst: 10 }, token.small);
+    const big = await statements(query, { completedFirst: 10 }, token.big);
+    expect(big.data.dashboard.completed.totalCount).toBe(100);
+    expect(big.count, listing(big.sql)).toBe(small.count);
+    expect(big.count, listing(big.sql)).toBeLessThanOrEqual(10);
   });
 
   it('paging a dashboard group: every item once, each page costing the same', async () => {
