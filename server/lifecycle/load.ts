@@ -61,7 +61,7 @@ export async function lockProject(tx: Tx, projectId: number): Promise<Project> {
 
 /** The worker columns em.findOne selects: every persisted column but the lazy ones (the password hash). */
 let workerColumns: string | undefined;
-function workerColumnList(tx: Tx): string {
+export function workerColumnList(tx: Pick<Tx, 'em'>, alias?: string): string {
   const owns = (p: EntityProperty) =>
     p.kind === ReferenceKind.SCALAR ||
     p.kind === ReferenceKind.MANY_TO_ONE ||
@@ -73,7 +73,7 @@ function workerColumnList(tx: Tx): string {
     .flatMap((p) => p.fieldNames)
     .map((f) => `"${f}"`)
     .join(', ');
-  return workerColumns;
+  return alias ? workerColumns.replace(/(^|, )"/g, `$1${alias}."`) : workerColumns;
 }
 
 export async function lockWorker(tx: Tx, workerId: number): Promise<Worker> {
