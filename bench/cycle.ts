@@ -1,8 +1,9 @@
 // The cycle benchmark: a reviewed task's four transitions — claim, submit, review claim, accept — run by
 // C clients at once, three ways in the same run and interleaved: over GraphQL (HTTP to a server child
 // process, bench/server.ts), the same use cases in this process (LifecycleService), and the same four
-// transitions as bare SQL (../shared/reference/raw-sql/: one transaction each with an outbox insert,
-// prepared statements through pg) — the physical limit the other two are compared with.
+// transitions as bare SQL (bench/raw-sql/, a copy of ../shared/reference/raw-sql/: one transaction each
+// with an outbox insert, prepared statements through pg) — the physical limit the other two are
+// compared with.
 //
 //   node --import @swc-node/register/esm-register bench/cycle.ts [--concurrency 8,32] [--cycles 400]
 //        [--raw-cycles 3000] [--rounds 2] [--raw-tasks 400000] [--drivers graphql,inprocess,raw] [--json]
@@ -115,7 +116,7 @@ const graphqlRunner =
     if (res.status !== 200 || json.errors) throw new Error(`${t} ${taskId}: ${res.status} ${JSON.stringify(json)}`);
   };
 
-// The raw cycle of ../shared/reference/raw-sql/cycle.sql, statement for statement, prepared.
+// The raw cycle of bench/raw-sql/cycle.sql, statement for statement, prepared.
 const RAW_SQL = {
   pick: 'SELECT t.id AS tid FROM task t WHERE t.status = 0 ORDER BY t.id LIMIT 1 FOR UPDATE SKIP LOCKED',
   assign: 'INSERT INTO task_assignment (task_id, worker_id, counter, status) VALUES ($1, $2, 0, 0) RETURNING id',
@@ -187,7 +188,7 @@ function rawClient(
 
 /** The reference schema (without its DROP/CREATE DATABASE), with `tasks` waiting tasks. */
 async function rawSchema(url: string, tasks: number): Promise<void> {
-  const sql = readFileSync(path.join(PROJECT_ROOT, '..', 'shared', 'reference', 'raw-sql', 'schema.sql'), 'utf8')
+  const sql = readFileSync(path.join(PROJECT_ROOT, 'bench', 'raw-sql', 'schema.sql'), 'utf8')
     .split('\n')
     .filter((l) => !/^(DROP DATABASE|CREATE DATABASE|\\c|VACUUM)/.test(l))
     .join('\n')
@@ -327,7 +328,8 @@ async function main() {
       } else {
         const tasks = await freshTasks(CYCLES);
         const runners = pairs.slice(0, c).map((p) => runnerFor(driver, p));
-        if (driver === 'graphql') await server.ask('stats'); // starts the server's CPU window
+        // Starts the server's CPU window; its statement count is a running total.
+        const atStart = driver === 'graphql' ? await server.ask<{ statements: number }>('stats') : null;
         const pgAt = postgresCpuSeconds(pgsrv);
         const cpuAt = process.cpuUsage();
         const started = performance.now();
@@ -348,7 +350,10 @@ async function main() {
         elapsed = performance.now() - started;
         cpu = process.cpuUsage(cpuAt);
         pgCpu = postgresCpuSeconds(pgsrv) - pgAt;
-        if (driver === 'graphql') serverStats = await server.ask('stats');
+        if (atStart) {
+          const atEnd = await server.ask<{ cpuMs: number; statements: number }>('stats');
+          serverStats = { cpuMs: atEnd.cpuMs, statements: atEnd.statements - atStart.statements };
+        }
       }
       latencies.sort((a, b) => a - b);
       const ownCpuMs = (cpu.user + cpu.system) / 1000 / transitions;
@@ -373,6 +378,8 @@ async function main() {
       };
     };
 
+    // A warm-up phase per driver, not reported: the JIT and the pools are warm before anything counts.
+    for (const driver of DRIVERS) await phase(driver, Math.min(8, MAX_C), 0);
     const loadBefore = os.loadavg();
     const results: PhaseResult[] = [];
     for (let round = 1; round <= ROUNDS; round++)

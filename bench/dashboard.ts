@@ -8,7 +8,6 @@
 //        [--requests 200] [--json]
 //
 // Its own embedded PostgreSQL (.data/bench-dashboard, port 54365), a fresh database each run.
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { print } from 'graphql';
 import pg from 'pg';
@@ -16,8 +15,9 @@ import { DashboardQuery } from '../client/src/lib/operations.js';
 import { startOrchestra } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { startHttpServer } from '../server/http/server.js';
-import { AssignmentStatus, CertificationRole, ProjectStatus, TaskStatus } from '../server/kernel/status.js';
-import { benchPostgres, createWorkers, freshDatabase, log } from './harness.js';
+import { CertificationRole } from '../server/kernel/status.js';
+import { insertCompletedHistory, insertWaitingTasks } from '../test/support/bulk.js';
+import { machineLine, benchPostgres, createWorkers, freshDatabase, log } from './harness.js';
 import { percentile } from './stats.js';
 import { reviewedWorkflow } from './workflow.js';
 
@@ -76,36 +76,10 @@ try {
     },
   });
   log(`inserting ${WAITING} waiting tasks and ${COMPLETED + 10} completed ones`);
-  // Waiting tasks: a project each, priorities and ages spread (as bench/pool.ts).
-  await db.query(
-    `insert into project (version_id, status, short_description, priority, project_data, task_class, start_datetime)
-     select $1, ${ProjectStatus.ACTIVE}, 'waiting ' || g, (g * 7919) % 10, '{}', 1, now() - (g || ' seconds')::interval
-       from generate_series(1, $2) g`,
-    [versionId, WAITING],
-  );
-  await db.query(
-    `insert into task (project_id, step_id, status, tags, start_datetime, version)
-     select p.id, $1, ${TaskStatus.AWAITING_PROCESSING}, '[]', p.start_datetime, 1 from project p`,
-    [stepId],
-  );
+  await insertWaitingTasks(db, { versionId, stepId, count: WAITING });
   // Each worker's history: completed projects whose one task they did.
-  for (const [worker, n] of [
-    [heavy!, COMPLETED],
-    [light!, 10],
-  ] as const) {
-    await db.query(
-      `with p as (
-         insert into project (version_id, status, short_description, priority, project_data, task_class, start_datetime)
-         select $1, ${ProjectStatus.COMPLETED}, 'done ' || g, 0, '{}', 1, now() - (g || ' minutes')::interval
-           from generate_series(1, $2) g returning id, start_datetime),
-       t as (
-         insert into task (project_id, step_id, status, tags, start_datetime, version)
-         select p.id, $3, ${TaskStatus.COMPLETE}, '[]', p.start_datetime, 3 from p returning id)
-       insert into task_assignment (task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts)
-       select t.id, $4, ${AssignmentStatus.SUBMITTED}, 0, '{}', now(), false, 0 from t`,
-      [versionId, n, stepId, worker.actor.workerId],
-    );
-  }
+  await insertCompletedHistory(db, { versionId, stepId, workerId: heavy!.actor.workerId, count: COMPLETED });
+  await insertCompletedHistory(db, { versionId, stepId, workerId: light!.actor.workerId, count: 10 });
   await db.query('vacuum analyze');
   const { rows: total } = await db.query<{ n: number }>('select count(*)::int as n from task');
   log(`${total[0]!.n} tasks in the database`);
@@ -193,10 +167,7 @@ try {
       'The two slowest statements of one dashboard open (the query and the counts), explained:',
       ...plans.map((p) => `\n${p}`),
       '',
-      `machine load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')} (${os.cpus().length} CPUs); node ${process.version}; ${new Date().toISOString()}`,
+      machineLine(),
       '',
     ].join('\n'),
   );

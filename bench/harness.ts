@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Orchestra } from '../server/app.js';
@@ -16,6 +17,13 @@ import { CertificationRole, TaskClass } from '../server/kernel/status.js';
 import { Certification } from '../server/catalog/catalog.entity.js';
 import { Worker, WorkerCertification } from '../server/workers/worker.entity.js';
 import { freePort } from '../test/support/net.js';
+
+/** The line every benchmark ends with: what else the machine was doing, and when. */
+export const machineLine = () =>
+  `machine load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (${os.cpus().length} CPUs); node ${process.version}; ${new Date().toISOString()}`;
 
 export const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
 
@@ -40,26 +48,27 @@ export async function freshDatabase(embedded: EmbeddedServer, name: string): Pro
 }
 
 /**
- * CPU seconds used so far by the PostgreSQL server behind `url` (the postmaster and every backend and
- * helper it started), read from /proc. Backends that exited take their time with them, so a bench keeps
- * its connections open across what it measures.
+ * CPU seconds used so far by the PostgreSQL server: the postmaster's own, its live children's (backends,
+ * helpers) and its exited children's (reaped by the postmaster, so counted in its cutime/cstime), read
+ * from /proc.
  */
 export function postgresCpuSeconds(embedded: BenchPostgres): number {
   const postmaster = Number(readFileSync(path.join(embedded.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const ticks = 100; // USER_HZ on Linux
-  let total = 0;
+  // Fields after the command's closing parenthesis: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17).
+  const fields = (pid: string) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = fields(String(postmaster));
+  let total = (Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])) / ticks;
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === postmaster) continue;
     try {
-      // Fields after the command's closing parenthesis: state ppid … utime(14) stime(15), 1-based.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pid = Number(entry);
-      const ppid = Number(fields[1]);
-      if (pid !== postmaster && ppid !== postmaster) continue;
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      const f = fields(entry);
+      if (Number(f[1]) === postmaster) total += (Number(f[11]) + Number(f[12])) / ticks;
     } catch {
-      // the process ended while we looked
+      // the process ended while we looked (its time is now in the postmaster's cutime)
     }
   }
   return total;

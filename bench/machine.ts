@@ -20,7 +20,7 @@ import { startOrchestra } from '../server/app.js';
 import { loadConfig, PROJECT_ROOT } from '../server/config.js';
 import { SYSTEM } from '../server/kernel/actor.js';
 import { SubmitAction } from '../server/lifecycle/rules.js';
-import { benchPostgres, createWorkers, freshDatabase, log } from './harness.js';
+import { machineLine, benchPostgres, createWorkers, freshDatabase, log } from './harness.js';
 import { percentile, pool } from './stats.js';
 
 const { values: opts } = parseArgs({
@@ -181,10 +181,7 @@ try {
       '',
       `${commitsPerSubmission.toFixed(1)} commits per submission while loaded (its own, its machine step's, the job queue's and the consumers')`,
       '',
-      `machine load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')} (${os.cpus().length} CPUs); node ${process.version}; ${new Date().toISOString()}`,
+      machineLine(),
       '',
     ].join('\n'),
   );

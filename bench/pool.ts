@@ -4,7 +4,7 @@
 // in this process (the use case, not HTTP), and prints p50/p95/max, the ratio between the largest and
 // the smallest size, and the plan of the pool's query at the largest.
 //
-//   node --import @swc-node/register/esm-register bench/pool.ts [--sizes 1000,100000] [--pulls 300]
+//   node --import @swc-node/register/esm-register bench/pool.ts [--sizes 1000,100000] [--pulls 300] [--json]
 //
 // Its own embedded PostgreSQL (.data/bench-pool, port 54363), a fresh database per size.
 import path from 'node:path';
@@ -17,10 +17,15 @@ import { SYSTEM } from '../server/kernel/actor.js';
 import { CertificationRole, TaskClass, TaskStatus } from '../server/kernel/status.js';
 import { NEXT_TASK_SQL } from '../server/lifecycle/pool.js';
 import { defineWorkflow } from '../server/workflow/definition.js';
+import { insertWaitingTasks } from '../test/support/bulk.js';
 import { percentile } from './stats.js';
 
 const { values: opts } = parseArgs({
-  options: { sizes: { type: 'string', default: '1000,100000' }, pulls: { type: 'string', default: '300' } },
+  options: {
+    sizes: { type: 'string', default: '1000,100000' },
+    pulls: { type: 'string', default: '300' },
+    json: { type: 'boolean', default: false },
+  },
 });
 const sizes = opts.sizes!.split(',').map(Number);
 const PULLS = Number(opts.pulls);
@@ -62,17 +67,7 @@ for (const size of sizes) {
   const versionId = app.catalog.versionId('poolbench', 'v1')!;
   const { rows: steps } = await db.query<{ id: number }>(`select id from step where version_id = $1`, [versionId]);
   log(`size ${size}: inserting ${size} waiting tasks`);
-  // Projects and their tasks, in bulk (the task's copy of its project's order comes from a trigger).
-  await db.query(
-    `insert into project (version_id, status, short_description, priority, project_data, task_class, start_datetime)
-     select $1, 0, 'bench ' || g, (g * 7919) % 10, '{}', 1, now() - (g || ' seconds')::interval from generate_series(1, $2) g`,
-    [versionId, size],
-  );
-  await db.query(
-    `insert into task (project_id, step_id, status, tags, start_datetime, version)
-     select p.id, $1, 0, '[]', p.start_datetime, 1 from project p`,
-    [steps[0]!.id],
-  );
+  await insertWaitingTasks(db, { versionId, stepId: steps[0]!.id, count: size });
   await db.query('analyze');
   const workers = [];
   for (let i = 0; i < PULLS + 20; i++) {
@@ -121,5 +116,6 @@ if (results.length > 1) {
   );
 }
 console.log(`\nPlan of the pool's query at ${Math.max(...sizes).toLocaleString('en')} waiting tasks:\n${plan}`);
+if (opts.json) console.log(JSON.stringify({ bench: 'pool', results }));
 await embedded.stop();
 process.exit(0);

@@ -9,12 +9,11 @@
 // A data folder of its own (.data/bench-startup), removed at the start.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../server/config.js';
 import { freePort } from '../test/support/net.js';
-import { log } from './harness.js';
+import { log, machineLine } from './harness.js';
 import { percentile } from './stats.js';
 
 const { values: opts } = parseArgs({
@@ -98,10 +97,7 @@ console.log(
         `| ${r.name} | ${s(r.first)} | ${s(percentile(r.later, 50))} | ${s(r.later.at(-1)!)} | ${s(percentile(r.stop, 50))} | ${r.clean ? 'yes' : 'NO'} |`,
     ),
     '',
-    `machine load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} (${os.cpus().length} CPUs); node ${process.version}; ${new Date().toISOString()}`,
+    machineLine(),
     '',
   ].join('\n'),
 );

@@ -29,7 +29,8 @@ export class Migration20261202030000 extends Migration {
         return null;
       end $$;`);
     this.addSql(`drop trigger project_order on "project";`);
-    this.addSql(`create trigger project_order after update of "priority", "start_datetime", "status", "task_class" on "project"
+    this.addSql(`create trigger project_order
+      after update of "priority", "start_datetime", "status", "task_class" on "project"
       for each row when (old.priority is distinct from new.priority or old.start_datetime is distinct from new.start_datetime
                          or (old.status = 0) is distinct from (new.status = 0) or old.task_class is distinct from new.task_class)
       execute function project_order_to_tasks();`);

@@ -5,9 +5,10 @@
 // query or an index that would make one read the whole table fails here. (Their speed is measured by
 // bench/pool.ts and bench/dashboard.ts, not here.)
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AssignmentStatus, ProjectStatus, TaskStatus } from '../../server/kernel/status.js';
+import { TaskStatus } from '../../server/kernel/status.js';
 import { NEXT_TASK_SQL } from '../../server/lifecycle/pool.js';
 import { DashboardState, SubmitAction } from '../../server/lifecycle/rules.js';
+import { insertCompletedHistory, insertWaitingTasks } from '../support/bulk.js';
 import { recordOrmStatements } from '../support/sql-count.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { reviewWorkflow } from '../workflows/fixtures.js';
@@ -31,16 +32,7 @@ beforeAll(async () => {
   versionId = h.orchestra.catalog.versionId('review', 'v1')!;
   const { rows } = await h.db.pool.query<{ id: number }>(`select id from step where version_id = $1`, [versionId]);
   stepId = rows[0]!.id;
-  await h.db.pool.query(
-    `insert into project (version_id, status, short_description, priority, project_data, task_class, start_datetime)
-     select $1, 0, 'pool ' || g, g % 10, '{}', 1, now() - (g || ' seconds')::interval from generate_series(1, $2) g`,
-    [versionId, WAITING],
-  );
-  await h.db.pool.query(
-    `insert into task (project_id, step_id, status, tags, start_datetime, version)
-     select p.id, $1, 0, '[]', p.start_datetime, 1 from project p where p.short_description like 'pool %'`,
-    [rows[0]!.id],
-  );
+  await insertWaitingTasks(h.db.pool, { versionId, stepId, count: WAITING, label: 'pool' });
   await h.db.pool.query('analyze');
 }, 120_000);
 
@@ -88,18 +80,7 @@ describe('the pool at 100,000 waiting tasks', () => {
 describe('the dashboard at 100,000 waiting tasks', () => {
   it('reads a worker with 1,000 completed tasks from their own rows, and counts from an index alone', async () => {
     const w = await h.worker('dash_veteran', [['review', 'writer', 'ENTRY_LEVEL']]);
-    await h.db.pool.query(
-      `with p as (
-         insert into project (version_id, status, short_description, priority, project_data, task_class, start_datetime)
-         select $1, ${ProjectStatus.COMPLETED}, 'done ' || g, 0, '{}', 1, now() - (g || ' minutes')::interval
-           from generate_series(1, $2) g returning id, start_datetime),
-       t as (
-         insert into task (project_id, step_id, status, tags, start_datetime, version)
-         select p.id, $3, ${TaskStatus.COMPLETE}, '[]', p.start_datetime, 3 from p returning id)
-       insert into task_assignment (task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts)
-       select t.id, $4, ${AssignmentStatus.SUBMITTED}, 0, '{}', now(), false, 0 from t`,
-      [versionId, COMPLETED, stepId, w.workerId],
-    );
+    await insertCompletedHistory(h.db.pool, { versionId, stepId, workerId: w.workerId, count: COMPLETED });
     await h.db.pool.query('vacuum analyze'); // as autovacuum would: a visibility map, so index-only scans are
     const { dashboard } = h.orchestra.reads;
     const reader = h.orchestra.reads.reader();
