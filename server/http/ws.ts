@@ -120,11 +120,12 @@ export function attachSubscriptions(
   // Logout, revocation and expiry end the sockets opened with those credentials, within seconds.
   const revalidate = setInterval(() => {
     if (connections.size === 0) return;
-    const secrets = [...new Set([...connections.values()].map((c) => c.credential))];
-    app.auth.stillValid(secrets).then(
+    const asked = new Set([...connections.values()].map((c) => c.credential));
+    app.auth.stillValid([...asked]).then(
       (valid) => {
         for (const [extra, c] of connections) {
-          if (valid.has(c.credential)) continue;
+          // A socket opened while the question was out was not asked about: the next round judges it.
+          if (!asked.has(c.credential) || valid.has(c.credential)) continue;
           forget(extra);
           c.socket.close(CLOSE.FORBIDDEN, 'Forbidden: the credentials of this connection are no longer valid');
         }

@@ -122,6 +122,31 @@ describe('sockets end with their credentials', () => {
   });
 });
 
+describe('a socket opened while the others are being checked', () => {
+  it('stays open: only the credentials that were asked about are judged', async () => {
+    const a = socket();
+    expect(await a.init({ authorization: `Bearer ${workerToken}` })).toBe(true);
+    // Hold the periodic check's query (it reads api_key) until the new socket is in.
+    const blocker = await s.h.db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table api_key in access exclusive mode');
+      await new Promise((r) => setTimeout(r, 300)); // a check has started, and waits
+      const token = await s.login('socket_worker', PASSWORD);
+      const b = socket();
+      expect(await b.init({ authorization: `Bearer ${token}` })).toBe(true);
+      await blocker.query('rollback');
+      await new Promise((r) => setTimeout(r, 600)); // that check answers, and the next ones
+      expect(b.state.closed).toBeNull();
+      expect(a.state.closed).toBeNull();
+      await b.close();
+    } finally {
+      blocker.release();
+      await a.close();
+    }
+  });
+});
+
 describe('limits of a socket', () => {
   it('at most 5 subscriptions on one socket: the 6th to the 200th are refused with SUBSCRIPTION_LIMIT', async () => {
     const c = socket();

@@ -29,6 +29,13 @@ export function wsClient(
   });
 }
 
+/** An error as a person reads it: a socket's close code and reason (a CloseEvent stringifies to `{}`). */
+const describe = (error: unknown): string => {
+  const e = error as { code?: number; reason?: string; message?: string };
+  if (typeof e?.code === 'number') return `socket closed ${e.code}${e.reason ? ` ${e.reason}` : ''}`;
+  return e?.message ?? JSON.stringify(error);
+};
+
 export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): Collected<T> {
   const items: T[] = [];
   const errors: unknown[] = [];
@@ -50,7 +57,7 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
             resolve(items.slice());
           } else if (errors.length || result.completed) {
             clearTimeout(timer);
-            reject(new Error(`subscription ended after ${items.length} items: ${JSON.stringify(errors)}`));
+            reject(new Error(`subscription ended after ${items.length} items: ${errors.map(describe).join('; ')}`));
           } else {
             waiters.push(check);
           }
