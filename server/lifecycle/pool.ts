@@ -48,11 +48,14 @@ export const NEXT_TASK_SQL = `${CERTIFIED_TASK_SQL.replace(
 )}
  for update of t skip locked`;
 
-// TASK_BY_ID: a worker's assignments look up their tasks one by one, by primary key (`offset 0` keeps
-// the planner from flattening the subquery into a join). As a join, the planner's costs (random reads at
-// four times a sequential one) make it hash-join a seq scan of the whole task table once a worker has a
-// few hundred assignments — 14 ms at 100,000 tasks, growing with the table, while the probes are 1,000
-// cached index reads. Both dashboard statements read the worker's rows this way.
+/**
+ * The task of each assignment `a`, as `t`, looked up one by one by primary key (`offset 0` keeps the
+ * planner from flattening the subquery into a join). As a join, the planner's costs (random reads at four
+ * times a sequential one) make it hash-join a seq scan of the whole task table once a worker has a few
+ * hundred assignments — 14 ms at 100,000 tasks, growing with the table, while the probes are 1,000 cached
+ * index reads. The dashboard's statements read the worker's rows through it.
+ */
+export const TASK_OF_ASSIGNMENT = 'cross join lateral (select * from task where id = a.task_id offset 0) t';
 
 /**
  * Params: workerIds (an array, inlined), the same again. For each worker, how many tasks they may claim
@@ -71,20 +74,23 @@ with waiting as (
 on_already as (
   select a.worker_id, t.step_id, t.status, t.project_task_class as task_class, count(*)::int as n
     from task_assignment a
-    cross join lateral (select * from task where id = a.task_id offset 0) t -- see TASK_BY_ID
+    ${TASK_OF_ASSIGNMENT}
    where a.worker_id = any(array[?]::int[]) and not a.is_deleted and t.status in (0, 2) and t.project_active
    group by a.worker_id, t.step_id, t.status, t.project_task_class)
 select w.worker_id,
-       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 0 and ${isCertified('g.status', 'g.task_class')}), 0)::int as entry_level,
-       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 2 and ${isCertified('g.status', 'g.task_class')}), 0)::int as review,
-       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 0), 0)::int as waiting_entry_level,
-       coalesce(sum(g.n - coalesce(o.n, 0)) filter (where g.status = 2), 0)::int as waiting_review
+       coalesce(sum(g.free) filter (where g.status = 0 and ${isCertified('g.status', 'g.task_class')}), 0)::int as entry_level,
+       coalesce(sum(g.free) filter (where g.status = 2 and ${isCertified('g.status', 'g.task_class')}), 0)::int as review,
+       coalesce(sum(g.free) filter (where g.status = 0), 0)::int as waiting_entry_level,
+       coalesce(sum(g.free) filter (where g.status = 2), 0)::int as waiting_review
   from unnest(array[?]::int[]) as w(worker_id)
   cross join lateral (select ${HELD_COLUMNS} from worker_certification where worker_id = w.worker_id) held
-  cross join waiting g
+  cross join lateral (
+    -- each waiting group, less the worker's own tasks in it
+    select waiting.*, waiting.n - coalesce(o.n, 0) as free
+      from waiting
+      left join on_already o on o.worker_id = w.worker_id and o.step_id = waiting.step_id
+                             and o.status = waiting.status and o.task_class = waiting.task_class) g
   join step s on s.id = g.step_id and s.is_human
-  left join on_already o on o.worker_id = w.worker_id and o.step_id = g.step_id and o.status = g.status
-                         and o.task_class = g.task_class
  group by w.worker_id`;
 
 /**

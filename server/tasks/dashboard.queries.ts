@@ -11,7 +11,7 @@ import type { Actor } from '../kernel/actor.js';
 import { AssignmentStatus, CertificationRole, ProjectStatus, TaskClass, TaskStatus } from '../kernel/status.js';
 import type { Config } from '../config.js';
 import { workloads } from '../lifecycle/load.js';
-import { COUNT_CLAIMABLE_MANY_SQL } from '../lifecycle/pool.js';
+import { COUNT_CLAIMABLE_MANY_SQL, TASK_OF_ASSIGNMENT } from '../lifecycle/pool.js';
 import { dashboardState, DashboardState } from '../lifecycle/rules.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageRequest } from '../read/page.js';
 import type { Reader } from '../read/reader.js';
@@ -146,7 +146,7 @@ async function groupPages(
        select a.id as assignment_id, t.id as task_id, p.id as project_id, t.step_id, p.priority, p.start_datetime,
               (extract(epoch from p.start_datetime) * 1000000)::bigint as start_us, ${STATE_OF} as state
          from task_assignment a
-        cross join lateral (select * from task where id = a.task_id offset 0) t -- see TASK_BY_ID
+        ${TASK_OF_ASSIGNMENT}
          join project p on p.id = t.project_id
         where a.worker_id = ? and not a.is_deleted)
      ${valid.map((b) => b.sql).join('\n union all ')}
