@@ -7,7 +7,7 @@
 //
 //   node --import @swc-node/register/esm-register bench/cycle.ts [--concurrency 8,32] [--cycles 400]
 //        [--raw-cycles 3000] [--rounds 2] [--raw-tasks 400000] [--drivers graphql,inprocess,raw] [--json]
-//        [--cpu-prof]
+//        [--cpu-prof] [--show-sql]
 //
 // For each phase (driver × C): transitions/s, the ratio to raw SQL in the same round, latency of one
 // transition p50/p95/p99, CPU per transition in the Node process doing the work (the server child for
@@ -38,6 +38,7 @@ const { values: opts } = parseArgs({
     drivers: { type: 'string', default: 'graphql,inprocess,raw' },
     json: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    'show-sql': { type: 'boolean', default: false },
   },
 });
 const posInt = (name: string, v: string) => {
@@ -61,10 +62,16 @@ setTimeout(() => (log('watchdog: giving up'), process.exit(3)), 1_800_000).unref
 // ---- statements: every query this process sends, except the raw driver's own ---------------------------
 
 let statements = 0;
+/** --show-sql: the text of every statement, while the probe runs its first in-process cycle. */
+let shown: string[] | null = null;
 const RAW = Symbol('raw driver');
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client & { [RAW]?: true }, ...args: unknown[]) {
   if (!this[RAW]) statements++;
+  if (!this[RAW] && shown) {
+    const first = args[0] as string | { text?: string };
+    shown.push((typeof first === 'string' ? first : (first?.text ?? '')).replace(/\s+/g, ' ').slice(0, 220));
+  }
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 
@@ -286,11 +293,15 @@ async function main() {
       const sums = Object.fromEntries(TRANSITIONS.map((t) => [t, 0])) as Record<Transition, number>;
       const count = async () =>
         driver === 'graphql' ? (await server.ask<{ statements: number }>('stats')).statements : statements;
-      for (const taskId of tasks)
+      for (const [i, taskId] of tasks.entries())
         for (const t of TRANSITIONS) {
           const before = await count();
+          const show = opts['show-sql'] && driver === 'inprocess' && i === 1;
+          if (show) shown = [];
           await run(t, taskId);
           sums[t] += (await count()) - before;
+          if (show) console.log(`-- ${t}:\n${shown!.map((q) => `   ${q}`).join('\n')}`);
+          shown = null;
         }
       probe[driver] = Object.fromEntries(TRANSITIONS.map((t) => [t, sums[t] / tasks.length])) as Record<
         Transition,
@@ -433,7 +444,7 @@ function report(
         rs.map(
           (r) =>
             r.perSecond /
-            results.find((x) => x.driver === 'raw' && x.concurrency === c && x.round === r.round)!.perSecond,
+            (results.find((x) => x.driver === 'raw' && x.concurrency === c && x.round === r.round)?.perSecond ?? NaN),
         ),
       );
       const row = {

@@ -22,8 +22,10 @@ import { TaskStatus } from '../kernel/status.js';
 export interface AssignOptions {
   /** Apply the worker's own limits (cap on work in progress, returned work first): claims, not admins. */
   enforceLimits: boolean;
-  /** The worker's certifications, when the caller read them already in this transaction (next task). */
+  /** What the caller read already in this transaction (claimContext, next task): not read again. */
+  assignments?: TaskAssignment[];
   held?: HeldCertification[];
+  workload?: Workload;
 }
 
 /** Creates the next assignment of a locked task for a worker (spec §3.3 effects). */
@@ -35,13 +37,14 @@ export async function assignWorker(
   options: AssignOptions,
 ): Promise<TaskAssignment> {
   const step = tx.engine.catalog.step(task.step.id);
-  const assignments = await liveAssignments(tx, task);
+  const assignments = options.assignments ?? (await liveAssignments(tx, task));
   // A claim needs the worker's certifications and workload: both in one statement. The checks keep
   // their order (claim rules first, then the worker's limits).
   let held: HeldCertification[];
-  let load: Workload | undefined;
+  let load = options.workload;
   if (options.held) held = options.held;
-  else if (options.enforceLimits) ({ held, workload: load } = await heldCertificationsAndWorkload(tx, worker.id));
+  else if (options.enforceLimits && !load)
+    ({ held, workload: load } = await heldCertificationsAndWorkload(tx, worker.id));
   else held = await heldCertifications(tx, worker.id);
   const { level } = checkClaim({
     taskStatus: task.status,

@@ -28,8 +28,9 @@ import {
   lockProject,
   lockTask,
   lockWorker,
-  openIteration,
   prerequisitesOf,
+  claimContext,
+  taskWork,
 } from './load.js';
 import { NEXT_TASK_SQL } from './pool.js';
 import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus } from './progress.js';
@@ -278,8 +279,9 @@ export class LifecycleService {
     return this.run(actor, async (tx) => {
       const worker = await lockWorker(tx, workerId);
       const task = await lockTask(tx, taskId);
-      const project = await loadActiveProject(tx, task);
-      return assignWorker(tx, task, project, worker, { enforceLimits: true });
+      const { project, ...known } = await claimContext(tx, task, workerId);
+      requireActive(project);
+      return assignWorker(tx, task, project, worker, { enforceLimits: true, ...known });
     });
   }
 
@@ -368,7 +370,8 @@ export class LifecycleService {
     // a plain submission needs its id alone, which the task has.
     const projectId = task.project.id;
     const step = this.engine.catalog.step(task.step.id);
-    const assignments = await liveAssignments(tx, task);
+    const work = await taskWork(tx, task);
+    const { assignments } = work;
     const mine = assignments.filter((a) => a.worker?.id === workerId);
     checkSubmit({
       taskStatus: task.status,
@@ -399,7 +402,7 @@ export class LifecycleService {
     const now = this.engine.now();
     submitter.data = data;
     submitter.status = AssignmentStatus.SUBMITTED;
-    const iteration = await openIteration(tx, submitter);
+    const iteration = work.openIteration(submitter);
     if (iteration)
       Object.assign(iteration, { status: iterationStatusFor(action), submittedData: data, endDatetime: now, feedback });
     const previous = task.status;
@@ -439,7 +442,7 @@ export class LifecycleService {
 
     if (next === TaskStatus.COMPLETE) {
       task.status = previous; // completeTask records the change from the status the task had
-      await completeTask(tx, task, assignments);
+      await completeTask(tx, task, assignments, work);
       return task;
     }
     emitStatusChange(tx, task, previous, workerIds);
@@ -830,8 +833,12 @@ export const isStuck = (a: TaskAssignment, now: Date): boolean =>
   a.status === AssignmentStatus.PROCESSING && a.worker === null && a.leaseExpiresAt !== null && a.leaseExpiresAt < now;
 
 /** A claim and an admin's assignment answer alike when the project is paused or ended. */
+function requireActive(project: Project): void {
+  if (project.status !== ProjectStatus.ACTIVE) throw refuse('PROJECT_NOT_ACTIVE');
+}
+
 async function loadActiveProject(tx: Tx, task: Task): Promise<Project> {
   const project = await loadProject(tx, task);
-  if (project.status !== ProjectStatus.ACTIVE) throw refuse('PROJECT_NOT_ACTIVE');
+  requireActive(project);
   return project;
 }

@@ -11,6 +11,7 @@ import type { JsonObject, Prerequisites } from '../kernel/json.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
+import { prepared, preparable } from '../db/statements.js';
 import type { Tx } from './transaction.js';
 import { notFound, refuse } from '../kernel/errors.js';
 import type { HeldCertification } from './rules.js';
@@ -31,18 +32,28 @@ async function findBySql<T extends object>(
   options: { refresh?: boolean } = {},
 ): Promise<T[]> {
   await tx.em.tryFlush(entity, {});
-  const rows = await tx.em.execute<EntityDictionary<T>[]>(sql, params);
+  const rows = preparable(params)
+    ? await prepared<EntityDictionary<T>>(tx.em, sql, params)
+    : await tx.em.execute<EntityDictionary<T>[]>(sql, params);
+  return rows.map((row) => asEntity(tx, entity, row, options));
+}
+
+/**
+ * One row (a table's columns by name, from a SELECT or from `row_to_json`) as a managed entity, merged
+ * into the identity map as em.find would. Timestamps may come as text (JSON): the hydrator parses them.
+ */
+function asEntity<T extends object>(
+  tx: Tx,
+  entity: EntityClass<T>,
+  row: EntityDictionary<T>,
+  options: { refresh?: boolean } = {},
+): T {
   const meta = tx.em.getMetadata().get<T>(entity.name);
-  const factory = tx.em.getEntityFactory();
-  const driver = tx.em.getDriver();
-  return rows.map(
-    (row) =>
-      factory.create(entity, driver.mapResult(row, meta)!, {
-        merge: true,
-        refresh: options.refresh,
-        convertCustomTypes: true,
-      }) as T,
-  );
+  return tx.em.getEntityFactory().create(entity, tx.em.getDriver().mapResult(row, meta)!, {
+    merge: true,
+    refresh: options.refresh,
+    convertCustomTypes: true,
+  }) as T;
 }
 
 export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
@@ -131,12 +142,51 @@ export async function openIteration(tx: Tx, assignment: TaskAssignment): Promise
   return iteration ?? null;
 }
 
+/** A task's live assignments with the open iteration of each: what a submission and a completion change. */
+export interface TaskWork {
+  assignments: TaskAssignment[];
+  /** The iteration of an assignment that is open now (this transaction's changes included), or null. */
+  openIteration(assignment: TaskAssignment): Iteration | null;
+}
+
+const TASK_WORK_SQL = `
+select a.*, (select row_to_json(i) from iteration i
+              where i.assignment_id = a.id and i.status = ? and not i.is_deleted
+              order by i.start_datetime desc, i.id desc limit 1) as open_iteration
+  from task_assignment a where a.task_id = ? and not a.is_deleted order by a.level asc`;
+
+/**
+ * liveAssignments and each one's openIteration in one statement (the task is locked by the caller, so
+ * neither changes under it). Iterations opened later in the transaction are not in it: for the callers
+ * that close work (submit, complete), which open none before they look.
+ */
+export async function taskWork(tx: Tx, task: Task): Promise<TaskWork> {
+  await tx.em.tryFlush(TaskAssignment, {});
+  await tx.em.tryFlush(Iteration, {});
+  const rows = await prepared<
+    EntityDictionary<TaskAssignment> & { open_iteration: EntityDictionary<Iteration> | null }
+  >(tx.em, TASK_WORK_SQL, [IterationStatus.PROCESSING, task.id]);
+  const open = new Map<number, Iteration>();
+  const assignments = rows.map(({ open_iteration, ...row }) => {
+    const assignment = asEntity(tx, TaskAssignment, row as EntityDictionary<TaskAssignment>);
+    if (open_iteration) open.set(assignment.id, asEntity(tx, Iteration, open_iteration));
+    return assignment;
+  });
+  return {
+    assignments,
+    openIteration: (a) => {
+      const iteration = open.get(a.id);
+      return iteration?.status === IterationStatus.PROCESSING ? iteration : null;
+    },
+  };
+}
+
 // The worker's certifications are plain facts for the rules (rules.ts), never changed by the use case
 // that reads them: a small raw query, no WorkerCertification entities to hydrate and track.
 const HELD_SQL = `select certification_id as "certificationId", role, task_class as "taskClass" from worker_certification where worker_id = ?`;
 
 export async function heldCertifications(tx: Tx, workerId: number): Promise<HeldCertification[]> {
-  return tx.em.execute<HeldCertification[]>(HELD_SQL, [workerId]);
+  return prepared<HeldCertification>(tx.em, HELD_SQL, [workerId]);
 }
 
 export interface Workload {
@@ -169,11 +219,51 @@ export async function workloads(tx: Pick<Tx, 'em'>, workerIds: number[]): Promis
 
 /** How much work a worker holds now: tasks in progress and whether returned work waits for them. */
 export async function workload(tx: Pick<Tx, 'em'>, workerId: number): Promise<Workload> {
-  const [row] = await tx.em.execute<{ in_progress: string; returned: boolean | null }[]>(
+  const [row] = await prepared<{ in_progress: string; returned: boolean | null }>(
+    tx.em,
     WORKLOAD_SQL,
     workloadParams(workerId),
   );
   return toWorkload(row);
+}
+
+/** What a claim reads once the worker and the task are locked. */
+export interface ClaimContext {
+  project: Project;
+  assignments: TaskAssignment[];
+  held: HeldCertification[];
+  workload: Workload;
+}
+
+/**
+ * The task's project and live assignments, the worker's certifications and workload: one statement
+ * (read after the locks, so it sees what the last holder of the task's lock committed).
+ */
+export async function claimContext(tx: Tx, task: Task, workerId: number): Promise<ClaimContext> {
+  await tx.em.tryFlush(TaskAssignment, {});
+  const [row] = await prepared<{
+    project: EntityDictionary<Project> | null;
+    assignments: EntityDictionary<TaskAssignment>[];
+    held: HeldCertification[];
+    in_progress: string;
+    returned: boolean | null;
+  }>(
+    tx.em,
+    `select (select row_to_json(p) from project p where p.id = ?) as project,
+            (select coalesce(json_agg(a order by a.level asc), '[]') from task_assignment a
+              where a.task_id = ? and not a.is_deleted) as assignments,
+            (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held,
+            w.in_progress, w.returned
+       from (${WORKLOAD_SQL}) w`,
+    [task.project.id, task.id, workerId, ...workloadParams(workerId)],
+  );
+  if (!row!.project) throw notFound('Project', task.project.id);
+  return {
+    project: asEntity(tx, Project, row!.project),
+    assignments: row!.assignments.map((a) => asEntity(tx, TaskAssignment, a)),
+    held: row!.held,
+    workload: toWorkload(row),
+  };
 }
 
 /**
@@ -184,29 +274,40 @@ export async function heldCertificationsAndWorkload(
   tx: Tx,
   workerId: number,
 ): Promise<{ held: HeldCertification[]; workload: Workload }> {
-  const [row] = await tx.em.execute<{ held: HeldCertification[]; in_progress: string; returned: boolean | null }[]>(
+  const [row] = await prepared<{ held: HeldCertification[]; in_progress: string; returned: boolean | null }>(
+    tx.em,
     `select (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held, w.in_progress, w.returned from (${WORKLOAD_SQL}) w`,
     [workerId, ...workloadParams(workerId)],
   );
   return { held: row!.held, workload: toWorkload(row) };
 }
 
-/** Every task of a project with its live assignments (projects have a handful of tasks: two queries). */
+const PROJECT_TASKS_SQL = `
+select t.*, (select coalesce(json_agg(a order by a.level asc), '[]') from task_assignment a
+              where a.task_id = t.id and not a.is_deleted) as live_assignments
+  from task t where t.project_id = ? order by t.id asc`;
+
+/** Every task of a project with its live assignments, in one statement (projects have a handful of tasks). */
 export async function projectTasks(
   tx: Tx,
   project: Project,
 ): Promise<{ tasks: Task[]; assignments: Map<number, TaskAssignment[]> }> {
-  const tasks = await findBySql(tx, Task, 'select * from task where project_id = ? order by id asc', [project.id]);
-  const assignments = new Map<number, TaskAssignment[]>(tasks.map((t) => [t.id, []]));
-  if (tasks.length) {
-    const rows = await findBySql(
-      tx,
-      TaskAssignment,
-      'select * from task_assignment where task_id in (?) and not is_deleted order by level asc',
-      [tasks.map((t) => t.id)],
+  await tx.em.tryFlush(Task, {});
+  await tx.em.tryFlush(TaskAssignment, {});
+  const rows = await prepared<EntityDictionary<Task> & { live_assignments: EntityDictionary<TaskAssignment>[] }>(
+    tx.em,
+    PROJECT_TASKS_SQL,
+    [project.id],
+  );
+  const assignments = new Map<number, TaskAssignment[]>();
+  const tasks = rows.map(({ live_assignments, ...row }) => {
+    const task = asEntity(tx, Task, row as EntityDictionary<Task>);
+    assignments.set(
+      task.id,
+      live_assignments.map((a) => asEntity(tx, TaskAssignment, a)),
     );
-    for (const a of rows) assignments.get(a.task.id)!.push(a);
-  }
+    return task;
+  });
   return { tasks, assignments };
 }
 

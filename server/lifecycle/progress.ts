@@ -8,7 +8,7 @@ import { AssignmentStatus, IterationStatus, ProjectStatus, TaskStatus } from '..
 import type { Project } from '../projects/project.entity.js';
 import { Task, type TaskAssignment } from '../tasks/task.entity.js';
 import { applyAssignmentPolicy, emitStatusChange, workerIdsOf } from './assign.js';
-import { lockProject, openIteration, prerequisitesFrom, projectTasks } from './load.js';
+import { lockProject, openIteration, prerequisitesFrom, projectTasks, type TaskWork } from './load.js';
 import type { Tx } from './transaction.js';
 
 export const MACHINE_JOB = 'machine_step';
@@ -25,12 +25,18 @@ export async function queueMachineJob(tx: Tx, taskId: number, runAt?: Date): Pro
  * A task is done: every live assignment is SUBMITTED and no iteration stays open (each open one ends
  * as a REQUESTED_REVIEW of its assignment's data), the task is COMPLETE, and what follows is created.
  * A submission closes its own iteration first (with what was submitted); this closes the rest.
+ * `work`: the task's open iterations, when the caller loaded them with its assignments (taskWork).
  */
-export async function completeTask(tx: Tx, task: Task, assignments: readonly TaskAssignment[]): Promise<void> {
+export async function completeTask(
+  tx: Tx,
+  task: Task,
+  assignments: readonly TaskAssignment[],
+  work?: Pick<TaskWork, 'openIteration'>,
+): Promise<void> {
   const now = tx.engine.now();
   for (const a of assignments) {
     a.status = AssignmentStatus.SUBMITTED; // a FAILED machine step an admin skips is done too
-    const open = await openIteration(tx, a);
+    const open = work ? work.openIteration(a) : await openIteration(tx, a);
     if (open)
       Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
   }
