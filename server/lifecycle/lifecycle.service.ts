@@ -314,9 +314,13 @@ export class LifecycleService {
       if (!candidate) return { assignment: null, reason: NoTaskReason.NO_TASK_AVAILABLE };
       // NEXT_TASK_SQL returns the locked task row whole: mapped to the entity, not selected again.
       const task = tx.em.map(Task, candidate);
-      const project = await loadProject(tx, task);
+      const { project, assignments } = await claimContext(tx, task, workerId);
       return {
-        assignment: await assignWorker(tx, task, project, worker, { enforceLimits: false /* checked above */, held }),
+        assignment: await assignWorker(tx, task, project, worker, {
+          enforceLimits: false /* checked above */,
+          held,
+          assignments,
+        }),
         reason: null,
       };
     });
@@ -475,8 +479,9 @@ export class LifecycleService {
     return this.run(actor, async (tx) => {
       const worker = await findWorker(tx, who);
       const task = await lockTask(tx, input.taskId);
-      const project = await loadActiveProject(tx, task);
-      return assignWorker(tx, task, project, worker, { enforceLimits: false });
+      const { project, assignments, held } = await claimContext(tx, task, worker.id);
+      requireActive(project);
+      return assignWorker(tx, task, project, worker, { enforceLimits: false, assignments, held });
     });
   }
 
@@ -835,10 +840,4 @@ export const isStuck = (a: TaskAssignment, now: Date): boolean =>
 /** A claim and an admin's assignment answer alike when the project is paused or ended. */
 function requireActive(project: Project): void {
   if (project.status !== ProjectStatus.ACTIVE) throw refuse('PROJECT_NOT_ACTIVE');
-}
-
-async function loadActiveProject(tx: Tx, task: Task): Promise<Project> {
-  const project = await loadProject(tx, task);
-  requireActive(project);
-  return project;
 }

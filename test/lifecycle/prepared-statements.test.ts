@@ -1,0 +1,120 @@
+// The use cases' hot statements are prepared statements on their transaction's connection
+// (server/db/statements.ts): sent with their values apart from the text, under a name PostgreSQL keeps
+// for the connection, so it parses and plans them once. Errors stay the ORM's typed ones (`transact`
+// maps them), and the cycle's statement counts stay where the one-load-per-use-case design put them.
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepared } from '../../server/db/statements.js';
+import { SubmitAction } from '../../server/lifecycle/rules.js';
+import { useHarness, type Harness } from '../support/harness.js';
+import { defineWorkflow } from '../../server/workflow/definition.js';
+
+/** The cycle of bench/cycle.ts: one step, reviewed once. */
+const onceWorkflow = defineWorkflow({
+  slug: 'once',
+  name: 'Reviewed once',
+  certifications: [{ slug: 'writer', name: 'Writer' }],
+  versions: [
+    {
+      slug: 'v1',
+      name: 'One review',
+      steps: [
+        {
+          kind: 'human',
+          slug: 'write',
+          name: 'Write',
+          requiredCertifications: ['writer'],
+          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
+        },
+      ],
+    },
+  ],
+});
+
+let h: Harness;
+beforeAll(async () => {
+  h = await useHarness({ workflows: [onceWorkflow] });
+});
+
+/** Every query config the ORM's connections send while `fn` runs: text, values and name. */
+async function sent<T>(fn: () => Promise<T>): Promise<{ text: string; values?: unknown[]; name?: string }[]> {
+  const seen: { text: string; values?: unknown[]; name?: string }[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
+    const first = args[0] as string | { text: string; values?: unknown[]; name?: string };
+    if (this.__knexUid) seen.push(typeof first === 'string' ? { text: first } : first);
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return seen;
+}
+
+const inTransaction = <T>(fn: (em: EntityManager) => Promise<T>): Promise<T> =>
+  h.db.orm.em.fork().transactional((em) => fn(em as EntityManager));
+
+describe('prepared', () => {
+  it('sends the values apart from the text, under one name that PostgreSQL keeps for the connection', async () => {
+    const calls = await sent(() =>
+      inTransaction(async (em) => {
+        expect(await prepared<{ n: number }>(em, 'select ?::int + 1 as n', [41])).toEqual([{ n: 42 }]);
+        expect(await prepared<{ n: number }>(em, 'select ?::int + 1 as n', [1])).toEqual([{ n: 2 }]);
+        // The same connection (the transaction's) holds the statement: parsed once, used twice.
+        const held = await em.execute<{ name: string; statement: string }[]>(
+          `select name, statement from pg_prepared_statements where statement like 'select $1::int + 1%'`,
+        );
+        expect(held).toHaveLength(1);
+        expect(held[0]!.name).toMatch(/^orchestra_[0-9a-f]{16}$/);
+      }),
+    );
+    const mine = calls.filter((c) => c.text === 'select $1::int + 1 as n');
+    expect(mine.map((c) => c.values)).toEqual([[41], [1]]);
+    expect(new Set(mine.map((c) => c.name)).size).toBe(1);
+  });
+
+  it('throws the ORM’s typed errors, and refuses an array whose length would change the text', async () => {
+    await expect(
+      inTransaction(async (em) => {
+        await em.execute('create temporary table once (id int primary key) on commit drop');
+        await prepared(em, 'insert into once (id) values (?)', [1]);
+        await prepared(em, 'insert into once (id) values (?)', [1]);
+      }),
+    ).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    await expect(inTransaction((em) => prepared(em, 'select 1 where 1 in (?)', [[1, 2]]))).rejects.toThrow(
+      /array parameter/,
+    );
+  });
+});
+
+describe('the cycle’s statements', () => {
+  it('reads each use case’s rows in one statement after its locks, all prepared', async () => {
+    const writer = await h.worker('prep_writer', [['once', 'writer', 'ENTRY_LEVEL']]);
+    const reviewer = await h.worker('prep_reviewer', [['once', 'writer', 'REVIEWER']]);
+    const project = await h.project('once');
+    const taskId = await h.taskId(project.id, 'write');
+    const steps: [string, () => Promise<unknown>][] = [
+      ['claim', () => h.lifecycle.claimTask(writer, taskId)],
+      ['submit', () => h.lifecycle.submitTask(writer, { taskId, data: { v: 1 }, action: SubmitAction.SUBMIT })],
+      ['review claim', () => h.lifecycle.claimTask(reviewer, taskId)],
+      ['accept', () => h.lifecycle.submitTask(reviewer, { taskId, data: { v: 2 }, action: SubmitAction.ACCEPT })],
+    ];
+    const counts: Record<string, number> = {};
+    for (const [name, run] of steps) {
+      const calls = await sent(run);
+      counts[name] = calls.length;
+      // Reads and the events go prepared; what is not is the unit of work's own writes and BEGIN/COMMIT.
+      const unprepared = calls.filter((c) => !c.name).map((c) => c.text.replace(/\s+/g, ' ').slice(0, 60));
+      expect(
+        unprepared.filter((t) => !/^(BEGIN|COMMIT|insert into "|update ")/.test(t)),
+        `${name}: unprepared reads`,
+      ).toEqual([]);
+    }
+    // BEGIN, the locks (worker and task for a claim), one read, the unit of work's writes, the events,
+    // COMMIT. (Before this design: 11, 9, 11 and 15.)
+    expect(counts).toEqual({ claim: 9, submit: 8, 'review claim': 9, accept: 11 });
+  });
+});
