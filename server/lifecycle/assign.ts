@@ -3,11 +3,14 @@
 import type { AssignmentPolicy } from '../workflow/definition.js';
 import type { JsonObject } from '../kernel/json.js';
 import type { Project } from '../projects/project.entity.js';
-import { Iteration, TaskAssignment, type Task } from '../tasks/task.entity.js';
+import type { EntityDictionary } from '@mikro-orm/postgresql';
+import { prepared } from '../db/statements.js';
+import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 import type { Tx } from './transaction.js';
 import { assignmentPolicyError, OrchestraError, notFound, refuse } from '../kernel/errors.js';
 import {
+  asEntity,
   currentAssignment,
   heldCertifications,
   heldCertificationsAndWorkload,
@@ -17,7 +20,7 @@ import {
   type Workload,
 } from './load.js';
 import { checkClaim, checkWorkerMayTakeWork, isCertified, type HeldCertification } from './rules.js';
-import { TaskStatus } from '../kernel/status.js';
+import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.js';
 
 export interface AssignOptions {
   /** Apply the worker's own limits (cap on work in progress, returned work first): claims, not admins. */
@@ -61,17 +64,14 @@ export async function assignWorker(
 
   const now = tx.engine.now();
   const source = currentAssignment(assignments);
-  const assignment = tx.em.create(TaskAssignment, {
-    task,
-    worker,
-    level,
-    data: structuredClone(source?.data ?? {}) as JsonObject,
-    startDatetime: now,
-  });
-  tx.em.create(Iteration, { assignment, startDatetime: now });
   const previous = task.status;
-  task.status = level === 0 ? TaskStatus.PROCESSING : TaskStatus.REVIEWING;
-  await tx.em.flush();
+  const assignment = await writeAssignment(tx, task, {
+    workerId: worker.id,
+    level,
+    data: source?.data ?? {},
+    status: level === 0 ? TaskStatus.PROCESSING : TaskStatus.REVIEWING,
+    now,
+  });
   const workerIds = [...workerIdsOf(assignments), worker.id];
   tx.emit({
     type: 'task.assigned',
@@ -82,6 +82,49 @@ export async function assignWorker(
   emitStatusChange(tx, task, previous, workerIds);
   return assignment;
 }
+
+/**
+ * The writes of an assignment, in one statement: the task's new status (its version checked and bumped,
+ * as the unit of work does), the assignment and its first iteration. The rows come back as the
+ * entities, clean, so the transaction's final flush has nothing of them to write. The task must have
+ * no unflushed change (every caller has just locked it or flushed).
+ */
+async function writeAssignment(
+  tx: Tx,
+  task: Task,
+  values: { workerId: number; level: number; data: JsonObject; status: TaskStatus; now: Date },
+): Promise<TaskAssignment> {
+  const [row] = await prepared<{
+    task: EntityDictionary<Task>;
+    assignment: EntityDictionary<TaskAssignment>;
+    iteration: EntityDictionary<Iteration>;
+  }>(tx.em, ASSIGN_SQL, [
+    values.status,
+    values.now,
+    task.id,
+    task.version,
+    values.workerId,
+    values.level,
+    JSON.stringify(values.data),
+    values.now,
+    IterationStatus.PROCESSING,
+  ]);
+  // The task changed under us (its version moved): what MikroORM's version check would say.
+  if (!row) throw refuse('CONCURRENT_TASK_CHANGE');
+  asEntity(tx, Task, row.task, { refresh: true });
+  const assignment = asEntity(tx, TaskAssignment, row.assignment);
+  asEntity(tx, Iteration, row.iteration);
+  return assignment;
+}
+
+const ASSIGN_SQL = `
+with t as (update task set status = ?, updated_at = ?, version = version + 1
+            where id = ? and version = ? returning *),
+     a as (insert into task_assignment (task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts)
+           select t.id, ?, ${AssignmentStatus.PROCESSING}, ?, ?::jsonb, ?, false, 0 from t returning *),
+     i as (insert into iteration (assignment_id, status, start_datetime, submitted_data, is_deleted)
+           select a.id, ?, a.start_datetime, '{}', false from a returning *)
+select row_to_json(t) as task, row_to_json(a) as assignment, row_to_json(i) as iteration from t, a, i`;
 
 type TaskStatusName = keyof typeof TaskStatus;
 

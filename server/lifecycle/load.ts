@@ -42,7 +42,7 @@ async function findBySql<T extends object>(
  * One row (a table's columns by name, from a SELECT or from `row_to_json`) as a managed entity, merged
  * into the identity map as em.find would. Timestamps may come as text (JSON): the hydrator parses them.
  */
-function asEntity<T extends object>(
+export function asEntity<T extends object>(
   tx: Tx,
   entity: EntityClass<T>,
   row: EntityDictionary<T>,
