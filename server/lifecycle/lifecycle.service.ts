@@ -33,7 +33,7 @@ import {
   taskWork,
 } from './load.js';
 import { NEXT_TASK_SQL } from './pool.js';
-import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus } from './progress.js';
+import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus, writeWork } from './progress.js';
 import {
   checkSubmit,
   checkWorkerMayTakeWork,
@@ -449,6 +449,7 @@ export class LifecycleService {
       await completeTask(tx, task, assignments, work);
       return task;
     }
+    await writeWork(tx, task, target ? [submitter, target] : [submitter], iteration ? [iteration] : []);
     emitStatusChange(tx, task, previous, workerIds);
     if (next === TaskStatus.PENDING_REVIEW) {
       const policy = step.def.assignmentPolicy.reviewer;

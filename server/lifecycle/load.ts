@@ -147,6 +147,8 @@ export interface TaskWork {
   assignments: TaskAssignment[];
   /** The iteration of an assignment that is open now (this transaction's changes included), or null. */
   openIteration(assignment: TaskAssignment): Iteration | null;
+  /** Every iteration that was open when loaded (closed since or not): what a completion writes. */
+  iterations: Iteration[];
 }
 
 const TASK_WORK_SQL = `
@@ -174,6 +176,7 @@ export async function taskWork(tx: Tx, task: Task): Promise<TaskWork> {
   });
   return {
     assignments,
+    iterations: [...open.values()],
     openIteration: (a) => {
       const iteration = open.get(a.id);
       return iteration?.status === IterationStatus.PROCESSING ? iteration : null;

@@ -2,13 +2,15 @@
 // machine's result), the tasks whose dependencies are now complete are created, and the project
 // completes when nothing is left to do (spec §3.10). The caller of createSubsequentTasks holds the
 // project's row lock, so two tasks completing at once cannot both miss a join.
-import { creationPolicyError } from '../kernel/errors.js';
+import { creationPolicyError, refuse } from '../kernel/errors.js';
 import type { JsonObject, Prerequisites } from '../kernel/json.js';
+import type { EntityDictionary } from '@mikro-orm/postgresql';
+import { prepared } from '../db/statements.js';
 import { AssignmentStatus, IterationStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
 import type { Project } from '../projects/project.entity.js';
-import { Task, type TaskAssignment } from '../tasks/task.entity.js';
+import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { applyAssignmentPolicy, emitStatusChange, workerIdsOf } from './assign.js';
-import { lockProject, openIteration, prerequisitesFrom, projectTasks, type TaskWork } from './load.js';
+import { asEntity, lockProject, openIteration, prerequisitesFrom, projectTasks, type TaskWork } from './load.js';
 import type { Tx } from './transaction.js';
 
 export const MACHINE_JOB = 'machine_step';
@@ -31,17 +33,21 @@ export async function completeTask(
   tx: Tx,
   task: Task,
   assignments: readonly TaskAssignment[],
-  work?: Pick<TaskWork, 'openIteration'>,
+  work?: Pick<TaskWork, 'openIteration' | 'iterations'>,
 ): Promise<void> {
   const now = tx.engine.now();
+  const iterations = new Set(work?.iterations); // the caller's (a submission closed its own) are written too
   for (const a of assignments) {
     a.status = AssignmentStatus.SUBMITTED; // a FAILED machine step an admin skips is done too
     const open = work ? work.openIteration(a) : await openIteration(tx, a);
-    if (open)
+    if (open) {
       Object.assign(open, { status: IterationStatus.REQUESTED_REVIEW, submittedData: a.data, endDatetime: now });
+      iterations.add(open);
+    }
   }
   const previous = task.status;
   task.status = TaskStatus.COMPLETE;
+  await writeWork(tx, task, assignments, [...iterations]);
   const workerIds = workerIdsOf(assignments);
   emitStatusChange(tx, task, previous, workerIds);
   tx.emit({
@@ -50,9 +56,75 @@ export async function completeTask(
     taskId: task.id,
     payload: { step: tx.engine.catalog.step(task.step.id).def.slug, workerIds },
   });
-  await tx.em.flush();
   await createSubsequentTasks(tx, await lockProject(tx, task.project.id));
 }
+
+/**
+ * The writes of a submission or a completion, in one statement: the task's status (its version checked
+ * and bumped, as the unit of work does), its assignments' status, data and machine-attempt fields, and
+ * the ends of their iterations. The rows come back as the entities, clean, so the transaction's final
+ * flush has nothing of them to write. The rows must have no unflushed change in any other column (the
+ * refresh would drop it): the callers change only these.
+ */
+export async function writeWork(
+  tx: Tx,
+  task: Task,
+  assignments: readonly TaskAssignment[],
+  iterations: readonly Iteration[],
+): Promise<void> {
+  const [row] = await prepared<{
+    task: EntityDictionary<Task>;
+    assignments: EntityDictionary<TaskAssignment>[];
+    iterations: EntityDictionary<Iteration>[];
+  }>(tx.em, WORK_SQL, [
+    task.status,
+    tx.engine.now(),
+    task.id,
+    task.version,
+    JSON.stringify(
+      assignments.map((a) => ({
+        id: a.id,
+        status: a.status,
+        data: a.data,
+        last_error: a.lastError,
+        lease_expires_at: a.leaseExpiresAt,
+      })),
+    ),
+    JSON.stringify(
+      iterations.map((i) => ({
+        id: i.id,
+        status: i.status,
+        submitted_data: i.submittedData,
+        end_datetime: i.endDatetime,
+        feedback: i.feedback,
+      })),
+    ),
+  ]);
+  // The task changed under us (its version moved): what MikroORM's version check would say.
+  if (!row) throw refuse('CONCURRENT_TASK_CHANGE');
+  asEntity(tx, Task, row.task, { refresh: true });
+  for (const a of row.assignments) asEntity(tx, TaskAssignment, a, { refresh: true });
+  for (const i of row.iterations) asEntity(tx, Iteration, i, { refresh: true });
+}
+
+// Every row is updated only when the task's is (`from t`): a moved version changes nothing.
+const WORK_SQL = `
+with t as (update task set status = ?, updated_at = ?, version = version + 1
+            where id = ? and version = ? returning *),
+     a as (update task_assignment a
+              set status = x.status, data = x.data, last_error = x.last_error, lease_expires_at = x.lease_expires_at
+             from t, json_to_recordset(?::json)
+                  as x(id int, status smallint, data jsonb, last_error text, lease_expires_at timestamptz)
+            where a.id = x.id and a.task_id = t.id returning a.*),
+     i as (update iteration i
+              set status = x.status, submitted_data = x.submitted_data, end_datetime = x.end_datetime, feedback = x.feedback
+             from t, json_to_recordset(?::json)
+                  as x(id int, status smallint, submitted_data jsonb, end_datetime timestamptz, feedback text)
+            where i.id = x.id returning i.*)
+select row_to_json(t) as task,
+       (select coalesce(json_agg(a), '[]') from a) as assignments,
+       (select coalesce(json_agg(i), '[]') from i) as iterations
+  from t`;
 
 export async function createSubsequentTasks(
   tx: Tx,

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepared } from '../../server/db/statements.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
+import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
 
@@ -91,7 +92,7 @@ describe('prepared', () => {
 });
 
 describe('the cycle’s statements', () => {
-  it('reads each use case’s rows in one statement after its locks and writes a claim in one, all prepared', async () => {
+  it('reads each use case’s rows in one statement after its locks and writes a claim’s or a submission’s in one, all prepared', async () => {
     const writer = await h.worker('prep_writer', [['once', 'writer', 'ENTRY_LEVEL']]);
     const reviewer = await h.worker('prep_reviewer', [['once', 'writer', 'REVIEWER']]);
     const project = await h.project('once');
@@ -113,9 +114,49 @@ describe('the cycle’s statements', () => {
         unprepared.filter((t) => !/^(BEGIN|COMMIT|insert into "|update ")/.test(t)),
         `${name}: unprepared reads`,
       ).toEqual([]);
+      // The task, assignment and iteration writes are the use case's own statement; only accepting,
+      // which completes the project, leaves the project's status to the unit of work.
+      expect(unprepared, `${name}: unprepared`).toEqual(
+        name === 'accept'
+          ? ['BEGIN;', expect.stringMatching(/^update "project" set "status" = \d+ where "id" = \d+$/), 'COMMIT;']
+          : ['BEGIN;', 'COMMIT;'],
+      );
     }
-    // BEGIN, the locks (worker and task for a claim), one read, the writes (a claim's in one statement;
-    // a submission's the unit of work's), the events, COMMIT. (Before this design: 11, 9, 11 and 15.)
-    expect(counts).toEqual({ claim: 7, submit: 8, 'review claim': 7, accept: 11 });
+    // BEGIN, the locks (worker and task for a claim), one read, the writes in one statement, the events,
+    // COMMIT; accepting also locks the project, reads its tasks and ends it. (Before this design: 11, 9, 11, 15.)
+    expect(counts).toEqual({ claim: 7, submit: 6, 'review claim': 7, accept: 9 });
+    // What the statements wrote is what the unit of work would have: the task done, each level's data kept
+    // with its closed iteration.
+    const rows = await h.db.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `select a.level, a.status, a.data, i.status as iteration, i.submitted_data, i.end_datetime is not null as ended, t.status as task, t.version
+         from task_assignment a join iteration i on i.assignment_id = a.id join task t on t.id = a.task_id
+        where a.task_id = ? order by a.level`,
+        [taskId],
+      );
+    expect(rows).toEqual([
+      {
+        level: 0,
+        status: AssignmentStatus.SUBMITTED,
+        data: { v: 1 },
+        iteration: IterationStatus.REQUESTED_REVIEW,
+        submitted_data: { v: 1 },
+        ended: true,
+        task: TaskStatus.COMPLETE,
+        version: 5,
+      },
+      {
+        level: 1,
+        status: AssignmentStatus.SUBMITTED,
+        data: { v: 2 },
+        iteration: IterationStatus.REQUESTED_REVIEW,
+        submitted_data: { v: 2 },
+        ended: true,
+        task: TaskStatus.COMPLETE,
+        version: 5,
+      },
+    ]);
   });
 });
