@@ -7,7 +7,7 @@
 //
 //   node --import @swc-node/register/esm-register bench/cycle.ts [--concurrency 8,32] [--cycles 400]
 //        [--raw-cycles 3000] [--rounds 2] [--raw-tasks 400000] [--drivers graphql,inprocess,raw] [--json]
-//        [--cpu-prof] [--show-sql]
+//        [--cpu-prof] [--show-sql] [--pg-statements]
 //
 // For each phase (driver × C): transitions/s, the ratio to raw SQL in the same round, latency of one
 // transition p50/p95/p99, CPU per transition in the Node process doing the work (the server child for
@@ -39,6 +39,7 @@ const { values: opts } = parseArgs({
     json: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'show-sql': { type: 'boolean', default: false },
+    'pg-statements': { type: 'boolean', default: false },
   },
 });
 const posInt = (name: string, v: string) => {
@@ -230,7 +231,12 @@ interface PhaseResult {
 }
 
 async function main() {
-  const pgsrv = await benchPostgres('bench-cycle', 54364);
+  // --pg-statements: PostgreSQL's own account of where its time went (pg_stat_statements), per statement.
+  const pgsrv = await benchPostgres(
+    'bench-cycle',
+    54364,
+    opts['pg-statements'] ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {},
+  );
   const server = new ServerChild();
   let app: Orchestra | null = null;
   try {
@@ -405,6 +411,7 @@ async function main() {
         }
     const loadAfter = os.loadavg();
     report(results, probe, loadBefore, loadAfter);
+    if (opts['pg-statements']) await reportStatements(app.db.pool);
   } catch (error) {
     log(`failed: ${(error as Error).stack ?? error}`);
     process.exitCode = 1;
@@ -413,6 +420,25 @@ async function main() {
     await app?.close().catch(() => {});
     await pgsrv.stop().catch(() => {});
   }
+}
+
+/** The statements of Orchestra's database (the probe's and every phase's) by PostgreSQL's time in them. */
+async function reportStatements(db: pg.Pool): Promise<void> {
+  await db.query('create extension if not exists pg_stat_statements');
+  const { rows } = await db.query<{ calls: string; ms: number; mean: number; share: number; query: string }>(
+    `select calls, total_exec_time as ms, total_exec_time / calls as mean,
+            total_exec_time / sum(total_exec_time) over () as share, regexp_replace(query, '\\s+', ' ', 'g') as query
+       from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      order by total_exec_time desc limit 15`,
+  );
+  console.log(
+    '\nPostgreSQL time by statement, set-up included (pg_stat_statements: execution, not planning; waits included)\n',
+  );
+  console.log('| calls | total ms | mean ms | share | statement |\n|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      `| ${r.calls} | ${r.ms.toFixed(0)} | ${r.mean.toFixed(3)} | ${(r.share * 100).toFixed(1)} % | \`${r.query.slice(0, 100).replace(/\|/g, '\\|')}\` |`,
+    );
 }
 
 function report(

@@ -28,10 +28,14 @@ export const machineLine = () =>
 export const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
 
 /** A bench-only embedded PostgreSQL in .data/<dir> (port from ORCHESTRA_EMBEDDED_PG_PORT or the default). */
-export async function benchPostgres(dir: string, defaultPort: number): Promise<BenchPostgres> {
+export async function benchPostgres(
+  dir: string,
+  defaultPort: number,
+  settings?: Record<string, string>,
+): Promise<BenchPostgres> {
   const port = Number(process.env.ORCHESTRA_EMBEDDED_PG_PORT ?? defaultPort);
   const dataDir = path.join(PROJECT_ROOT, '.data', dir);
-  const embedded = await startEmbeddedPostgres(dataDir, port);
+  const embedded = await startEmbeddedPostgres(dataDir, port, { settings });
   log(`embedded PostgreSQL on 127.0.0.1:${port} (data in .data/${dir})`);
   return Object.assign(embedded, { dataDir });
 }

@@ -33,6 +33,8 @@ export interface EmbeddedOptions {
   say?: (message: string) => void;
   /** PostgreSQL died and could not be started again. */
   onFatal?: (error: Error) => void;
+  /** More server settings (`-c name=value` each): benchmarks' profiling. */
+  settings?: Record<string, string>;
 }
 
 /** A start that cannot go on, in a sentence that says what to do. */
@@ -191,6 +193,7 @@ export async function startEmbeddedPostgres(
       '-c',
       'listen_addresses=127.0.0.1',
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: options.log ? (m) => process.stdout.write(`[postgres] ${m}\n`) : () => {},
     onError: (e) => process.stderr.write(`[postgres] ${String(e)}\n`),

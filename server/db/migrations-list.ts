@@ -9,6 +9,7 @@ import { Migration20261202000000 } from '../../migrations/Migration2026120200000
 import { Migration20261202010000 } from '../../migrations/Migration20261202010000.js';
 import { Migration20261202020000 } from '../../migrations/Migration20261202020000.js';
 import { Migration20261202030000 } from '../../migrations/Migration20261202030000.js';
+import { Migration20261202040000 } from '../../migrations/Migration20261202040000.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000', class: Migration20261127000000 },
@@ -21,4 +22,5 @@ export const migrationsList = [
   { name: 'Migration20261202010000', class: Migration20261202010000 },
   { name: 'Migration20261202020000', class: Migration20261202020000 },
   { name: 'Migration20261202030000', class: Migration20261202030000 },
+  { name: 'Migration20261202040000', class: Migration20261202040000 },
 ];

@@ -2,10 +2,9 @@
 // it causes; relays and consumers read them after commit, in commit order. `txId` is the writing
 // transaction's id, so a reader can hold back events of transactions that may still commit.
 import 'reflect-metadata';
-import { Entity, OptionalProps, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'domain_event' })
-@Index({ properties: ['projectId'] })
 export class DomainEventRow {
   [OptionalProps]?: 'txId' | 'projectId' | 'taskId' | 'payload' | 'actor' | 'createdAt';
   @PrimaryKey({ type: 'bigint' }) id!: string;

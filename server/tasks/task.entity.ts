@@ -23,7 +23,6 @@ import { Worker } from '../workers/worker.entity.js';
 @ObjectType({ description: 'An instance of a step in a project.' })
 @Entity()
 @Unique({ properties: ['project', 'step'] })
-@Index({ properties: ['status'] })
 export class Task {
   [OptionalProps]?: 'status' | 'tags' | 'startDatetime' | 'updatedAt' | 'version';
   @Field(() => ID) @PrimaryKey() id!: number;
