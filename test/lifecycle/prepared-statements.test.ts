@@ -9,33 +9,11 @@ import { prepared } from '../../server/db/statements.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
 import { useHarness, type Harness } from '../support/harness.js';
-import { defineWorkflow } from '../../server/workflow/definition.js';
-
-/** The cycle of bench/cycle.ts: one step, reviewed once. */
-const onceWorkflow = defineWorkflow({
-  slug: 'once',
-  name: 'Reviewed once',
-  certifications: [{ slug: 'writer', name: 'Writer' }],
-  versions: [
-    {
-      slug: 'v1',
-      name: 'One review',
-      steps: [
-        {
-          kind: 'human',
-          slug: 'write',
-          name: 'Write',
-          requiredCertifications: ['writer'],
-          reviewPolicy: { policy: 'sampled_review', rate: 1, maxReviews: 1 },
-        },
-      ],
-    },
-  ],
-});
+import { claimsWorkflow } from '../workflows/fixtures.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await useHarness({ workflows: [onceWorkflow] });
+  h = await useHarness({ workflows: [claimsWorkflow] });
 });
 
 /** Every query config the ORM's connections send while `fn` runs: text, values and name. */
@@ -93,9 +71,9 @@ describe('prepared', () => {
 
 describe('the cycle’s statements', () => {
   it('reads each use case’s rows in one statement after its locks and writes a claim’s or a submission’s in one, all prepared', async () => {
-    const writer = await h.worker('prep_writer', [['once', 'writer', 'ENTRY_LEVEL']]);
-    const reviewer = await h.worker('prep_reviewer', [['once', 'writer', 'REVIEWER']]);
-    const project = await h.project('once');
+    const writer = await h.worker('prep_writer', [['claims', 'writer', 'ENTRY_LEVEL']]);
+    const reviewer = await h.worker('prep_reviewer', [['claims', 'writer', 'REVIEWER']]);
+    const project = await h.project('claims', 'write'); // the cycle of bench/cycle.ts: one step, reviewed once
     const taskId = await h.taskId(project.id, 'write');
     const steps: [string, () => Promise<unknown>][] = [
       ['claim', () => h.lifecycle.claimTask(writer, taskId)],
@@ -136,27 +114,16 @@ describe('the cycle’s statements', () => {
         where a.task_id = ? order by a.level`,
         [taskId],
       );
-    expect(rows).toEqual([
-      {
-        level: 0,
-        status: AssignmentStatus.SUBMITTED,
-        data: { v: 1 },
-        iteration: IterationStatus.REQUESTED_REVIEW,
-        submitted_data: { v: 1 },
-        ended: true,
-        task: TaskStatus.COMPLETE,
-        version: 5,
-      },
-      {
-        level: 1,
-        status: AssignmentStatus.SUBMITTED,
-        data: { v: 2 },
-        iteration: IterationStatus.REQUESTED_REVIEW,
-        submitted_data: { v: 2 },
-        ended: true,
-        task: TaskStatus.COMPLETE,
-        version: 5,
-      },
-    ]);
+    const done = (level: number, data: object) => ({
+      level,
+      status: AssignmentStatus.SUBMITTED,
+      data,
+      iteration: IterationStatus.REQUESTED_REVIEW,
+      submitted_data: data,
+      ended: true,
+      task: TaskStatus.COMPLETE,
+      version: 5, // one more for each of the four transitions
+    });
+    expect(rows).toEqual([done(0, { v: 1 }), done(1, { v: 2 })]);
   });
 });
