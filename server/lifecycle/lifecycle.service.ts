@@ -28,6 +28,7 @@ import {
   lockProject,
   lockTask,
   lockWorker,
+  lockWorkerAndTask,
   prerequisitesOf,
   claimContext,
   taskWork,
@@ -277,8 +278,7 @@ export class LifecycleService {
   async claimTask(actor: Actor, taskId: number): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
     return this.run(actor, async (tx) => {
-      const worker = await lockWorker(tx, workerId);
-      const task = await lockTask(tx, taskId);
+      const { worker, task } = await lockWorkerAndTask(tx, workerId, taskId);
       const { project, ...known } = await claimContext(tx, task, workerId);
       requireActive(project);
       return assignWorker(tx, task, project, worker, { enforceLimits: true, ...known });

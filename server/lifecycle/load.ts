@@ -87,6 +87,31 @@ export function workerColumnList(tx: Pick<Tx, 'em'>, alias?: string): string {
   return alias ? workerColumns.replace(/(^|, )"/g, `$1${alias}."`) : workerColumns;
 }
 
+/**
+ * A claim's two locks in one round trip, in the one order (worker, then task): the worker's row is
+ * locked by the CTE when the task's row is read, before the task's lock is taken (and waited for). When
+ * either row is missing, the two plain locks say which, as they always did.
+ */
+export async function lockWorkerAndTask(
+  tx: Tx,
+  workerId: number,
+  taskId: number,
+): Promise<{ worker: Worker; task: Task }> {
+  await tx.em.tryFlush(Task, {});
+  const [row] = await prepared<EntityDictionary<Task> & { locked_worker: EntityDictionary<Worker> | null }>(
+    tx.em,
+    `with w as materialized (select ${workerColumnList(tx)} from worker where id = ? for update)
+     select (select row_to_json(w) from w) as locked_worker, t.* from task t where t.id = ? for update of t`,
+    [workerId, taskId],
+  );
+  if (!row?.locked_worker) return { worker: await lockWorker(tx, workerId), task: await lockTask(tx, taskId) };
+  const { locked_worker, ...task } = row;
+  return {
+    worker: asEntity(tx, Worker, locked_worker),
+    task: asEntity(tx, Task, task as EntityDictionary<Task>),
+  };
+}
+
 export async function lockWorker(tx: Tx, workerId: number): Promise<Worker> {
   const [worker] = await findBySql(
     tx,

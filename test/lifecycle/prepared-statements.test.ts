@@ -100,9 +100,10 @@ describe('the cycle’s statements', () => {
           : ['BEGIN;', 'COMMIT;'],
       );
     }
-    // BEGIN, the locks (worker and task for a claim), one read, the writes in one statement, the events,
-    // COMMIT; accepting also locks the project, reads its tasks and ends it. (Before this design: 11, 9, 11, 15.)
-    expect(counts).toEqual({ claim: 7, submit: 6, 'review claim': 7, accept: 9 });
+    // BEGIN, the locks (a claim's worker and task in one statement), one read, the writes in one statement,
+    // the events, COMMIT; accepting also locks the project, reads its tasks and ends it. (Before this
+    // design: 11, 9, 11, 15.)
+    expect(counts).toEqual({ claim: 6, submit: 6, 'review claim': 6, accept: 9 });
     // What the statements wrote is what the unit of work would have: the task done, each level's data kept
     // with its closed iteration.
     const rows = await h.db.orm.em
@@ -125,5 +126,45 @@ describe('the cycle’s statements', () => {
       version: 5, // one more for each of the four transitions
     });
     expect(rows).toEqual([done(0, { v: 1 }), done(1, { v: 2 })]);
+  });
+});
+
+describe('a claim’s two locks in one statement', () => {
+  it('holds the worker’s lock while it waits for the task’s: the order stays worker → task', async () => {
+    const writer = await h.worker('lock_writer', [['claims', 'writer', 'ENTRY_LEVEL']]);
+    const project = await h.project('claims', 'write');
+    const taskId = await h.taskId(project.id, 'write');
+    const holder = await h.db.pool.connect();
+    const prober = await h.db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from task where id = $1 for update', [taskId]);
+      const claim = h.lifecycle.claimTask(writer, taskId);
+      // The claim is waiting for the task; its worker's row is locked already.
+      await expect
+        .poll(async () => {
+          await prober.query('begin');
+          try {
+            await prober.query('select id from worker where id = $1 for update nowait', [writer.workerId]);
+            return 'free';
+          } catch (error) {
+            return (error as { code?: string }).code; // 55P03: lock_not_available
+          } finally {
+            await prober.query('rollback');
+          }
+        })
+        .toBe('55P03');
+      await holder.query('rollback');
+      const assignment = await claim;
+      expect(assignment.level).toBe(0);
+      // Claimed: the worker's lock ended with the claim's transaction.
+      await expect(
+        prober.query('select id from worker where id = $1 for update nowait', [writer.workerId]),
+      ).resolves.toBeTruthy();
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      holder.release();
+      prober.release();
+    }
   });
 });
