@@ -17,6 +17,7 @@ import {
   liveAssignments,
   prerequisitesOf,
   workload,
+  writtenTask,
   type Workload,
 } from './load.js';
 import { checkClaim, checkWorkerMayTakeWork, isCertified, type HeldCertification } from './rules.js';
@@ -109,9 +110,7 @@ async function writeAssignment(
     values.now,
     IterationStatus.PROCESSING,
   ]);
-  // The task changed under us (its version moved): what MikroORM's version check would say.
-  if (!row) throw refuse('CONCURRENT_TASK_CHANGE');
-  asEntity(tx, Task, row.task, { refresh: true });
+  writtenTask(tx, row?.task);
   const assignment = asEntity(tx, TaskAssignment, row.assignment);
   asEntity(tx, Iteration, row.iteration);
   return assignment;

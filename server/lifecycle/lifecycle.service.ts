@@ -453,9 +453,9 @@ export class LifecycleService {
     emitStatusChange(tx, task, previous, workerIds);
     if (next === TaskStatus.PENDING_REVIEW) {
       const policy = step.def.assignmentPolicy.reviewer;
-      // anyone_certified (the default) assigns nobody: it needs neither the project row nor a flush here.
+      // anyone_certified (the default) assigns nobody: it needs no project row. (writeWork has written
+      // the submission: a reviewer's assignment starts from the task as stored.)
       if (!assignsNobody(tx, task, policy)) {
-        await tx.em.flush();
         await applyAssignmentPolicy(tx, task, await loadProject(tx, task), policy, assignments.length);
       }
     }

@@ -56,6 +56,15 @@ export function asEntity<T extends object>(
   }) as T;
 }
 
+/**
+ * The task row a write statement returned, as the clean entity. No row: the task's version moved under
+ * the statement, which then changed nothing — what MikroORM's version check would say.
+ */
+export function writtenTask(tx: Tx, row: EntityDictionary<Task> | undefined): Task {
+  if (!row) throw refuse('CONCURRENT_TASK_CHANGE');
+  return asEntity(tx, Task, row, { refresh: true });
+}
+
 export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
   const [task] = await findBySql(tx, Task, 'select * from task where id = ? limit 1 for update', [taskId]);
   if (!task) throw notFound('Task', taskId);

@@ -2,7 +2,7 @@
 // machine's result), the tasks whose dependencies are now complete are created, and the project
 // completes when nothing is left to do (spec §3.10). The caller of createSubsequentTasks holds the
 // project's row lock, so two tasks completing at once cannot both miss a join.
-import { creationPolicyError, refuse } from '../kernel/errors.js';
+import { creationPolicyError } from '../kernel/errors.js';
 import type { JsonObject, Prerequisites } from '../kernel/json.js';
 import type { EntityDictionary } from '@mikro-orm/postgresql';
 import { prepared } from '../db/statements.js';
@@ -10,7 +10,15 @@ import { AssignmentStatus, IterationStatus, ProjectStatus, TaskStatus } from '..
 import type { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { applyAssignmentPolicy, emitStatusChange, workerIdsOf } from './assign.js';
-import { asEntity, lockProject, openIteration, prerequisitesFrom, projectTasks, type TaskWork } from './load.js';
+import {
+  asEntity,
+  lockProject,
+  openIteration,
+  prerequisitesFrom,
+  projectTasks,
+  writtenTask,
+  type TaskWork,
+} from './load.js';
 import type { Tx } from './transaction.js';
 
 export const MACHINE_JOB = 'machine_step';
@@ -100,9 +108,7 @@ export async function writeWork(
       })),
     ),
   ]);
-  // The task changed under us (its version moved): what MikroORM's version check would say.
-  if (!row) throw refuse('CONCURRENT_TASK_CHANGE');
-  asEntity(tx, Task, row.task, { refresh: true });
+  writtenTask(tx, row?.task);
   for (const a of row.assignments) asEntity(tx, TaskAssignment, a, { refresh: true });
   for (const i of row.iterations) asEntity(tx, Iteration, i, { refresh: true });
 }
