@@ -10,6 +10,9 @@ import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
+import { lockTask, taskWork } from '../../server/lifecycle/load.js';
+import { writeWork } from '../../server/lifecycle/progress.js';
+import { transact, type Tx } from '../../server/lifecycle/transaction.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -166,5 +169,41 @@ describe('a claim’s two locks in one statement', () => {
       holder.release();
       prober.release();
     }
+  });
+});
+
+describe('a write statement whose task moved', () => {
+  it('changes no row at all and says CONCURRENT_TASK_CHANGE', async () => {
+    const writer = await h.worker('moved_writer', [['claims', 'writer', 'ENTRY_LEVEL']]);
+    const project = await h.project('claims', 'write');
+    const taskId = await h.taskId(project.id, 'write');
+    await h.lifecycle.claimTask(writer, taskId);
+    const stored = (tx: Tx) =>
+      tx.em.execute(
+        `select t.status as task, t.version, a.status, a.data, i.status as iteration, i.submitted_data
+           from task t join task_assignment a on a.task_id = t.id join iteration i on i.assignment_id = a.id
+          where t.id = ?`,
+        [taskId],
+      );
+    const rollBack = new Error('roll back');
+    await expect(
+      transact(h.orchestra.engine, h.admin, async (tx) => {
+        const task = await lockTask(tx, taskId);
+        const work = await taskWork(tx, task);
+        const before = await stored(tx);
+        const [assignment] = work.assignments;
+        Object.assign(assignment!, { status: AssignmentStatus.SUBMITTED, data: { v: 9 } });
+        Object.assign(work.iterations[0]!, { status: IterationStatus.REQUESTED_REVIEW, submittedData: { v: 9 } });
+        task.status = TaskStatus.COMPLETE;
+        task.version -= 1; // as if another writer had moved it since it was read
+        await expect(writeWork(tx, task, work.assignments, work.iterations)).rejects.toMatchObject({
+          reason: 'CONCURRENT_CHANGE',
+          message: 'The task was changed by someone else; try again.',
+        });
+        // Same transaction, after the statement: neither the assignment nor the iteration was written.
+        expect(await stored(tx)).toEqual(before);
+        throw rollBack;
+      }),
+    ).rejects.toBe(rollBack);
   });
 });
