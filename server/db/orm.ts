@@ -4,6 +4,9 @@ import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations-list.js';
+import { installRoundTrips } from './round-trips.js';
+
+installRoundTrips();
 
 export function ormConfig(clientUrl: string, extra: Partial<Options> = {}): Options {
   return defineConfig({

@@ -3,7 +3,7 @@
 // The rows are those of the DomainEventRow entity (event.entity.ts), written here with plain SQL.
 // Event types and payloads are in kernel/events.ts.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { prepared } from '../db/statements.js';
+import { withCommit } from '../db/round-trips.js';
 import type { EventInput } from '../kernel/events.js';
 
 /** The channel a payload-free NOTIFY wakes relays on; the outbox table stays the source of truth. */
@@ -23,7 +23,7 @@ export async function writeEvents(em: EntityManager, events: readonly EventInput
   const params: unknown[] = [];
   for (const e of events)
     params.push(e.type, e.projectId, e.taskId ?? null, JSON.stringify(e.payload), actor, createdAt);
-  await prepared(
+  await withCommit(
     em,
     `with inserted as (insert into domain_event (type, project_id, task_id, payload, actor, created_at) values ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} returning 1)
      select pg_notify('${EVENTS_CHANNEL}', '')`,

@@ -1,0 +1,163 @@
+// Fewer round trips per transaction: BEGIN rides on the transaction's first statement and the outbox's
+// insert on its COMMIT. On these machines a round trip to PostgreSQL is dear (bench/cycle.ts profile: a
+// socket write and a wake-up of the other process per statement, a quarter of the server's CPU), and
+// a use case is BEGIN, a lock, a read, a write, its events and COMMIT: two of its six round trips carry
+// no work of their own. PostgreSQL's simple query protocol runs several statements sent as one text, in
+// order, stopping at the first error, so "BEGIN; <first statement>" and "<events>; COMMIT" each take one
+// round trip. The price: a statement sent that way has its values written into the text (exactly the text
+// pg would send as the parameter, quoted as a literal: the same type inference as an untyped parameter)
+// and is parsed and planned anew, which for a lock by primary key or a multi-row INSERT costs less than
+// the round trip it saves.
+//
+// How: knex (under MikroORM) begins a transaction by sending BEGIN on its connection; here that BEGIN is
+// kept pending on the connection instead, and `beforeCommit` adds a statement to the pending ones. Every
+// statement sent on a connection with pending statements takes them along — prefixed to its text when
+// its values can be written in, else sent just before it. COMMIT takes them along too; when only BEGIN
+// is pending, nothing was done and COMMIT or ROLLBACK sends nothing. ROLLBACK drops what is pending.
+// MikroORM patches knex's query method the same way (@mikro-orm/knex AbstractSqlConnection); this is
+// the one other place that reaches into knex, and test/db/round-trips.test.ts pins its behaviour.
+import { createRequire } from 'node:module';
+import { PostgreSqlExceptionConverter, type EntityManager, type Knex } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { prepared } from './statements.js';
+
+const require = createRequire(import.meta.url);
+
+interface QueryObject {
+  sql: string;
+  bindings?: unknown[];
+  options?: Record<string, unknown>;
+  response?: unknown;
+}
+type Connection = pg.Client & { [PENDING]?: string[] };
+type QueryFn = (this: unknown, connection: Connection, obj: QueryObject) => Promise<QueryObject>;
+
+const PENDING = Symbol('orchestra.pendingStatements');
+const BEGIN = 'BEGIN';
+const converter = new PostgreSqlExceptionConverter();
+const utils = require('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
+
+/**
+ * A statement's text with its `$n` parameters written in as literals, or null when that cannot be done
+ * safely: a value pg would send as binary (a Buffer), or a text this scanner does not fully understand
+ * (comments, backslashes, dollar quotes, `$` within a name). Quoted strings and identifiers are skipped.
+ */
+export function inlineParameters(sql: string, values: readonly unknown[] = []): string | null {
+  if (values.length === 0) return sql;
+  if (/--|\/\*|\\/.test(sql)) return null;
+  const literals: string[] = [];
+  for (const value of values) {
+    const text = utils.prepareValue(value);
+    if (text === null) literals.push('NULL');
+    else if (typeof text === 'string') literals.push(pg.escapeLiteral(text));
+    else return null;
+  }
+  let out = '';
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      if (end < 0) return null;
+      out += sql.slice(i, end + 1); // a doubled quote inside is two quoted runs side by side: same text
+      i = end;
+    } else if (c === '$') {
+      if (/[\w$]/.test(sql[i - 1] ?? '')) return null; // part of an identifier (PostgreSQL allows a$1)
+      const digits = /^\d+/.exec(sql.slice(i + 1))?.[0];
+      if (!digits) return null; // a dollar-quoted string
+      const literal = literals[Number(digits) - 1];
+      if (literal === undefined) return null;
+      out += literal;
+      i += digits.length;
+    } else out += c;
+  }
+  return out;
+}
+
+const isCommit = (sql: string) => /^\s*commit\b/i.test(sql);
+const isRollback = (sql: string) => /^\s*rollback\b/i.test(sql);
+
+async function simple(connection: Connection, statements: string[]): Promise<pg.QueryResult> {
+  const result = (await connection.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  return Array.isArray(result) ? result[result.length - 1]! : result;
+}
+
+/** Statement texts that go out with the connection's next statement. */
+function takePending(connection: Connection): string[] | undefined {
+  const pending = connection[PENDING];
+  delete connection[PENDING];
+  return pending?.length ? pending : undefined;
+}
+
+function patchedQuery(original: QueryFn): QueryFn {
+  return async function (this: unknown, connection, obj) {
+    const pending = takePending(connection);
+    if (!pending) return original.call(this, connection, obj);
+    const began = pending[0] === BEGIN;
+    if (isRollback(obj.sql)) {
+      // Nothing of the transaction reached PostgreSQL when BEGIN is still pending: nothing to undo.
+      if (began) return { ...obj, response: { command: 'ROLLBACK', rows: [], rowCount: null } };
+      return original.call(this, connection, obj);
+    }
+    if (isCommit(obj.sql)) {
+      if (began && pending.length === 1) return { ...obj, response: { command: 'COMMIT', rows: [], rowCount: null } };
+      try {
+        return { ...obj, response: await simple(connection, [...pending, 'COMMIT']) };
+      } catch (error) {
+        // A failed statement before COMMIT leaves the transaction open and aborted; end it here, as the
+        // connection goes back to the pool (after a failed COMMIT itself this is a no-op with a warning).
+        await connection.query('ROLLBACK').catch(() => {});
+        // MikroORM converts a statement's error to its typed one (a deadlock, a violated constraint) but not
+        // COMMIT's, which this one now is.
+        throw converter.convertException(error as Error);
+      }
+    }
+    const inlined = inlineParameters(obj.sql, obj.bindings);
+    if (inlined === null) {
+      await simple(connection, pending);
+      return original.call(this, connection, obj);
+    }
+    const { name: _unused, ...options } = obj.options ?? {};
+    const response = await connection.query({ ...options, text: [...pending, inlined].join(';\n') } as pg.QueryConfig);
+    obj.response = Array.isArray(response) ? response[response.length - 1] : response;
+    return obj;
+  };
+}
+
+let installed = false;
+
+/** Installs the pending BEGIN (knex's PostgreSQL transactions) and the taking-along of pending statements. */
+export function installRoundTrips(): void {
+  if (installed) return;
+  installed = true;
+  const knexRequire = createRequire(require.resolve('@mikro-orm/knex'));
+  const Client = knexRequire('knex/lib/dialects/postgres/index.js') as { prototype: { _query: QueryFn } };
+  const Transaction = knexRequire('knex/lib/dialects/postgres/execution/pg-transaction.js') as {
+    prototype: { begin(conn: Connection): Promise<unknown>; isolationLevel?: string; readOnly?: boolean };
+  };
+  Client.prototype._query = patchedQuery(Client.prototype._query);
+  const begin = Transaction.prototype.begin;
+  Transaction.prototype.begin = function (conn: Connection) {
+    // A plain BEGIN only: with an isolation level or READ ONLY it is sent as knex sends it.
+    if (this.isolationLevel || this.readOnly) return begin.call(this, conn);
+    conn[PENDING] = [BEGIN];
+    return Promise.resolve();
+  };
+}
+
+/**
+ * Runs `sql` (`?` placeholders) with the transaction's COMMIT (or with its next statement, if one comes
+ * first), in one round trip; without a transaction, or when its values cannot be written into the text,
+ * now, as a prepared statement. For a statement whose result nobody reads: its errors surface from the
+ * COMMIT (or that next statement), and fail the transaction all the same.
+ */
+export async function withCommit(em: EntityManager, sql: string, params: readonly unknown[]): Promise<void> {
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  const text = trx ? inlineParameters(em.getKnex().client.positionBindings(sql), params) : null;
+  if (!trx || text === null) {
+    await prepared(em, sql, params);
+    return;
+  }
+  const client = (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client;
+  const connection = await client.acquireConnection();
+  (connection[PENDING] ??= []).push(text);
+}

@@ -1,0 +1,231 @@
+// A transaction's BEGIN rides on its first statement and the outbox's insert on its COMMIT
+// (server/db/round-trips.ts). What must not change with it: what a transaction does, what it leaves
+// behind when it fails, the errors it gives, and the connection it hands back to the pool.
+import {
+  ForeignKeyConstraintViolationException,
+  UniqueConstraintViolationException,
+  type EntityManager,
+} from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../server/db/database.js';
+import { withCommit } from '../../server/db/round-trips.js';
+import { prepared } from '../../server/db/statements.js';
+import { createTestDatabase } from '../support/db.js';
+
+let db: Database;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.pool.query('create table rt_item (id int primary key, note text)');
+  await db.pool.query('create table rt_child (id int primary key, item_id int not null references rt_item (id))');
+});
+afterAll(() => db.close());
+
+/** Every text the ORM's connections send while `fn` runs (what PostgreSQL receives, one round trip each). */
+async function sent(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
+    const first = args[0] as string | { text: string };
+    if (this.__knexUid) seen.push((typeof first === 'string' ? first : first.text).replace(/\s+/g, ' '));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return seen;
+}
+
+const inTransaction = <T>(fn: (em: EntityManager) => Promise<T>): Promise<T> =>
+  db.orm.em.fork().transactional((em) => fn(em as EntityManager));
+const items = async () => (await db.pool.query('select id, note from rt_item order by id')).rows;
+const reset = () => db.pool.query('truncate rt_child, rt_item');
+
+/** The ORM's connections to this database that are inside a transaction: none once every use case is done. */
+async function connectionsInTransaction(): Promise<string[]> {
+  const { rows } = await db.pool.query<{ state: string }>(
+    `select state from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+        and state like 'idle in transaction%'`,
+  );
+  return rows.map((r) => r.state);
+}
+
+describe('BEGIN with the first statement', () => {
+  it('sends BEGIN and the first statement as one text, the later ones prepared, COMMIT alone', async () => {
+    await reset();
+    const texts = await sent(() =>
+      inTransaction(async (em) => {
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'one']);
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [2, 'two']);
+      }),
+    );
+    expect(texts).toEqual([
+      "BEGIN; insert into rt_item (id, note) values ('1', 'one')",
+      'insert into rt_item (id, note) values ($1, $2)',
+      'COMMIT;',
+    ]);
+    expect(await items()).toEqual([
+      { id: 1, note: 'one' },
+      { id: 2, note: 'two' },
+    ]);
+  });
+
+  it('sends nothing at all for a transaction that ran no statement, committed or failed', async () => {
+    expect(await sent(() => inTransaction(async () => 'nothing'))).toEqual([]);
+    const refused = new Error('refused before any statement');
+    let texts: string[] = [];
+    await expect(
+      (async () => {
+        texts = await sent(() =>
+          inTransaction(async () => {
+            throw refused;
+          }),
+        );
+      })(),
+    ).rejects.toBe(refused);
+    expect(texts).toEqual([]);
+    expect(await connectionsInTransaction()).toEqual([]);
+  });
+
+  it('rolls back what the first statement did when the transaction fails after it', async () => {
+    await reset();
+    const failed = new Error('after the first statement');
+    await expect(
+      inTransaction(async (em) => {
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'kept?']);
+        throw failed;
+      }),
+    ).rejects.toBe(failed);
+    expect(await items()).toEqual([]);
+    expect(await connectionsInTransaction()).toEqual([]);
+  });
+
+  it('gives the ORM’s typed error when the first statement fails, and hands back a clean connection', async () => {
+    await reset();
+    await db.pool.query(`insert into rt_item values (1, 'there')`);
+    await expect(
+      inTransaction((em) => prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'again'])),
+    ).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    expect(await connectionsInTransaction()).toEqual([]);
+    // Every pooled connection still works (none was left in an aborted transaction).
+    await Promise.all(Array.from({ length: 8 }, () => inTransaction((em) => em.execute('select 1 as one')))).then(
+      (all) => expect(all.flat()).toEqual(Array.from({ length: 8 }, () => ({ one: 1 }))),
+    );
+  });
+
+  it('writes values in exactly as a parameter would carry them, quotes, backslashes and SQL inside included', async () => {
+    const values = [
+      "it's",
+      "'); drop table rt_item; --",
+      "back\\slash \\' quote",
+      '$1 $$ dollar',
+      'line\nbreak',
+      '',
+      null,
+      42,
+      -1.5,
+      true,
+      new Date('2026-12-02T10:11:12.345Z'),
+      { json: "o'k", nested: ['\\', '"'] },
+    ];
+    const sql = `select ${values.map(() => '?::text').join(', ')}, 'a $1 in a string' as lit, 1 as "$2"`;
+    const viaParameters = await inTransaction(async (em) => {
+      await em.execute('select 1'); // takes the BEGIN: what follows is sent with its values apart
+      return prepared(em, sql, values);
+    });
+    const texts: string[] = [];
+    const inlined = await (async () => {
+      let rows: unknown;
+      texts.push(...(await sent(async () => (rows = await inTransaction((em) => prepared(em, sql, values))))));
+      return rows;
+    })();
+    expect(texts[0]).toMatch(/^BEGIN; select /);
+    expect(inlined).toEqual(viaParameters);
+    expect((viaParameters as Record<string, unknown>[])[0]).toMatchObject({ lit: 'a $1 in a string', $2: 1 });
+    expect(await db.pool.query(`select to_regclass('rt_item') as t`).then((r) => r.rows[0].t)).toBe('rt_item');
+  });
+
+  it('keeps an isolation level: that BEGIN is sent as knex sends it', async () => {
+    const texts = await sent(() =>
+      db.orm.em.fork().transactional((em) => em.execute('select 1'), { isolationLevel: 'repeatable read' as never }),
+    );
+    expect(texts[0]).toMatch(/^BEGIN TRANSACTION ISOLATION LEVEL repeatable read/i);
+    expect(texts).toHaveLength(3);
+  });
+});
+
+describe('a statement with the COMMIT', () => {
+  it('goes in one text with COMMIT, last, and is committed with the rest', async () => {
+    await reset();
+    const texts = await sent(() =>
+      inTransaction(async (em) => {
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
+        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 1]);
+      }),
+    );
+    expect(texts).toEqual([
+      "BEGIN; insert into rt_item (id, note) values ('1', 'first')",
+      "insert into rt_child (id, item_id) values ('10', '1'); COMMIT",
+    ]);
+    expect((await db.pool.query('select id, item_id from rt_child')).rows).toEqual([{ id: 10, item_id: 1 }]);
+  });
+
+  it('is taken along, in order, by a statement that comes after it', async () => {
+    await reset();
+    const texts = await sent(() =>
+      inTransaction(async (em) => {
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
+        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 1]);
+        // Reads its row: it was sent first.
+        expect(await em.execute('select count(*)::int as n from rt_child')).toEqual([{ n: 1 }]);
+      }),
+    );
+    expect(texts).toEqual([
+      "BEGIN; insert into rt_item (id, note) values ('1', 'first')",
+      "insert into rt_child (id, item_id) values ('10', '1'); select count(*)::int as n from rt_child",
+      'COMMIT;',
+    ]);
+  });
+
+  it('is dropped when the transaction fails before its COMMIT', async () => {
+    await reset();
+    const failed = new Error('after it was queued');
+    await expect(
+      inTransaction(async (em) => {
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
+        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 1]);
+        throw failed;
+      }),
+    ).rejects.toBe(failed);
+    expect(await items()).toEqual([]);
+    expect((await db.pool.query('select * from rt_child')).rows).toEqual([]);
+    expect(await connectionsInTransaction()).toEqual([]);
+  });
+
+  it('fails the whole transaction with the ORM’s typed error when it fails at COMMIT, and leaves nothing', async () => {
+    await reset();
+    await expect(
+      inTransaction(async (em) => {
+        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
+        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 999]); // no such item
+      }),
+    ).rejects.toBeInstanceOf(ForeignKeyConstraintViolationException);
+    expect(await items()).toEqual([]);
+    expect(await connectionsInTransaction()).toEqual([]);
+    await Promise.all(Array.from({ length: 8 }, () => inTransaction((em) => em.execute('select 1 as one')))).then(
+      (all) => expect(all.flat()).toHaveLength(8),
+    );
+  });
+
+  it('runs at once, prepared, outside a transaction', async () => {
+    await reset();
+    await db.pool.query(`insert into rt_item values (1, 'there')`);
+    const texts = await sent(() =>
+      withCommit(db.orm.em.fork(), 'insert into rt_child (id, item_id) values (?, ?)', [11, 1]),
+    );
+    expect(texts).toEqual(['insert into rt_child (id, item_id) values ($1, $2)']);
+    expect((await db.pool.query('select id from rt_child')).rows).toEqual([{ id: 11 }]);
+  });
+});
