@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityDictionary } from '@mikro-orm/postgresql';
 import { requireAdmin, SYSTEM, type Actor } from '../kernel/actor.js';
 import { badInput, ErrorCode, notFound, OrchestraError, Reason, refuse } from '../kernel/errors.js';
+import { prepared } from '../db/statements.js';
 import { workerColumnList } from '../lifecycle/load.js';
 import { transact, type Engine } from '../lifecycle/transaction.js';
 import { Worker } from '../workers/worker.entity.js';
@@ -146,9 +147,11 @@ export class AuthService {
       }
       return { actor: { kind: 'integrator', keyId: key.id }, worker: null };
     }
-    // Every signed-in request starts here: one plain statement mapped by the entity factory, not a
-    // findOne with populate (whose query building cost more CPU than the statement; bench/cycle.ts).
-    const [row] = await em.execute<EntityDictionary<Worker>[]>(
+    // Every signed-in request starts here: one prepared statement (parsed and planned once per
+    // connection) mapped by the entity factory, not a findOne with populate (whose query building cost
+    // more CPU than the statement; bench/cycle.ts).
+    const [row] = await prepared<EntityDictionary<Worker>>(
+      em,
       `select ${workerColumnList({ em }, 'w')} from session s join worker w on w.id = s.worker_id
         where s.token_hash = ? and s.expires_at > ?`,
       [digest(token), this.engine.now()],

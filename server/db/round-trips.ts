@@ -4,22 +4,23 @@
 // a use case is BEGIN, a lock, a read, a write, its events and COMMIT: two of its six round trips carry
 // no work of their own. PostgreSQL's simple query protocol runs several statements sent as one text, in
 // order, stopping at the first error, so "BEGIN; <first statement>" and "<events>; COMMIT" each take one
-// round trip. The price: a statement sent that way has its values written into the text (exactly the text
-// pg would send as the parameter, quoted as a literal: the same type inference as an untyped parameter)
-// and is parsed and planned anew, which for a lock by primary key or a multi-row INSERT costs less than
-// the round trip it saves.
+// round trip. A statement sent that way carries its values as literals (exactly the text pg would send as
+// the parameter, quoted: the same type inference as an untyped parameter). A prepared statement goes as
+// `EXECUTE name('v1', …)`, which keeps its plan; the first time on a connection it is sent on its own,
+// so that pg prepares it. Any other statement has its values written into its text.
 //
 // How: knex (under MikroORM) begins a transaction by sending BEGIN on its connection; here that BEGIN is
-// kept pending on the connection instead, and `beforeCommit` adds a statement to the pending ones. Every
-// statement sent on a connection with pending statements takes them along — prefixed to its text when
-// its values can be written in, else sent just before it. COMMIT takes them along too; when only BEGIN
-// is pending, nothing was done and COMMIT or ROLLBACK sends nothing. ROLLBACK drops what is pending.
+// kept pending on the connection instead, and `withCommit` adds a statement to the pending ones. Every
+// statement sent on a connection with pending statements takes them along — in one text when it can,
+// else just after them. COMMIT takes them along too; when only BEGIN is pending, nothing was done and
+// COMMIT or ROLLBACK sends nothing. ROLLBACK drops what is pending.
 // MikroORM patches knex's query method the same way (@mikro-orm/knex AbstractSqlConnection); this is
-// the one other place that reaches into knex, and test/db/round-trips.test.ts pins its behaviour.
+// the one other place that reaches into knex (and reads pg's list of what it prepared on a connection);
+// test/db/round-trips.test.ts pins its behaviour.
 import { createRequire } from 'node:module';
 import { PostgreSqlExceptionConverter, type EntityManager, type Knex } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { prepared } from './statements.js';
+import { nameOf, prepared } from './statements.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,13 +30,39 @@ interface QueryObject {
   options?: Record<string, unknown>;
   response?: unknown;
 }
-type Connection = pg.Client & { [PENDING]?: string[] };
+type Connection = pg.Client & {
+  [PENDING]?: string[];
+  connection: { parsedStatements: Record<string, string> };
+};
 type QueryFn = (this: unknown, connection: Connection, obj: QueryObject) => Promise<QueryObject>;
 
 const PENDING = Symbol('orchestra.pendingStatements');
 const BEGIN = 'BEGIN';
 const converter = new PostgreSqlExceptionConverter();
 const utils = require('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
+
+/** Each value as the literal of the text pg would send for it; null if one would go as binary. */
+function literalsOf(values: readonly unknown[]): string[] | null {
+  const literals: string[] = [];
+  for (const value of values) {
+    const text = utils.prepareValue(value);
+    if (text === null) literals.push('NULL');
+    else if (typeof text === 'string') literals.push(pg.escapeLiteral(text));
+    else return null;
+  }
+  return literals;
+}
+
+/**
+ * A prepared statement's run as SQL, `EXECUTE name('v1', …)`, when pg has prepared it on this
+ * connection already (same name, same text): its plan is kept, only the values travel. Else null.
+ */
+function executeOf(connection: Connection, name: unknown, sql: string, values: readonly unknown[]): string | null {
+  if (typeof name !== 'string' || connection.connection.parsedStatements[name] !== sql) return null;
+  const literals = literalsOf(values);
+  if (!literals) return null;
+  return literals.length ? `EXECUTE ${name}(${literals.join(', ')})` : `EXECUTE ${name}`;
+}
 
 /**
  * A statement's text with its `$n` parameters written in as literals, or null when that cannot be done
@@ -45,13 +72,8 @@ const utils = require('pg/lib/utils.js') as { prepareValue: (value: unknown) => 
 export function inlineParameters(sql: string, values: readonly unknown[] = []): string | null {
   if (values.length === 0) return sql;
   if (/--|\/\*|\\/.test(sql)) return null;
-  const literals: string[] = [];
-  for (const value of values) {
-    const text = utils.prepareValue(value);
-    if (text === null) literals.push('NULL');
-    else if (typeof text === 'string') literals.push(pg.escapeLiteral(text));
-    else return null;
-  }
+  const literals = literalsOf(values);
+  if (!literals) return null;
   let out = '';
   for (let i = 0; i < sql.length; i++) {
     const c = sql[i]!;
@@ -111,7 +133,12 @@ function patchedQuery(original: QueryFn): QueryFn {
         throw converter.convertException(error as Error);
       }
     }
-    const inlined = inlineParameters(obj.sql, obj.bindings);
+    // A prepared statement goes as EXECUTE once pg has prepared it here; the first time, on its own, so
+    // that pg prepares it. Any other statement has its values written in.
+    const name = obj.options?.name;
+    const inlined = name
+      ? executeOf(connection, name, obj.sql, obj.bindings ?? [])
+      : inlineParameters(obj.sql, obj.bindings);
     if (inlined === null) {
       await simple(connection, pending);
       return original.call(this, connection, obj);
@@ -152,12 +179,14 @@ export function installRoundTrips(): void {
  */
 export async function withCommit(em: EntityManager, sql: string, params: readonly unknown[]): Promise<void> {
   const trx = em.getTransactionContext<Knex.Transaction>();
-  const text = trx ? inlineParameters(em.getKnex().client.positionBindings(sql), params) : null;
-  if (!trx || text === null) {
-    await prepared(em, sql, params);
-    return;
+  if (trx) {
+    const client = (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client;
+    const connection = await client.acquireConnection();
+    const text = executeOf(connection, nameOf(sql), em.getKnex().client.positionBindings(sql), params);
+    if (text !== null) {
+      (connection[PENDING] ??= []).push(text);
+      return;
+    }
   }
-  const client = (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client;
-  const connection = await client.acquireConnection();
-  (connection[PENDING] ??= []).push(text);
+  await prepared(em, sql, params); // the first time on this connection: pg prepares it
 }

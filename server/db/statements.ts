@@ -9,7 +9,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 const names = new Map<string, string>();
 
 /** A statement's name: the same text always has the same name, on every connection. */
-function nameOf(sql: string): string {
+export function nameOf(sql: string): string {
   let name = names.get(sql);
   if (!name) {
     name = `orchestra_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;

@@ -5,21 +5,28 @@ import {
   ForeignKeyConstraintViolationException,
   UniqueConstraintViolationException,
   type EntityManager,
+  type MikroORM,
 } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database.js';
 import { withCommit } from '../../server/db/round-trips.js';
-import { prepared } from '../../server/db/statements.js';
+import { nameOf, prepared } from '../../server/db/statements.js';
+import { openOrm } from '../../server/db/orm.js';
 import { createTestDatabase } from '../support/db.js';
 
 let db: Database;
+let orm: MikroORM; // one connection: whether pg has prepared a statement on it is known to each test
 beforeAll(async () => {
   db = await createTestDatabase();
+  orm = await openOrm(db.url, { pool: { min: 1, max: 1 } });
   await db.pool.query('create table rt_item (id int primary key, note text)');
   await db.pool.query('create table rt_child (id int primary key, item_id int not null references rt_item (id))');
 });
-afterAll(() => db.close());
+afterAll(async () => {
+  await orm.close(true);
+  await db.close();
+});
 
 /** Every text the ORM's connections send while `fn` runs (what PostgreSQL receives, one round trip each). */
 async function sent(fn: () => Promise<unknown>): Promise<string[]> {
@@ -39,7 +46,9 @@ async function sent(fn: () => Promise<unknown>): Promise<string[]> {
 }
 
 const inTransaction = <T>(fn: (em: EntityManager) => Promise<T>): Promise<T> =>
-  db.orm.em.fork().transactional((em) => fn(em as EntityManager));
+  orm.em.fork().transactional((em) => fn(em as EntityManager));
+const ADD_ITEM = 'insert into rt_item (id, note) values (?, ?)';
+const ADD_CHILD = 'insert into rt_child (id, item_id) values (?, ?)';
 const items = async () => (await db.pool.query('select id, note from rt_item order by id')).rows;
 const reset = () => db.pool.query('truncate rt_child, rt_item');
 
@@ -53,22 +62,37 @@ async function connectionsInTransaction(): Promise<string[]> {
 }
 
 describe('BEGIN with the first statement', () => {
-  it('sends BEGIN and the first statement as one text, the later ones prepared, COMMIT alone', async () => {
+  it('sends BEGIN and the first statement as one text, its values written in; the later ones as they are', async () => {
     await reset();
     const texts = await sent(() =>
       inTransaction(async (em) => {
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'one']);
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [2, 'two']);
+        await em.execute(ADD_ITEM, [1, 'one']);
+        await prepared(em, ADD_ITEM, [2, 'two']);
       }),
     );
     expect(texts).toEqual([
-      "BEGIN; insert into rt_item (id, note) values ('1', 'one')",
+      "BEGIN; insert into rt_item (id, note) values (1, 'one')",
       'insert into rt_item (id, note) values ($1, $2)',
       'COMMIT;',
     ]);
     expect(await items()).toEqual([
       { id: 1, note: 'one' },
       { id: 2, note: 'two' },
+    ]);
+  });
+
+  it('sends a prepared first statement on its own the first time on a connection, then as EXECUTE with BEGIN', async () => {
+    await reset();
+    const sql = 'insert into rt_item (id, note) values (?, ?) returning id';
+    const first = await sent(() => inTransaction((em) => prepared(em, sql, [1, 'one'])));
+    expect(first).toEqual(['BEGIN', 'insert into rt_item (id, note) values ($1, $2) returning id', 'COMMIT;']);
+    let rows: unknown;
+    const later = await sent(async () => (rows = await inTransaction((em) => prepared(em, sql, [2, "it's"]))));
+    expect(later).toEqual([`BEGIN; EXECUTE ${nameOf(sql)}('2', 'it''s')`, 'COMMIT;']);
+    expect(rows).toEqual([{ id: 2 }]); // the rows of the statement, as prepared it returns them
+    expect(await items()).toEqual([
+      { id: 1, note: 'one' },
+      { id: 2, note: "it's" },
     ]);
   });
 
@@ -94,7 +118,7 @@ describe('BEGIN with the first statement', () => {
     const failed = new Error('after the first statement');
     await expect(
       inTransaction(async (em) => {
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'kept?']);
+        await em.execute(ADD_ITEM, [1, 'kept?']);
         throw failed;
       }),
     ).rejects.toBe(failed);
@@ -105,9 +129,9 @@ describe('BEGIN with the first statement', () => {
   it('gives the ORM’s typed error when the first statement fails, and hands back a clean connection', async () => {
     await reset();
     await db.pool.query(`insert into rt_item values (1, 'there')`);
-    await expect(
-      inTransaction((em) => prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'again'])),
-    ).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    await expect(inTransaction((em) => em.execute(ADD_ITEM, [1, 'again']))).rejects.toBeInstanceOf(
+      UniqueConstraintViolationException,
+    );
     expect(await connectionsInTransaction()).toEqual([]);
     // Every pooled connection still works (none was left in an aborted transaction).
     await Promise.all(Array.from({ length: 8 }, () => inTransaction((em) => em.execute('select 1 as one')))).then(
@@ -135,14 +159,19 @@ describe('BEGIN with the first statement', () => {
       await em.execute('select 1'); // takes the BEGIN: what follows is sent with its values apart
       return prepared(em, sql, values);
     });
-    const texts: string[] = [];
-    const inlined = await (async () => {
-      let rows: unknown;
-      texts.push(...(await sent(async () => (rows = await inTransaction((em) => prepared(em, sql, values))))));
-      return rows;
-    })();
-    expect(texts[0]).toMatch(/^BEGIN; select /);
-    expect(inlined).toEqual(viaParameters);
+    const results: unknown[] = [];
+    const texts = await sent(async () => {
+      // Through knex with its bindings: written into the text here (em.execute formats values itself).
+      results.push(
+        await inTransaction(async (em) => {
+          const knex = em.getKnex().raw(sql, values as never[]);
+          return ((await knex.transacting(em.getTransactionContext()!)) as { rows: unknown[] }).rows;
+        }),
+      );
+      results.push(await inTransaction((em) => prepared(em, sql, values))); // EXECUTE with literals
+    });
+    expect(texts.filter((t) => t.startsWith('BEGIN; ')).map((t) => t.split(' ')[1])).toEqual(['select', 'EXECUTE']);
+    expect(results).toEqual([viaParameters, viaParameters]);
     expect((viaParameters as Record<string, unknown>[])[0]).toMatchObject({ lit: 'a $1 in a string', $2: 1 });
     expect(await db.pool.query(`select to_regclass('rt_item') as t`).then((r) => r.rows[0].t)).toBe('rt_item');
   });
@@ -157,45 +186,68 @@ describe('BEGIN with the first statement', () => {
 });
 
 describe('a statement with the COMMIT', () => {
-  it('goes in one text with COMMIT, last, and is committed with the rest', async () => {
+  /** Prepares ADD_CHILD on the connection: a withCommit statement waits for COMMIT once pg has it. */
+  const prepareChild = () =>
+    inTransaction(async (em) => {
+      await em.execute(ADD_ITEM, [99, 'warm-up']);
+      await withCommit(em, ADD_CHILD, [99, 99]);
+    }).then(reset);
+
+  it('runs at once, prepared, the first time on a connection', async () => {
     await reset();
     const texts = await sent(() =>
       inTransaction(async (em) => {
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
-        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 1]);
+        await em.execute(ADD_ITEM, [1, 'first']);
+        await withCommit(em, 'insert into rt_child (item_id, id) values (?, ?)', [1, 10]);
       }),
     );
     expect(texts).toEqual([
-      "BEGIN; insert into rt_item (id, note) values ('1', 'first')",
-      "insert into rt_child (id, item_id) values ('10', '1'); COMMIT",
+      "BEGIN; insert into rt_item (id, note) values (1, 'first')",
+      'insert into rt_child (item_id, id) values ($1, $2)',
+      'COMMIT;',
+    ]);
+    expect((await db.pool.query('select id, item_id from rt_child')).rows).toEqual([{ id: 10, item_id: 1 }]);
+  });
+
+  it('then goes in one text with COMMIT, last, as EXECUTE, and is committed with the rest', async () => {
+    await prepareChild();
+    const texts = await sent(() =>
+      inTransaction(async (em) => {
+        await em.execute(ADD_ITEM, [1, 'first']);
+        await withCommit(em, ADD_CHILD, [10, 1]);
+      }),
+    );
+    expect(texts).toEqual([
+      "BEGIN; insert into rt_item (id, note) values (1, 'first')",
+      `EXECUTE ${nameOf(ADD_CHILD)}('10', '1'); COMMIT`,
     ]);
     expect((await db.pool.query('select id, item_id from rt_child')).rows).toEqual([{ id: 10, item_id: 1 }]);
   });
 
   it('is taken along, in order, by a statement that comes after it', async () => {
-    await reset();
+    await prepareChild();
     const texts = await sent(() =>
       inTransaction(async (em) => {
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
-        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 1]);
+        await em.execute(ADD_ITEM, [1, 'first']);
+        await withCommit(em, ADD_CHILD, [10, 1]);
         // Reads its row: it was sent first.
         expect(await em.execute('select count(*)::int as n from rt_child')).toEqual([{ n: 1 }]);
       }),
     );
     expect(texts).toEqual([
-      "BEGIN; insert into rt_item (id, note) values ('1', 'first')",
-      "insert into rt_child (id, item_id) values ('10', '1'); select count(*)::int as n from rt_child",
+      "BEGIN; insert into rt_item (id, note) values (1, 'first')",
+      `EXECUTE ${nameOf(ADD_CHILD)}('10', '1'); select count(*)::int as n from rt_child`,
       'COMMIT;',
     ]);
   });
 
   it('is dropped when the transaction fails before its COMMIT', async () => {
-    await reset();
+    await prepareChild();
     const failed = new Error('after it was queued');
     await expect(
       inTransaction(async (em) => {
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
-        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 1]);
+        await em.execute(ADD_ITEM, [1, 'first']);
+        await withCommit(em, ADD_CHILD, [10, 1]);
         throw failed;
       }),
     ).rejects.toBe(failed);
@@ -205,26 +257,22 @@ describe('a statement with the COMMIT', () => {
   });
 
   it('fails the whole transaction with the ORM’s typed error when it fails at COMMIT, and leaves nothing', async () => {
-    await reset();
+    await prepareChild();
     await expect(
       inTransaction(async (em) => {
-        await prepared(em, 'insert into rt_item (id, note) values (?, ?)', [1, 'first']);
-        await withCommit(em, 'insert into rt_child (id, item_id) values (?, ?)', [10, 999]); // no such item
+        await em.execute(ADD_ITEM, [1, 'first']);
+        await withCommit(em, ADD_CHILD, [10, 999]); // no such item: fails in the text that carries COMMIT
       }),
     ).rejects.toBeInstanceOf(ForeignKeyConstraintViolationException);
     expect(await items()).toEqual([]);
     expect(await connectionsInTransaction()).toEqual([]);
-    await Promise.all(Array.from({ length: 8 }, () => inTransaction((em) => em.execute('select 1 as one')))).then(
-      (all) => expect(all.flat()).toHaveLength(8),
-    );
+    expect(await inTransaction((em) => em.execute('select 1 as one'))).toEqual([{ one: 1 }]);
   });
 
   it('runs at once, prepared, outside a transaction', async () => {
     await reset();
     await db.pool.query(`insert into rt_item values (1, 'there')`);
-    const texts = await sent(() =>
-      withCommit(db.orm.em.fork(), 'insert into rt_child (id, item_id) values (?, ?)', [11, 1]),
-    );
+    const texts = await sent(() => withCommit(orm.em.fork(), ADD_CHILD, [11, 1]));
     expect(texts).toEqual(['insert into rt_child (id, item_id) values ($1, $2)']);
     expect((await db.pool.query('select id from rt_child')).rows).toEqual([{ id: 11 }]);
   });
