@@ -7,13 +7,13 @@ import {
   type EntityManager,
   type MikroORM,
 } from '@mikro-orm/postgresql';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database.js';
 import { withCommit } from '../../server/db/round-trips.js';
 import { nameOf, prepared } from '../../server/db/statements.js';
 import { openOrm } from '../../server/db/orm.js';
 import { createTestDatabase } from '../support/db.js';
+import { recordOrmQueries } from '../support/sql-count.js';
 
 let db: Database;
 let orm: MikroORM; // one connection: whether pg has prepared a statement on it is known to each test
@@ -29,21 +29,8 @@ afterAll(async () => {
 });
 
 /** Every text the ORM's connections send while `fn` runs (what PostgreSQL receives, one round trip each). */
-async function sent(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
-    const first = args[0] as string | { text: string };
-    if (this.__knexUid) seen.push((typeof first === 'string' ? first : first.text).replace(/\s+/g, ' '));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return seen;
-}
+const sent = async (fn: () => Promise<unknown>): Promise<string[]> =>
+  (await recordOrmQueries(fn)).queries.map((q) => q.text.replace(/\s+/g, ' '));
 
 const inTransaction = <T>(fn: (em: EntityManager) => Promise<T>): Promise<T> =>
   orm.em.fork().transactional((em) => fn(em as EntityManager));

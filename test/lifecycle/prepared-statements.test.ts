@@ -3,12 +3,12 @@
 // for the connection, so it parses and plans them once. Errors stay the ORM's typed ones (`transact`
 // maps them), and the cycle's statement counts stay where the one-load-per-use-case design put them.
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepared } from '../../server/db/statements.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
 import { useHarness, type Harness } from '../support/harness.js';
+import { recordOrmQueries } from '../support/sql-count.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
 import { lockTask, taskWork } from '../../server/lifecycle/load.js';
 import { writeWork } from '../../server/lifecycle/progress.js';
@@ -19,22 +19,7 @@ beforeAll(async () => {
   h = await useHarness({ workflows: [claimsWorkflow] });
 });
 
-/** Every query config the ORM's connections send while `fn` runs: text, values and name. */
-async function sent<T>(fn: () => Promise<T>): Promise<{ text: string; values?: unknown[]; name?: string }[]> {
-  const seen: { text: string; values?: unknown[]; name?: string }[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client & { __knexUid?: string }, ...args: unknown[]) {
-    const first = args[0] as string | { text: string; values?: unknown[]; name?: string };
-    if (this.__knexUid) seen.push(typeof first === 'string' ? { text: first } : first);
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return seen;
-}
+const sent = async (fn: () => Promise<unknown>) => (await recordOrmQueries(fn)).queries;
 
 const inTransaction = <T>(fn: (em: EntityManager) => Promise<T>): Promise<T> =>
   h.db.orm.em.fork().transactional((em) => fn(em as EntityManager));
