@@ -136,15 +136,15 @@ function patchedQuery(original: QueryFn): QueryFn {
     // A prepared statement goes as EXECUTE once pg has prepared it here; the first time, on its own, so
     // that pg prepares it. Any other statement has its values written in.
     const name = obj.options?.name;
-    const inlined = name
+    const text = name
       ? executeOf(connection, name, obj.sql, obj.bindings ?? [])
       : inlineParameters(obj.sql, obj.bindings);
-    if (inlined === null) {
+    if (text === null) {
       await simple(connection, pending);
       return original.call(this, connection, obj);
     }
     const { name: _unused, ...options } = obj.options ?? {};
-    const response = await connection.query({ ...options, text: [...pending, inlined].join(';\n') } as pg.QueryConfig);
+    const response = await connection.query({ ...options, text: [...pending, text].join(';\n') } as pg.QueryConfig);
     obj.response = Array.isArray(response) ? response[response.length - 1] : response;
     return obj;
   };
@@ -157,11 +157,20 @@ export function installRoundTrips(): void {
   if (installed) return;
   installed = true;
   const knexRequire = createRequire(require.resolve('@mikro-orm/knex'));
-  const Client = knexRequire('knex/lib/dialects/postgres/index.js') as { prototype: { _query: QueryFn } };
+  const Client = knexRequire('knex/lib/dialects/postgres/index.js') as {
+    prototype: { _query: QueryFn; releaseConnection(connection: Connection): Promise<void> };
+  };
   const Transaction = knexRequire('knex/lib/dialects/postgres/execution/pg-transaction.js') as {
     prototype: { begin(conn: Connection): Promise<unknown>; isolationLevel?: string; readOnly?: boolean };
   };
   Client.prototype._query = patchedQuery(Client.prototype._query);
+  // Every transaction ends in COMMIT or ROLLBACK, which take what is pending; should one not, what it
+  // left must not ride on the next user's first statement (a BEGIN there would open a transaction).
+  const release = Client.prototype.releaseConnection;
+  Client.prototype.releaseConnection = function (this: unknown, connection: Connection) {
+    delete connection[PENDING];
+    return release.call(this, connection);
+  };
   const begin = Transaction.prototype.begin;
   Transaction.prototype.begin = function (conn: Connection) {
     // A plain BEGIN only: with an isolation level or READ ONLY it is sent as knex sends it.
@@ -171,10 +180,21 @@ export function installRoundTrips(): void {
   };
 }
 
+const positionedTexts = new Map<string, string>();
+/** A `?` statement's text as knex sends it (`$1`, `$2`, …): the text pg keeps for its prepared statement. */
+function positioned(em: EntityManager, sql: string): string {
+  let text = positionedTexts.get(sql);
+  if (text === undefined) {
+    text = em.getKnex().client.positionBindings(sql) as string;
+    positionedTexts.set(sql, text);
+  }
+  return text;
+}
+
 /**
  * Runs `sql` (`?` placeholders) with the transaction's COMMIT (or with its next statement, if one comes
- * first), in one round trip; without a transaction, or when its values cannot be written into the text,
- * now, as a prepared statement. For a statement whose result nobody reads: its errors surface from the
+ * first), in one round trip, as EXECUTE; without a transaction, or before pg has prepared it on the
+ * transaction's connection, now, as a prepared statement. For a statement whose result nobody reads: its errors surface from the
  * COMMIT (or that next statement), and fail the transaction all the same.
  */
 export async function withCommit(em: EntityManager, sql: string, params: readonly unknown[]): Promise<void> {
@@ -182,7 +202,7 @@ export async function withCommit(em: EntityManager, sql: string, params: readonl
   if (trx) {
     const client = (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client;
     const connection = await client.acquireConnection();
-    const text = executeOf(connection, nameOf(sql), em.getKnex().client.positionBindings(sql), params);
+    const text = executeOf(connection, nameOf(sql), positioned(em, sql), params);
     if (text !== null) {
       (connection[PENDING] ??= []).push(text);
       return;

@@ -15,7 +15,8 @@ export const EVENTS_CHANNEL = 'orchestra_events';
  * needs) in a CTE, and the NOTIFY. The rows are written as the entity would write them (JSON payload,
  * created_at taken now in this process, tx_id by its column default), but without the unit of work:
  * nothing reads the event entities back, and a second flush per use case cost CPU for no gain. A
- * prepared statement: one per number of events, the text is the same for the same number.
+ * prepared statement (one per number of events: the text is the same for the same number), sent with the
+ * transaction's COMMIT in one round trip (db/round-trips.ts `withCommit`).
  */
 export async function writeEvents(em: EntityManager, events: readonly EventInput[], actor: string): Promise<void> {
   if (events.length === 0) return;
