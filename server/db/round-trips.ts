@@ -20,7 +20,7 @@
 import { createRequire } from 'node:module';
 import { PostgreSqlExceptionConverter, type EntityManager, type Knex } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { nameOf, prepared } from './statements.js';
+import { nameOf, preparable, prepared } from './statements.js';
 
 const require = createRequire(import.meta.url);
 
@@ -191,22 +191,63 @@ function positioned(em: EntityManager, sql: string): string {
   return text;
 }
 
+/** The connection of the entity manager's transaction, or null outside one. */
+async function transactionConnection(em: EntityManager): Promise<Connection | null> {
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  if (!trx) return null;
+  return (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client.acquireConnection();
+}
+
 /**
  * Runs `sql` (`?` placeholders) with the transaction's COMMIT (or with its next statement, if one comes
  * first), in one round trip, as EXECUTE; without a transaction, or before pg has prepared it on the
- * transaction's connection, now, as a prepared statement. For a statement whose result nobody reads: its errors surface from the
- * COMMIT (or that next statement), and fail the transaction all the same.
+ * transaction's connection, now, as a prepared statement. For a statement whose result nobody reads: its
+ * errors surface from the COMMIT (or that next statement), and fail the transaction all the same.
  */
 export async function withCommit(em: EntityManager, sql: string, params: readonly unknown[]): Promise<void> {
-  const trx = em.getTransactionContext<Knex.Transaction>();
-  if (trx) {
-    const client = (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client;
-    const connection = await client.acquireConnection();
-    const text = executeOf(connection, nameOf(sql), positioned(em, sql), params);
-    if (text !== null) {
-      (connection[PENDING] ??= []).push(text);
-      return;
-    }
+  const connection = await transactionConnection(em);
+  const text = connection && executeOf(connection, nameOf(sql), positioned(em, sql), params);
+  if (connection && text) {
+    (connection[PENDING] ??= []).push(text);
+    return;
   }
   await prepared(em, sql, params); // the first time on this connection: pg prepares it
+}
+
+/** A statement of `together`: `?` placeholders, a fixed number of them (a prepared statement). */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/**
+ * Runs prepared statements one after the other in one round trip (with what is pending on the
+ * transaction's connection: its BEGIN, queued statements) and returns each one's rows. Each is a
+ * statement of its own: in READ COMMITTED each takes its own snapshot when it starts, so a read sent
+ * after a lock sees what the lock's last holder committed, exactly as when it is sent after the lock's
+ * answer. A failure stops the text there (the statements after it do not run) and throws the ORM's
+ * typed error; the transaction is then aborted, as after any failed statement. One statement alone,
+ * outside a transaction, or before pg has prepared every one of them on the connection: one by one, as
+ * prepared statements (which take what is pending along as well).
+ */
+export async function together(em: EntityManager, statements: readonly Statement[]): Promise<unknown[][]> {
+  if (!statements.every((s) => preparable(s.params))) throw new Error('together: prepared statements only (no arrays)');
+  const connection = statements.length > 1 ? await transactionConnection(em) : null;
+  const texts = connection
+    ? statements.map((s) => executeOf(connection, nameOf(s.sql), positioned(em, s.sql), s.params))
+    : [];
+  if (!connection || texts.some((t) => t === null)) {
+    const results: unknown[][] = [];
+    for (const s of statements) results.push(await prepared(em, s.sql, s.params));
+    return results;
+  }
+  const sent = [...(takePending(connection) ?? []), ...(texts as string[])];
+  let response: pg.QueryResult | pg.QueryResult[];
+  try {
+    response = (await connection.query(sent.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
+  const results = Array.isArray(response) ? response : [response];
+  return results.slice(results.length - statements.length).map((r) => r.rows);
 }

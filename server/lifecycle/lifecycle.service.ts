@@ -22,16 +22,15 @@ import {
   currentAssignment,
   findWorker,
   heldCertifications,
-  heldCertificationsAndWorkload,
   liveAssignments,
   loadProject,
+  lockForClaim,
   lockProject,
   lockTask,
-  lockWorker,
-  lockWorkerAndTask,
+  lockTaskWithWork,
+  lockWorkerWithWorkload,
   prerequisitesOf,
   claimContext,
-  taskWork,
 } from './load.js';
 import { NEXT_TASK_SQL } from './pool.js';
 import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus, writeWork } from './progress.js';
@@ -201,7 +200,8 @@ export class LifecycleService {
         projectId: project.id,
         payload: { workflow: input.workflowSlug, version: input.versionSlug, priority: project.priority },
       });
-      await createSubsequentTasks(tx, project, { isNew: true });
+      // Created in this transaction: it has no tasks yet, nothing to read.
+      await createSubsequentTasks(tx, project, { tasks: [], assignments: new Map() });
       return project;
     });
   }
@@ -278,8 +278,7 @@ export class LifecycleService {
   async claimTask(actor: Actor, taskId: number): Promise<TaskAssignment> {
     const workerId = requireWorker(actor);
     return this.run(actor, async (tx) => {
-      const { worker, task } = await lockWorkerAndTask(tx, workerId, taskId);
-      const { project, ...known } = await claimContext(tx, task, workerId);
+      const { worker, task, project, ...known } = await lockForClaim(tx, workerId, taskId);
       requireActive(project);
       return assignWorker(tx, task, project, worker, { enforceLimits: true, ...known });
     });
@@ -294,9 +293,9 @@ export class LifecycleService {
   async requestTask(actor: Actor, options: { role?: CertificationRole } = {}): Promise<RequestTaskResult> {
     const workerId = requireWorker(actor);
     return this.run(actor, async (tx) => {
-      const worker = await lockWorker(tx, workerId); // one request per worker at a time: keeps the cap exact
-      // The worker's certifications come with the workload (one statement) and serve the claim checks below.
-      const { held, workload } = await heldCertificationsAndWorkload(tx, workerId);
+      // The worker's lock (one request per worker at a time: keeps the cap exact), with their
+      // certifications and workload, which serve the claim checks below.
+      const { worker, held, workload } = await lockWorkerWithWorkload(tx, workerId);
       checkWorkerMayTakeWork({ ...workload, maxInProgress: this.engine.config.maxInProgressTasks });
       const statuses =
         options.role === CertificationRole.ENTRY_LEVEL
@@ -369,12 +368,11 @@ export class LifecycleService {
     feedback: string | null,
     options: { checkForm: boolean },
   ): Promise<Task> {
-    const task = await lockTask(tx, taskId);
+    const { task, work } = await lockTaskWithWork(tx, taskId);
     // The project row is read only where it is needed (a reviewer assignment policy; completion locks it):
     // a plain submission needs its id alone, which the task has.
     const projectId = task.project.id;
     const step = this.engine.catalog.step(task.step.id);
-    const work = await taskWork(tx, task);
     const { assignments } = work;
     const mine = assignments.filter((a) => a.worker?.id === workerId);
     checkSubmit({

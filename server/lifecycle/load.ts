@@ -11,6 +11,7 @@ import type { JsonObject, Prerequisites } from '../kernel/json.js';
 import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
+import { together, type Statement } from '../db/round-trips.js';
 import { prepared, preparable } from '../db/statements.js';
 import type { Tx } from './transaction.js';
 import { notFound, refuse } from '../kernel/errors.js';
@@ -65,17 +66,57 @@ export function writtenTask(tx: Tx, row: EntityDictionary<Task> | undefined): Ta
   return asEntity(tx, Task, row, { refresh: true });
 }
 
+/**
+ * One statement of a use case's load (prepared: `?` placeholders, a fixed number of them) and what its
+ * rows become. Loads run alone or several in one round trip (loadTogether).
+ */
+export interface Load<T> extends Statement {
+  read(rows: unknown[]): T;
+}
+
+/**
+ * Loads sent together, in one round trip (db/round-trips.ts `together`), each statement after the one
+ * before and with its own snapshot: a read sent after a lock sees what the lock's last holder
+ * committed, as when it waited for the lock's answer. The rows are read in order; a read that throws (a
+ * missing row) stops the rest. The caller flushes first what the statements read (flush).
+ */
+export async function loadTogether<T extends unknown[]>(tx: Tx, ...loads: { [K in keyof T]: Load<T[K]> }): Promise<T> {
+  const results = await together(tx.em, loads);
+  return loads.map((load, i) => load.read(results[i]!)) as T;
+}
+
+/** Pending changes of these entity types written first, as em.find does before it reads (FlushMode.AUTO). */
+async function flush(tx: Tx, ...entities: EntityClass<object>[]): Promise<void> {
+  for (const entity of entities) await tx.em.tryFlush(entity, {});
+}
+
+const taskLock = (tx: Tx, taskId: number): Load<Task> => ({
+  sql: 'select * from task where id = ? limit 1 for update',
+  params: [taskId],
+  read([row]: EntityDictionary<Task>[]) {
+    if (!row) throw notFound('Task', taskId);
+    return asEntity(tx, Task, row);
+  },
+});
+
 export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
-  const [task] = await findBySql(tx, Task, 'select * from task where id = ? limit 1 for update', [taskId]);
-  if (!task) throw notFound('Task', taskId);
+  await flush(tx, Task);
+  const [task] = await loadTogether(tx, taskLock(tx, taskId));
   return task;
 }
 
+export const projectLock = (tx: Tx, projectId: number): Load<Project> => ({
+  sql: 'select * from project where id = ? limit 1 for update',
+  params: [projectId],
+  read([row]: EntityDictionary<Project>[]) {
+    if (!row) throw notFound('Project', projectId);
+    return asEntity(tx, Project, row, { refresh: true });
+  },
+});
+
 export async function lockProject(tx: Tx, projectId: number): Promise<Project> {
-  const [project] = await findBySql(tx, Project, 'select * from project where id = ? limit 1 for update', [projectId], {
-    refresh: true,
-  });
-  if (!project) throw notFound('Project', projectId);
+  await flush(tx, Project);
+  const [project] = await loadTogether(tx, projectLock(tx, projectId));
   return project;
 }
 
@@ -97,38 +138,33 @@ export function workerColumnList(tx: Pick<Tx, 'em'>, alias?: string): string {
 }
 
 /**
- * A claim's two locks in one round trip, in the one order (worker, then task): the worker's row is
- * locked by the CTE when the task's row is read, before the task's lock is taken (and waited for). When
- * either row is missing, the two plain locks say which, as they always did.
+ * A claim's two locks in one statement, in the one order (worker, then task): the worker's row is
+ * locked by the CTE when the task's row is read, before the task's lock is taken (and waited for).
+ * Null when either row is missing (the plain locks then say which).
  */
-export async function lockWorkerAndTask(
-  tx: Tx,
-  workerId: number,
-  taskId: number,
-): Promise<{ worker: Worker; task: Task }> {
-  await tx.em.tryFlush(Task, {});
-  const [row] = await prepared<EntityDictionary<Task> & { locked_worker: EntityDictionary<Worker> | null }>(
-    tx.em,
-    `with w as materialized (select ${workerColumnList(tx)} from worker where id = ? for update)
+const workerAndTaskLock = (tx: Tx, workerId: number, taskId: number): Load<{ worker: Worker; task: Task } | null> => ({
+  sql: `with w as materialized (select ${workerColumnList(tx)} from worker where id = ? for update)
      select (select row_to_json(w) from w) as locked_worker, t.* from task t where t.id = ? for update of t`,
-    [workerId, taskId],
-  );
-  if (!row?.locked_worker) return { worker: await lockWorker(tx, workerId), task: await lockTask(tx, taskId) };
-  const { locked_worker, ...task } = row;
-  return {
-    worker: asEntity(tx, Worker, locked_worker),
-    task: asEntity(tx, Task, task as EntityDictionary<Task>),
-  };
-}
+  params: [workerId, taskId],
+  read([row]: (EntityDictionary<Task> & { locked_worker: EntityDictionary<Worker> | null })[]) {
+    if (!row?.locked_worker) return null;
+    const { locked_worker, ...task } = row;
+    return { worker: asEntity(tx, Worker, locked_worker), task: asEntity(tx, Task, task as EntityDictionary<Task>) };
+  },
+});
+
+const workerLock = (tx: Tx, workerId: number): Load<Worker> => ({
+  sql: `select ${workerColumnList(tx)} from worker where id = ? limit 1 for update`,
+  params: [workerId],
+  read([row]: EntityDictionary<Worker>[]) {
+    if (!row) throw notFound('Worker', workerId);
+    return asEntity(tx, Worker, row);
+  },
+});
 
 export async function lockWorker(tx: Tx, workerId: number): Promise<Worker> {
-  const [worker] = await findBySql(
-    tx,
-    Worker,
-    `select ${workerColumnList(tx)} from worker where id = ? limit 1 for update`,
-    [workerId],
-  );
-  if (!worker) throw notFound('Worker', workerId);
+  await flush(tx, Worker);
+  const [worker] = await loadTogether(tx, workerLock(tx, workerId));
   return worker;
 }
 
@@ -196,26 +232,32 @@ select a.*, (select row_to_json(i) from iteration i
  * neither changes under it). Iterations opened later in the transaction are not in it: for the callers
  * that close work (submit, complete), which open none before they look.
  */
-export async function taskWork(tx: Tx, task: Task): Promise<TaskWork> {
-  await tx.em.tryFlush(TaskAssignment, {});
-  await tx.em.tryFlush(Iteration, {});
-  const rows = await prepared<
-    EntityDictionary<TaskAssignment> & { open_iteration: EntityDictionary<Iteration> | null }
-  >(tx.em, TASK_WORK_SQL, [IterationStatus.PROCESSING, task.id]);
-  const open = new Map<number, Iteration>();
-  const assignments = rows.map(({ open_iteration, ...row }) => {
-    const assignment = asEntity(tx, TaskAssignment, row as EntityDictionary<TaskAssignment>);
-    if (open_iteration) open.set(assignment.id, asEntity(tx, Iteration, open_iteration));
-    return assignment;
-  });
-  return {
-    assignments,
-    iterations: [...open.values()],
-    openIteration: (a) => {
-      const iteration = open.get(a.id);
-      return iteration?.status === IterationStatus.PROCESSING ? iteration : null;
-    },
-  };
+const taskWorkLoad = (tx: Tx, taskId: number): Load<TaskWork> => ({
+  sql: TASK_WORK_SQL,
+  params: [IterationStatus.PROCESSING, taskId],
+  read(rows: (EntityDictionary<TaskAssignment> & { open_iteration: EntityDictionary<Iteration> | null })[]) {
+    const open = new Map<number, Iteration>();
+    const assignments = rows.map(({ open_iteration, ...row }) => {
+      const assignment = asEntity(tx, TaskAssignment, row as EntityDictionary<TaskAssignment>);
+      if (open_iteration) open.set(assignment.id, asEntity(tx, Iteration, open_iteration));
+      return assignment;
+    });
+    return {
+      assignments,
+      iterations: [...open.values()],
+      openIteration: (a) => {
+        const iteration = open.get(a.id);
+        return iteration?.status === IterationStatus.PROCESSING ? iteration : null;
+      },
+    };
+  },
+});
+
+/** lockTask and taskWork in one round trip: what a submission starts from. */
+export async function lockTaskWithWork(tx: Tx, taskId: number): Promise<{ task: Task; work: TaskWork }> {
+  await flush(tx, Task, TaskAssignment, Iteration);
+  const [task, work] = await loadTogether(tx, taskLock(tx, taskId), taskWorkLoad(tx, taskId));
+  return { task, work };
 }
 
 // The worker's certifications are plain facts for the rules (rules.ts), never changed by the use case
@@ -273,50 +315,92 @@ export interface ClaimContext {
 }
 
 /**
- * The task's project and live assignments, the worker's certifications and workload: one statement
- * (read after the locks, so it sees what the last holder of the task's lock committed).
+ * The task's project and live assignments, the worker's certifications and workload: one statement, by
+ * the task's id, read after the locks (so it sees what the last holder of the task's lock committed).
+ * Null when there is no such task (or project).
  */
-export async function claimContext(tx: Tx, task: Task, workerId: number): Promise<ClaimContext> {
-  await tx.em.tryFlush(TaskAssignment, {});
-  const [row] = await prepared<{
-    project: EntityDictionary<Project> | null;
-    assignments: EntityDictionary<TaskAssignment>[];
-    held: HeldCertification[];
-    in_progress: string;
-    returned: boolean | null;
-  }>(
-    tx.em,
-    `select (select row_to_json(p) from project p where p.id = ?) as project,
+const claimContextLoad = (tx: Tx, taskId: number, workerId: number): Load<ClaimContext | null> => ({
+  sql: `select (select row_to_json(p) from project p where p.id = (select project_id from task where id = ?)) as project,
             (select coalesce(json_agg(a order by a.level asc), '[]') from task_assignment a
               where a.task_id = ? and not a.is_deleted) as assignments,
             (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held,
             w.in_progress, w.returned
        from (${WORKLOAD_SQL}) w`,
-    [task.project.id, task.id, workerId, ...workloadParams(workerId)],
-  );
-  if (!row!.project) throw notFound('Project', task.project.id);
-  return {
-    project: asEntity(tx, Project, row!.project),
-    assignments: row!.assignments.map((a) => asEntity(tx, TaskAssignment, a)),
-    held: row!.held,
-    workload: toWorkload(row),
-  };
+  params: [taskId, taskId, workerId, ...workloadParams(workerId)],
+  read([row]: {
+    project: EntityDictionary<Project> | null;
+    assignments: EntityDictionary<TaskAssignment>[];
+    held: HeldCertification[];
+    in_progress: string;
+    returned: boolean | null;
+  }[]) {
+    if (!row?.project) return null;
+    return {
+      project: asEntity(tx, Project, row.project),
+      assignments: row.assignments.map((a) => asEntity(tx, TaskAssignment, a)),
+      held: row.held,
+      workload: toWorkload(row),
+    };
+  },
+});
+
+/** The claim context of a task the caller has locked (next task, an admin's assignment). */
+export async function claimContext(tx: Tx, task: Task, workerId: number): Promise<ClaimContext> {
+  await flush(tx, TaskAssignment);
+  const [context] = await loadTogether(tx, claimContextLoad(tx, task.id, workerId));
+  if (!context) throw notFound('Project', task.project.id);
+  return context;
 }
 
 /**
- * heldCertifications and workload in one statement, for a worker taking work themselves (claim, next
- * task), who needs both: one round trip fewer per use case.
+ * A claim's locks (worker, then task) and its claim context, in one round trip. When a row is missing,
+ * the plain locks, one by one, say which, as they always did.
  */
+export async function lockForClaim(
+  tx: Tx,
+  workerId: number,
+  taskId: number,
+): Promise<{ worker: Worker; task: Task } & ClaimContext> {
+  await flush(tx, Task, TaskAssignment);
+  const [locked, context] = await loadTogether(
+    tx,
+    workerAndTaskLock(tx, workerId, taskId),
+    claimContextLoad(tx, taskId, workerId),
+  );
+  if (!locked) {
+    const worker = await lockWorker(tx, workerId);
+    const task = await lockTask(tx, taskId);
+    return { worker, task, ...(await claimContext(tx, task, workerId)) };
+  }
+  if (!context) throw notFound('Project', locked.task.project.id);
+  return { ...locked, ...context };
+}
+
+/** heldCertifications and workload in one statement, for a worker taking work themselves (claim, next task). */
+const heldAndWorkloadLoad = (workerId: number): Load<{ held: HeldCertification[]; workload: Workload }> => ({
+  sql: `select (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held, w.in_progress, w.returned from (${WORKLOAD_SQL}) w`,
+  params: [workerId, ...workloadParams(workerId)],
+  read([row]: { held: HeldCertification[]; in_progress: string; returned: boolean | null }[]) {
+    return { held: row!.held, workload: toWorkload(row) };
+  },
+});
+
 export async function heldCertificationsAndWorkload(
   tx: Tx,
   workerId: number,
 ): Promise<{ held: HeldCertification[]; workload: Workload }> {
-  const [row] = await prepared<{ held: HeldCertification[]; in_progress: string; returned: boolean | null }>(
-    tx.em,
-    `select (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held, w.in_progress, w.returned from (${WORKLOAD_SQL}) w`,
-    [workerId, ...workloadParams(workerId)],
-  );
-  return { held: row!.held, workload: toWorkload(row) };
+  const [result] = await loadTogether(tx, heldAndWorkloadLoad(workerId));
+  return result;
+}
+
+/** lockWorker and heldCertificationsAndWorkload in one round trip: a worker asking for their next task. */
+export async function lockWorkerWithWorkload(
+  tx: Tx,
+  workerId: number,
+): Promise<{ worker: Worker; held: HeldCertification[]; workload: Workload }> {
+  await flush(tx, Worker, TaskAssignment);
+  const [worker, known] = await loadTogether(tx, workerLock(tx, workerId), heldAndWorkloadLoad(workerId));
+  return { worker, ...known };
 }
 
 const PROJECT_TASKS_SQL = `
@@ -324,28 +408,34 @@ select t.*, (select coalesce(json_agg(a order by a.level asc), '[]') from task_a
               where a.task_id = t.id and not a.is_deleted) as live_assignments
   from task t where t.project_id = ? order by t.id asc`;
 
+export interface ProjectTasks {
+  tasks: Task[];
+  /** Each task's live assignments, by level. */
+  assignments: Map<number, TaskAssignment[]>;
+}
+
 /** Every task of a project with its live assignments, in one statement (projects have a handful of tasks). */
-export async function projectTasks(
-  tx: Tx,
-  project: Project,
-): Promise<{ tasks: Task[]; assignments: Map<number, TaskAssignment[]> }> {
-  await tx.em.tryFlush(Task, {});
-  await tx.em.tryFlush(TaskAssignment, {});
-  const rows = await prepared<EntityDictionary<Task> & { live_assignments: EntityDictionary<TaskAssignment>[] }>(
-    tx.em,
-    PROJECT_TASKS_SQL,
-    [project.id],
-  );
-  const assignments = new Map<number, TaskAssignment[]>();
-  const tasks = rows.map(({ live_assignments, ...row }) => {
-    const task = asEntity(tx, Task, row as EntityDictionary<Task>);
-    assignments.set(
-      task.id,
-      live_assignments.map((a) => asEntity(tx, TaskAssignment, a)),
-    );
-    return task;
-  });
-  return { tasks, assignments };
+export const projectTasksLoad = (tx: Tx, projectId: number): Load<ProjectTasks> => ({
+  sql: PROJECT_TASKS_SQL,
+  params: [projectId],
+  read(rows: (EntityDictionary<Task> & { live_assignments: EntityDictionary<TaskAssignment>[] })[]) {
+    const assignments = new Map<number, TaskAssignment[]>();
+    const tasks = rows.map(({ live_assignments, ...row }) => {
+      const task = asEntity(tx, Task, row as EntityDictionary<Task>);
+      assignments.set(
+        task.id,
+        live_assignments.map((a) => asEntity(tx, TaskAssignment, a)),
+      );
+      return task;
+    });
+    return { tasks, assignments };
+  },
+});
+
+export async function projectTasks(tx: Tx, project: Project): Promise<ProjectTasks> {
+  await flush(tx, Task, TaskAssignment);
+  const [loaded] = await loadTogether(tx, projectTasksLoad(tx, project.id));
+  return loaded;
 }
 
 /**

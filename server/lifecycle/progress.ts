@@ -5,18 +5,21 @@
 import { creationPolicyError } from '../kernel/errors.js';
 import type { JsonObject, Prerequisites } from '../kernel/json.js';
 import type { EntityDictionary } from '@mikro-orm/postgresql';
-import { prepared } from '../db/statements.js';
 import { AssignmentStatus, IterationStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
 import type { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { applyAssignmentPolicy, emitStatusChange, workerIdsOf } from './assign.js';
 import {
   asEntity,
-  lockProject,
+  loadTogether,
   openIteration,
   prerequisitesFrom,
+  projectLock,
   projectTasks,
+  projectTasksLoad,
   writtenTask,
+  type Load,
+  type ProjectTasks,
   type TaskWork,
 } from './load.js';
 import type { Tx } from './transaction.js';
@@ -55,7 +58,15 @@ export async function completeTask(
   }
   const previous = task.status;
   task.status = TaskStatus.COMPLETE;
-  await writeWork(tx, task, assignments, [...iterations]);
+  // The writes, the project's lock (the lock order stays task → project) and its tasks, read after the
+  // writes, in one round trip. Nothing to flush before the read: the writes leave their rows clean, and
+  // the callers change nothing else (writeWork's rule).
+  const [, project, loaded] = await loadTogether(
+    tx,
+    workWrite(tx, task, assignments, [...iterations]),
+    projectLock(tx, task.project.id),
+    projectTasksLoad(tx, task.project.id),
+  );
   const workerIds = workerIdsOf(assignments);
   emitStatusChange(tx, task, previous, workerIds);
   tx.emit({
@@ -64,7 +75,7 @@ export async function completeTask(
     taskId: task.id,
     payload: { step: tx.engine.catalog.step(task.step.id).def.slug, workerIds },
   });
-  await createSubsequentTasks(tx, await lockProject(tx, task.project.id));
+  await createSubsequentTasks(tx, project, loaded);
 }
 
 /**
@@ -80,11 +91,17 @@ export async function writeWork(
   assignments: readonly TaskAssignment[],
   iterations: readonly Iteration[],
 ): Promise<void> {
-  const [row] = await prepared<{
-    task: EntityDictionary<Task>;
-    assignments: EntityDictionary<TaskAssignment>[];
-    iterations: EntityDictionary<Iteration>[];
-  }>(tx.em, WORK_SQL, [
+  await loadTogether(tx, workWrite(tx, task, assignments, iterations));
+}
+
+const workWrite = (
+  tx: Tx,
+  task: Task,
+  assignments: readonly TaskAssignment[],
+  iterations: readonly Iteration[],
+): Load<void> => ({
+  sql: WORK_SQL,
+  params: [
     task.status,
     tx.engine.now(),
     task.id,
@@ -107,11 +124,17 @@ export async function writeWork(
         feedback: i.feedback,
       })),
     ),
-  ]);
-  writtenTask(tx, row?.task);
-  for (const a of row.assignments) asEntity(tx, TaskAssignment, a, { refresh: true });
-  for (const i of row.iterations) asEntity(tx, Iteration, i, { refresh: true });
-}
+  ],
+  read([row]: {
+    task: EntityDictionary<Task>;
+    assignments: EntityDictionary<TaskAssignment>[];
+    iterations: EntityDictionary<Iteration>[];
+  }[]) {
+    writtenTask(tx, row?.task);
+    for (const a of row!.assignments) asEntity(tx, TaskAssignment, a, { refresh: true });
+    for (const i of row!.iterations) asEntity(tx, Iteration, i, { refresh: true });
+  },
+});
 
 // Every row is updated only when the task's is (`from t`): a moved version changes nothing.
 const WORK_SQL = `
@@ -132,16 +155,10 @@ select row_to_json(t) as task,
        (select coalesce(json_agg(i), '[]') from i) as iterations
   from t`;
 
-export async function createSubsequentTasks(
-  tx: Tx,
-  project: Project,
-  options: { isNew?: boolean } = {},
-): Promise<Task[]> {
+/** `loaded`: the project's tasks, when the caller has read them in this transaction (none for a new project). */
+export async function createSubsequentTasks(tx: Tx, project: Project, loaded?: ProjectTasks): Promise<Task[]> {
   const { version, stepIds } = tx.engine.catalog.version(project.version.id);
-  // A project created in this transaction has no tasks yet: nothing to read.
-  const { tasks, assignments } = options.isNew
-    ? { tasks: [], assignments: new Map<number, TaskAssignment[]>() }
-    : await projectTasks(tx, project);
+  const { tasks, assignments } = loaded ?? (await projectTasks(tx, project));
   const slugOf = (t: Task) => tx.engine.catalog.step(t.step.id).def.slug;
   const completed = new Set(tasks.filter((t) => t.status === TaskStatus.COMPLETE).map(slugOf));
   const existing = new Set(tasks.map(slugOf));

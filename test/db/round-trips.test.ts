@@ -9,7 +9,7 @@ import {
 } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database.js';
-import { withCommit } from '../../server/db/round-trips.js';
+import { together, withCommit } from '../../server/db/round-trips.js';
 import { nameOf, prepared } from '../../server/db/statements.js';
 import { openOrm } from '../../server/db/orm.js';
 import { createTestDatabase } from '../support/db.js';
@@ -262,5 +262,75 @@ describe('a statement with the COMMIT', () => {
     const texts = await sent(() => withCommit(orm.em.fork(), ADD_CHILD, [11, 1]));
     expect(texts).toEqual(['insert into rt_child (id, item_id) values ($1, $2)']);
     expect((await db.pool.query('select id from rt_child')).rows).toEqual([{ id: 11 }]);
+  });
+});
+
+describe('statements together', () => {
+  const LOCK = 'select id, note from rt_item where id = ? for update';
+  const READ = 'select count(*)::int as n, max(note) as note from rt_item where id >= ?';
+  const both = (em: EntityManager, id: number) =>
+    together(em, [
+      { sql: LOCK, params: [id] },
+      { sql: READ, params: [id] },
+    ]);
+
+  it('go one by one, prepared, the first time on a connection; then in one text with BEGIN, each one’s rows apart', async () => {
+    await reset();
+    await db.pool.query(`insert into rt_item values (1, 'one'), (2, 'two')`);
+    const first = await sent(() => inTransaction((em) => both(em, 1)));
+    expect(first).toEqual([
+      'BEGIN',
+      'select id, note from rt_item where id = $1 for update',
+      'select count(*)::int as n, max(note) as note from rt_item where id >= $1',
+      'COMMIT;',
+    ]);
+    let rows: unknown;
+    const later = await sent(async () => (rows = await inTransaction((em) => both(em, 2))));
+    expect(later).toEqual([`BEGIN; EXECUTE ${nameOf(LOCK)}('2'); EXECUTE ${nameOf(READ)}('2')`, 'COMMIT;']);
+    expect(rows).toEqual([[{ id: 2, note: 'two' }], [{ n: 1, note: 'two' }]]);
+  });
+
+  it('read after the lock what its last holder committed while they waited for it', async () => {
+    await reset();
+    await db.pool.query(`insert into rt_item values (1, 'before')`);
+    await inTransaction((em) => both(em, 1)); // prepared on the connection: the next call goes as one text
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`update rt_item set note = 'after' where id = 1`);
+      let texts: string[] = [];
+      const waiting = (async () => {
+        let rows: unknown;
+        texts = await sent(async () => (rows = await inTransaction((em) => both(em, 1))));
+        return rows;
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the text waits on the lock
+      await holder.query(`insert into rt_item values (2, 'zz committed with it')`);
+      await holder.query('commit');
+      // The lock sees the row as committed; the read after it, its own snapshot, sees the new row too.
+      expect(await waiting).toEqual([[{ id: 1, note: 'after' }], [{ n: 2, note: 'zz committed with it' }]]);
+      expect(texts[0]).toMatch(/^BEGIN; EXECUTE \w+\('1'\); EXECUTE \w+\('1'\)$/);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('stop at a failed statement: the ORM’s typed error, nothing after it runs, nothing left behind', async () => {
+    await reset();
+    const ADD = 'insert into rt_item (id, note) values (?, ?)';
+    const go = (em: EntityManager, a: number, b: number) =>
+      together(em, [
+        { sql: ADD, params: [a, 'first'] },
+        { sql: ADD, params: [b, 'second'] },
+        { sql: ADD, params: [b + 1, 'third'] },
+      ]);
+    await inTransaction((em) => go(em, 1, 2)).then(reset); // prepares the statement on the connection
+    const texts = await sent(() =>
+      expect(inTransaction((em) => go(em, 1, 1))).rejects.toBeInstanceOf(UniqueConstraintViolationException),
+    );
+    expect(texts[0]).toMatch(/^BEGIN; (EXECUTE \w+\('\d+', '\w+'\)(; )?){3}$/);
+    expect(await items()).toEqual([]);
+    expect(await connectionsInTransaction()).toEqual([]);
+    expect(await inTransaction((em) => em.execute('select 1 as one'))).toEqual([{ one: 1 }]);
   });
 });
