@@ -13,7 +13,9 @@
 // kept pending on the connection instead, and `withCommit` adds a statement to the pending ones. Every
 // statement sent on a connection with pending statements takes them along — in one text when it can,
 // else just after them. COMMIT takes them along too; when only BEGIN is pending, nothing was done and
-// COMMIT or ROLLBACK sends nothing. ROLLBACK drops what is pending.
+// COMMIT or ROLLBACK sends nothing. ROLLBACK drops what is pending. `together` sends several prepared
+// statements in one text and returns each one's rows: a lock and the read after it (each statement of
+// the text takes its own snapshot, so the read sees what the lock's last holder committed).
 // MikroORM patches knex's query method the same way (@mikro-orm/knex AbstractSqlConnection); this is
 // the one other place that reaches into knex (and reads pg's list of what it prepared on a connection);
 // test/db/round-trips.test.ts pins its behaviour.
