@@ -126,7 +126,12 @@ try {
         `select xact_commit::text as n from pg_stat_database where datname = current_database()`,
       )
     ).rows[0]!.n;
+  // Flushes of the write-ahead log to the disk (the cluster's: it is this bench's own): what a commit
+  // that waits for the disk costs, the rest are commits of reads or commits that do not wait.
+  const walSyncs = async () =>
+    (await app.db.pool.query<{ n: string }>(`select wal_sync::text as n from pg_stat_wal`)).rows[0]!.n;
   const commitsAt = Number(await commits());
+  const walSyncsAt = Number(await walSyncs());
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < busy.length; i++) {
@@ -154,6 +159,7 @@ try {
   const startedAt = new Map(rows.map((r) => [r.project_id, r.started_at]));
   await new Promise((r) => setTimeout(r, 1000)); // statistics reach pg_stat_database within a second
   const commitsPerSubmission = (Number(await commits()) - commitsAt) / busy.length;
+  const walSyncsPerSubmission = (Number(await walSyncs()) - walSyncsAt) / busy.length;
   const latencies = (set: typeof tasks) =>
     set.map((t) => startedAt.get(t.projectId)! - committed.get(t.projectId)!).sort((a, b) => a - b);
   const figures = (xs: number[]) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), max: xs.at(-1)! });
@@ -163,6 +169,7 @@ try {
     idle: figures(latencies(idle)),
     busy: { ...figures(latencies(busy)), rate: achieved },
     commitsPerSubmission,
+    walSyncsPerSubmission,
     loadAverage: os.loadavg(),
   };
   const f = (x: number) => x.toFixed(1);
@@ -179,7 +186,7 @@ try {
       `| idle (one each 200 ms) | ${idle.length} | ${f(result.idle.p50)} | ${f(result.idle.p95)} | ${f(result.idle.max)} |`,
       `| ${f(achieved)} submissions/s | ${busy.length} | ${f(result.busy.p50)} | ${f(result.busy.p95)} | ${f(result.busy.max)} |`,
       '',
-      `${commitsPerSubmission.toFixed(1)} commits per submission while loaded (its own, its machine step's, the job queue's and the consumers')`,
+      `${commitsPerSubmission.toFixed(1)} commits per submission while loaded (its own, its machine step's, the job queue's and the consumers'); ${walSyncsPerSubmission.toFixed(1)} flushes of the log to the disk`,
       '',
       machineLine(),
       '',

@@ -88,12 +88,20 @@ export async function assignWorker(
  * The writes of an assignment, in one statement: the task's new status (its version checked and bumped,
  * as the unit of work does), the assignment and its first iteration. The rows come back as the
  * entities, clean, so the transaction's final flush has nothing of them to write. The task must have
- * no unflushed change (every caller has just locked it or flushed).
+ * no unflushed change (every caller has just locked it or flushed). A worker's assignment, or a
+ * machine step's (no worker), which starts with its first attempt and that attempt's lease.
  */
-async function writeAssignment(
+export async function writeAssignment(
   tx: Tx,
   task: Task,
-  values: { workerId: number; level: number; data: JsonObject; status: TaskStatus; now: Date },
+  values: {
+    workerId: number | null;
+    level: number;
+    data: JsonObject;
+    status: TaskStatus;
+    now: Date;
+    machine?: { attempts: number; leaseExpiresAt: Date };
+  },
 ): Promise<TaskAssignment> {
   const [row] = await prepared<{
     task: EntityDictionary<Task>;
@@ -108,6 +116,8 @@ async function writeAssignment(
     values.level,
     JSON.stringify(values.data),
     values.now,
+    values.machine?.attempts ?? 0,
+    values.machine?.leaseExpiresAt ?? null,
     IterationStatus.PROCESSING,
   ]);
   writtenTask(tx, row?.task);
@@ -119,8 +129,8 @@ async function writeAssignment(
 const ASSIGN_SQL = `
 with t as (update task set status = ?, updated_at = ?, version = version + 1
             where id = ? and version = ? returning *),
-     a as (insert into task_assignment (task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts)
-           select t.id, ?, ${AssignmentStatus.PROCESSING}, ?, ?::jsonb, ?, false, 0 from t returning *),
+     a as (insert into task_assignment (task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts, lease_expires_at)
+           select t.id, ?::int, ${AssignmentStatus.PROCESSING}, ?::int, ?::jsonb, ?::timestamptz, false, ?::int, ?::timestamptz from t returning *),
      i as (insert into iteration (assignment_id, status, start_datetime, submitted_data, is_deleted)
            select a.id, ?, a.start_datetime, '{}', false from a returning *)
 select row_to_json(t) as task, row_to_json(a) as assignment, row_to_json(i) as iteration from t, a, i`;

@@ -17,7 +17,14 @@ import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import type { MachineFunction } from '../workflow/definition.js';
 import { checkFormData, formOf } from '../workflow/form.js';
-import { applyAssignmentPolicy, assignsNobody, assignWorker, emitStatusChange, workerIdsOf } from './assign.js';
+import {
+  applyAssignmentPolicy,
+  assignsNobody,
+  assignWorker,
+  emitStatusChange,
+  workerIdsOf,
+  writeAssignment,
+} from './assign.js';
 import {
   currentAssignment,
   findWorker,
@@ -25,12 +32,14 @@ import {
   liveAssignments,
   loadProject,
   lockForClaim,
+  lockForMachineAttempt,
   lockProject,
   lockTask,
   lockTaskWithWork,
   lockWorkerWithWorkload,
-  prerequisitesOf,
+  prerequisitesFrom,
   claimContext,
+  type TaskWork,
 } from './load.js';
 import { NEXT_TASK_SQL } from './pool.js';
 import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus, writeWork } from './progress.js';
@@ -656,26 +665,34 @@ export class LifecycleService {
   async startMachineAttempt(actor: Actor, taskId: number): Promise<MachineAttempt | null> {
     requireSystem(actor);
     return this.run(actor, async (tx) => {
-      const task = await lockTask(tx, taskId);
+      // The task's lock, its project and the project's tasks (the prerequisites) in one round trip.
+      const { task, project, assignments, tasks } = await lockForMachineAttempt(tx, taskId);
       const step = this.engine.catalog.step(task.step.id);
       if (step.def.isHuman || !step.def.run) return null;
       if (task.status === TaskStatus.COMPLETE || task.status === TaskStatus.ABORTED) return null;
-      const project = await loadProject(tx, task);
-      let assignment = (await liveAssignments(tx, task))[0];
+      let assignment = assignments[0];
       const now = this.engine.now();
+      const leaseExpiresAt = new Date(now.getTime() + this.engine.config.machine.leaseMs);
       if (!assignment) {
-        assignment = tx.em.create(TaskAssignment, { task, worker: null, level: 0, startDatetime: now });
-        tx.em.create(Iteration, { assignment, startDatetime: now });
+        // The first attempt: the task, its machine assignment and first iteration in one statement.
         const previous = task.status;
-        task.status = TaskStatus.PROCESSING;
+        assignment = await writeAssignment(tx, task, {
+          workerId: null,
+          level: 0,
+          data: {},
+          status: TaskStatus.PROCESSING,
+          now,
+          machine: { attempts: 1, leaseExpiresAt },
+        });
         emitStatusChange(tx, task, previous, []);
       } else if (assignment.status !== AssignmentStatus.PROCESSING) {
         return null;
       } else if (assignment.leaseExpiresAt !== null && assignment.leaseExpiresAt > now) {
         return null; // an attempt is running (its lease is live): a second job never runs it twice at once
+      } else {
+        assignment.attempts += 1;
+        assignment.leaseExpiresAt = leaseExpiresAt;
       }
-      assignment.attempts += 1;
-      assignment.leaseExpiresAt = new Date(now.getTime() + this.engine.config.machine.leaseMs);
       return {
         taskId: task.id,
         projectId: project.id,
@@ -685,7 +702,7 @@ export class LifecycleService {
         timeoutMs: step.def.timeoutMs ?? this.engine.config.machine.timeoutMs,
         leaseMs: this.engine.config.machine.leaseMs,
         projectData: { ...project.projectData, project_id: project.id },
-        prerequisites: await prerequisitesOf(tx, project, step.def.ancestors),
+        prerequisites: prerequisitesFrom(tx, step.def.ancestors, tasks.tasks, tasks.assignments),
       };
     });
   }
@@ -704,12 +721,12 @@ export class LifecycleService {
       return this.recordMachineFailure(actor, { ...input, error: 'Machine step must return a JSON object.' });
     const result = input.result;
     return this.run(actor, async (tx) => {
-      const { task, assignment } = await this.currentAttempt(tx, input.taskId, input.attempt);
+      const { task, assignment, work } = await this.currentAttempt(tx, input.taskId, input.attempt);
       if (!assignment) return 'skipped';
       assignment.data = result;
       assignment.lastError = null;
       assignment.leaseExpiresAt = null;
-      await completeTask(tx, task, [assignment]);
+      await completeTask(tx, task, [assignment], work);
       return 'completed';
     });
   }
@@ -821,14 +838,15 @@ export class LifecycleService {
     tx: Tx,
     taskId: number,
     attempt: number,
-  ): Promise<{ task: Task; assignment: TaskAssignment | null }> {
-    const task = await lockTask(tx, taskId);
-    const assignment = (await liveAssignments(tx, task))[0];
+  ): Promise<{ task: Task; assignment: TaskAssignment | null; work: TaskWork }> {
+    // The lock and the task's assignments with their open iterations (what a completion closes) in one round trip.
+    const { task, work } = await lockTaskWithWork(tx, taskId);
+    const assignment = work.assignments[0];
     const current =
       assignment && assignment.status === AssignmentStatus.PROCESSING && assignment.attempts === attempt
         ? assignment
         : null;
-    return { task, assignment: current };
+    return { task, assignment: current, work };
   }
 }
 

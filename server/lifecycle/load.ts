@@ -320,7 +320,7 @@ export interface ClaimContext {
  * Null when there is no such task (or project).
  */
 const claimContextLoad = (tx: Tx, taskId: number, workerId: number): Load<ClaimContext | null> => ({
-  sql: `select (select row_to_json(p) from project p where p.id = (select project_id from task where id = ?)) as project,
+  sql: `select (select row_to_json(p) from project p where p.id = ${OF_TASK}) as project,
             (select coalesce(json_agg(a order by a.level asc), '[]') from task_assignment a
               where a.task_id = ? and not a.is_deleted) as assignments,
             (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held,
@@ -403,10 +403,13 @@ export async function lockWorkerWithWorkload(
   return { worker, ...known };
 }
 
-const PROJECT_TASKS_SQL = `
+/** The tasks of a project with their live assignments; `project` is the SQL naming the project. */
+const projectTasksSql = (project: string) => `
 select t.*, (select coalesce(json_agg(a order by a.level asc), '[]') from task_assignment a
               where a.task_id = t.id and not a.is_deleted) as live_assignments
-  from task t where t.project_id = ? order by t.id asc`;
+  from task t where t.project_id = ${project} order by t.id asc`;
+/** The project of a task, by the task's id: sent with the task's lock, it needs no answer first. */
+const OF_TASK = '(select project_id from task where id = ?)';
 
 export interface ProjectTasks {
   tasks: Task[];
@@ -414,10 +417,13 @@ export interface ProjectTasks {
   assignments: Map<number, TaskAssignment[]>;
 }
 
-/** Every task of a project with its live assignments, in one statement (projects have a handful of tasks). */
-export const projectTasksLoad = (tx: Tx, projectId: number): Load<ProjectTasks> => ({
-  sql: PROJECT_TASKS_SQL,
-  params: [projectId],
+/**
+ * Every task of a project with its live assignments, in one statement (projects have a handful of
+ * tasks): the project by its id, or the project of a task.
+ */
+export const projectTasksLoad = (tx: Tx, of: { projectId: number } | { taskId: number }): Load<ProjectTasks> => ({
+  sql: projectTasksSql('projectId' in of ? '?' : OF_TASK),
+  params: ['projectId' in of ? of.projectId : of.taskId],
   read(rows: (EntityDictionary<Task> & { live_assignments: EntityDictionary<TaskAssignment>[] })[]) {
     const assignments = new Map<number, TaskAssignment[]>();
     const tasks = rows.map(({ live_assignments, ...row }) => {
@@ -434,7 +440,7 @@ export const projectTasksLoad = (tx: Tx, projectId: number): Load<ProjectTasks> 
 
 export async function projectTasks(tx: Tx, project: Project): Promise<ProjectTasks> {
   await flush(tx, Task, TaskAssignment);
-  const [loaded] = await loadTogether(tx, projectTasksLoad(tx, project.id));
+  const [loaded] = await loadTogether(tx, projectTasksLoad(tx, { projectId: project.id }));
   return loaded;
 }
 
@@ -463,4 +469,35 @@ export async function prerequisitesOf(tx: Tx, project: Project, ancestors: reado
   if (ancestors.length === 0) return {};
   const { tasks, assignments } = await projectTasks(tx, project);
   return prerequisitesFrom(tx, ancestors, tasks, assignments);
+}
+
+/** What a machine step's attempt starts from: its task, locked, the project and the project's tasks. */
+export interface MachineContext {
+  task: Task;
+  project: Project;
+  /** The task's live assignments (its machine assignment, once an attempt began). */
+  assignments: TaskAssignment[];
+  /** The project's tasks, for the step's prerequisites. */
+  tasks: ProjectTasks;
+}
+
+const projectOfTaskLoad = (tx: Tx, taskId: number): Load<Project> => ({
+  sql: `select * from project where id = ${OF_TASK} limit 1`,
+  params: [taskId],
+  read([row]: EntityDictionary<Project>[]) {
+    if (!row) throw notFound('Task', taskId);
+    return asEntity(tx, Project, row);
+  },
+});
+
+/** The task's lock, its project and the project's tasks, in one round trip (the reads after the lock). */
+export async function lockForMachineAttempt(tx: Tx, taskId: number): Promise<MachineContext> {
+  await flush(tx, Task, TaskAssignment, Project);
+  const [task, project, tasks] = await loadTogether(
+    tx,
+    taskLock(tx, taskId),
+    projectOfTaskLoad(tx, taskId),
+    projectTasksLoad(tx, { taskId }),
+  );
+  return { task, project, assignments: tasks.assignments.get(task.id) ?? [], tasks };
 }

@@ -65,7 +65,7 @@ export async function completeTask(
     tx,
     workWrite(tx, task, assignments, [...iterations]),
     projectLock(tx, task.project.id),
-    projectTasksLoad(tx, task.project.id),
+    projectTasksLoad(tx, { projectId: task.project.id }),
   );
   const workerIds = workerIdsOf(assignments);
   emitStatusChange(tx, task, previous, workerIds);

@@ -10,13 +10,32 @@ import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kern
 import { useHarness, type Harness } from '../support/harness.js';
 import { recordOrmQueries } from '../support/sql-count.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
+import { SYSTEM } from '../../server/kernel/actor.js';
+import { defineWorkflow } from '../../server/workflow/definition.js';
 import { lockTaskWithWork } from '../../server/lifecycle/load.js';
 import { writeWork } from '../../server/lifecycle/progress.js';
 import { transact, type Tx } from '../../server/lifecycle/transaction.js';
 
+/** A human step, a machine step that needs its data, and a step after it (so the project does not end). */
+const stampWorkflow = defineWorkflow({
+  slug: 'prep-stamp',
+  name: 'Work, stamp, check',
+  versions: [
+    {
+      slug: 'v1',
+      name: 'v1',
+      steps: [
+        { kind: 'human', slug: 'work', name: 'Work', reviewPolicy: { policy: 'no_review' } },
+        { kind: 'machine', slug: 'stamp', name: 'Stamp', creationDependsOn: ['work'], run: () => ({ stamped: true }) },
+        { kind: 'human', slug: 'check', name: 'Check', creationDependsOn: ['stamp'] },
+      ],
+    },
+  ],
+});
+
 let h: Harness;
 beforeAll(async () => {
-  h = await useHarness({ workflows: [claimsWorkflow] });
+  h = await useHarness({ workflows: [claimsWorkflow, stampWorkflow] });
 });
 
 const sent = async (fn: () => Promise<unknown>) => (await recordOrmQueries(fn)).queries;
@@ -140,6 +159,88 @@ describe('the cycle’s statements', () => {
       version: 5, // one more for each of the four transitions
     });
     expect(rows).toEqual([done(0, { v: 1 }), done(1, { v: 2 })]);
+  });
+});
+
+describe('a machine step’s statements', () => {
+  it('starts an attempt in three round trips (its lock with the project and its tasks) and records its result in four', async () => {
+    const worker = await h.worker('prep_stamp_worker');
+    /** A project whose machine task waits for its first attempt, and that task's id. */
+    const waiting = async (n: number) => {
+      const project = await h.project('prep-stamp', 'v1', { projectData: { n } });
+      const taskId = await h.taskId(project.id, 'work');
+      await h.lifecycle.assignTask(SYSTEM, { taskId, workerId: worker.workerId });
+      await h.lifecycle.submitTask(worker, { taskId, data: { words: n }, action: SubmitAction.SUBMIT });
+      return { project, machineTaskId: await h.taskId(project.id, 'stamp') };
+    };
+    const run = async (machineTaskId: number) => {
+      const start = await recordOrmQueries(() => h.lifecycle.startMachineAttempt(SYSTEM, machineTaskId));
+      const result = await recordOrmQueries(() =>
+        h.lifecycle.recordMachineResult(SYSTEM, { taskId: machineTaskId, attempt: 1, result: { stamped: true } }),
+      );
+      return { attempt: start.result, outcome: result.result, start: start.queries, result: result.queries };
+    };
+    await run((await waiting(0)).machineTaskId); // prepares the statements on the connection (see above)
+    const { project, machineTaskId } = await waiting(7);
+    const { attempt, outcome, start, result } = await run(machineTaskId);
+
+    // What the function is handed: the attempt, the project's data and the finished step's data.
+    expect(attempt).toMatchObject({
+      taskId: machineTaskId,
+      projectId: project.id,
+      stepSlug: 'stamp',
+      attempt: 1,
+      projectData: { n: 7, project_id: project.id },
+      prerequisites: { work: { words: 7 } },
+    });
+    expect(outcome).toBe('completed');
+    const shapeOf = (calls: { text: string }[]) =>
+      calls.map((c) => {
+        const text = c.text.replace(/\s+/g, ' ');
+        const execute = String.raw`EXECUTE orchestra_\w+\([^;]*\)`;
+        if (new RegExp(`^BEGIN; ${execute}; ${execute}; ${execute}$`).test(text)) return 'BEGIN; lock; read; read';
+        if (new RegExp(`^BEGIN; ${execute}; ${execute}$`).test(text)) return 'BEGIN; lock; read';
+        if (new RegExp(`^${execute}; ${execute}; ${execute}$`).test(text)) return 'write; lock; read';
+        if (/^EXECUTE orchestra_\w+\('task\.\w+', .*\); COMMIT$/.test(text)) return 'events; COMMIT';
+        if (text.startsWith('insert into "task" ')) return 'task insert';
+        return text.trim().startsWith('with t as (update task set status')
+          ? 'assignment write'
+          : `other: ${text.slice(0, 60)}`;
+      });
+    // Starting: the task's lock, its project and the project's tasks (the prerequisites) in one text; the
+    // task, its machine assignment (attempt 1, leased) and first iteration in one statement; the events
+    // with COMMIT. (Before: 8 round trips: the project, the assignments, the prerequisites and each of
+    // the unit of work's three writes on their own.)
+    expect(shapeOf(start)).toEqual(['BEGIN; lock; read; read', 'assignment write', 'events; COMMIT']);
+    // The result: the lock with the assignments and their open iterations; the writes with the project's
+    // lock and its tasks; the next step's task (the unit of work's insert: its id goes into its events);
+    // the events with COMMIT. (Before: 6: the assignments and the open iteration each on its own.)
+    expect(shapeOf(result)).toEqual(['BEGIN; lock; read', 'write; lock; read', 'task insert', 'events; COMMIT']);
+
+    const [row] = await h.db.pool
+      .query(
+        `select t.status as task, t.version, a.worker_id, a.level, a.status, a.attempts, a.lease_expires_at, a.data,
+              i.status as iteration, i.submitted_data, i.end_datetime is not null as ended
+         from task t join task_assignment a on a.task_id = t.id join iteration i on i.assignment_id = a.id
+        where t.id = $1`,
+        [machineTaskId],
+      )
+      .then((r) => r.rows);
+    expect(row).toEqual({
+      task: TaskStatus.COMPLETE,
+      version: 3, // created, started, completed
+      worker_id: null,
+      level: 0,
+      status: AssignmentStatus.SUBMITTED,
+      attempts: 1,
+      lease_expires_at: null, // the lease ends with the attempt
+      data: { stamped: true },
+      iteration: IterationStatus.REQUESTED_REVIEW,
+      submitted_data: { stamped: true },
+      ended: true,
+    });
+    // The step after it was created.
+    expect(await h.taskId(project.id, 'check')).toBeGreaterThan(machineTaskId);
   });
 });
 
