@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { prepared } from '../../server/db/statements.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
+import { expectRefused } from '../support/expect.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { recordOrmQueries } from '../support/sql-count.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
@@ -241,6 +242,55 @@ describe('a machine step’s statements', () => {
     });
     // The step after it was created.
     expect(await h.taskId(project.id, 'check')).toBeGreaterThan(machineTaskId);
+  });
+});
+
+describe('a machine step’s first attempt under a race', () => {
+  it('started by two jobs at once: one runs attempt 1, the other is told there is nothing to run', async () => {
+    const worker = await h.worker('race_stamp_worker');
+    const project = await h.project('prep-stamp', 'v1', { projectData: { n: 1 } });
+    const workId = await h.taskId(project.id, 'work');
+    await h.lifecycle.assignTask(SYSTEM, { taskId: workId, workerId: worker.workerId });
+    await h.lifecycle.submitTask(worker, { taskId: workId, data: { words: 1 }, action: SubmitAction.SUBMIT });
+    const machineTaskId = await h.taskId(project.id, 'stamp');
+    // Both wait for the task's lock, so the second reads after the first committed: the assignment and
+    // lease it reads in the same text as its lock must be the first one's (or it would insert a second).
+    const holder = await h.db.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from task where id = $1 for update', [machineTaskId]);
+      const both = Promise.all([
+        h.lifecycle.startMachineAttempt(SYSTEM, machineTaskId),
+        h.lifecycle.startMachineAttempt(SYSTEM, machineTaskId),
+      ]);
+      await expect
+        .poll(
+          async () =>
+            (
+              await h.db.pool.query(
+                `select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'task' and not l.granted`,
+              )
+            ).rows[0].n,
+        )
+        .toBeGreaterThanOrEqual(1);
+      await holder.query('commit');
+      const attempts = await both;
+      expect(attempts.filter((a) => a !== null).map((a) => a!.attempt)).toEqual([1]);
+      expect(attempts.filter((a) => a === null)).toHaveLength(1);
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      holder.release();
+    }
+    const { rows } = await h.db.pool.query(
+      `select a.attempts, a.lease_expires_at is not null as leased, (select count(*)::int from iteration i where i.assignment_id = a.id) as iterations
+         from task_assignment a where a.task_id = $1`,
+      [machineTaskId],
+    );
+    expect(rows).toEqual([{ attempts: 1, leased: true, iterations: 1 }]);
+  });
+
+  it('of a task that does not exist: NOT_FOUND, and nothing is written', async () => {
+    await expectRefused(h, () => h.lifecycle.startMachineAttempt(SYSTEM, 987_654), { code: 'NOT_FOUND' });
   });
 });
 
