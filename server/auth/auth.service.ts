@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityDictionary } from '@mikro-orm/postgresql';
 import { requireAdmin, SYSTEM, type Actor } from '../kernel/actor.js';
 import { badInput, ErrorCode, notFound, OrchestraError, Reason, refuse } from '../kernel/errors.js';
-import { prepared } from '../db/statements.js';
+import { prepared } from '../db/round-trips.js';
 import { workerColumnList } from '../lifecycle/load.js';
 import { transact, type Engine } from '../lifecycle/transaction.js';
 import { Worker } from '../workers/worker.entity.js';

@@ -19,10 +19,18 @@
 // MikroORM patches knex's query method the same way (@mikro-orm/knex AbstractSqlConnection); this is
 // the one other place that reaches into knex (and reads pg's list of what it prepared on a connection);
 // test/db/round-trips.test.ts pins its behaviour.
+//
+// The use cases' hot statements are prepared statements (`prepared`, `together`): em.execute inlines
+// every value into the SQL text, so PostgreSQL parses and plans each statement anew; a named statement is
+// parsed once per connection and its plan kept (bench/cycle.ts: the cycle's PostgreSQL CPU). Only for
+// statements with a fixed number of parameters: the name is taken from the text, and an array expanded
+// into one placeholder per element would give a new text for every length. They go straight to pg on the
+// transaction's connection (or a connection of knex's pool), not through knex's query builder and runner:
+// that path cost about 70 µs of CPU per statement more than pg's own (bench/cycle.ts profile).
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { PostgreSqlExceptionConverter, type EntityManager, type Knex } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { nameOf, preparable, prepared } from './statements.js';
 
 const require = createRequire(import.meta.url);
 
@@ -135,21 +143,40 @@ function patchedQuery(original: QueryFn): QueryFn {
         throw converter.convertException(error as Error);
       }
     }
-    // A prepared statement goes as EXECUTE once pg has prepared it here; the first time, on its own, so
-    // that pg prepares it. Any other statement has its values written in.
-    const name = obj.options?.name;
-    const text = name
-      ? executeOf(connection, name, obj.sql, obj.bindings ?? [])
-      : inlineParameters(obj.sql, obj.bindings);
+    // A statement through knex (em.execute, the unit of work's) has its values written in. (Prepared
+    // statements do not come this way: `prepared` sends them itself.)
+    const text = inlineParameters(obj.sql, obj.bindings);
     if (text === null) {
       await simple(connection, pending);
       return original.call(this, connection, obj);
     }
-    const { name: _unused, ...options } = obj.options ?? {};
-    const response = await connection.query({ ...options, text: [...pending, text].join(';\n') } as pg.QueryConfig);
+    const response = await connection.query({ ...obj.options, text: [...pending, text].join(';\n') } as pg.QueryConfig);
     obj.response = Array.isArray(response) ? response[response.length - 1] : response;
     return obj;
   };
+}
+
+/**
+ * A prepared statement (`$n` text) on a connection, with the statements pending there: as EXECUTE in one
+ * text with them once pg has prepared it on this connection; the first time, after them, on its own, so
+ * that pg prepares it.
+ */
+async function sendPrepared(
+  connection: Connection,
+  name: string,
+  text: string,
+  values: readonly unknown[],
+): Promise<pg.QueryResult> {
+  const pending = takePending(connection);
+  if (pending) {
+    const execute = executeOf(connection, name, text, values);
+    if (execute !== null) {
+      const response = (await connection.query([...pending, execute].join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(response) ? response[response.length - 1]! : response;
+    }
+    await simple(connection, pending);
+  }
+  return connection.query({ name, text, values: values as unknown[] });
 }
 
 let installed = false;
@@ -193,11 +220,67 @@ function positioned(em: EntityManager, sql: string): string {
   return text;
 }
 
+const names = new Map<string, string>();
+
+/** A statement's name: the same text always has the same name, on every connection. */
+export function nameOf(sql: string): string {
+  let name = names.get(sql);
+  if (!name) {
+    name = `orchestra_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    names.set(sql, name);
+  }
+  return name;
+}
+
+/** Whether a statement's parameters fit a prepared statement (no arrays: see above). */
+export const preparable = (params: readonly unknown[]): boolean => !params.some(Array.isArray);
+
 /** The connection of the entity manager's transaction, or null outside one. */
 async function transactionConnection(em: EntityManager): Promise<Connection | null> {
   const trx = em.getTransactionContext<Knex.Transaction>();
   if (!trx) return null;
   return (trx as unknown as { client: { acquireConnection(): Promise<Connection> } }).client.acquireConnection();
+}
+
+/**
+ * `fn` with the connection of the entity manager's transaction, or outside one with a connection of
+ * knex's pool (released after). Errors become the ORM's typed ones (a deadlock, a unique violation), as
+ * from em.execute, so `transact` treats them alike.
+ */
+async function onConnection<T>(em: EntityManager, fn: (connection: Connection) => Promise<T>): Promise<T> {
+  const own = await transactionConnection(em);
+  const client = own
+    ? null
+    : (em.getKnex().client as {
+        acquireConnection(): Promise<Connection>;
+        releaseConnection(c: Connection): Promise<void>;
+      });
+  const connection = own ?? (await client!.acquireConnection());
+  try {
+    return await fn(connection);
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  } finally {
+    if (client) await client.releaseConnection(connection);
+  }
+}
+
+function checkParams(params: readonly unknown[]): void {
+  if (!preparable(params)) throw new Error('prepared: an array parameter would change the text with its length');
+  // knex refused these too: a forgotten value must not become a NULL.
+  if (params.includes(undefined)) throw new Error('prepared: an undefined parameter');
+}
+
+/**
+ * Runs `sql` (`?` placeholders, a fixed number of them) as a prepared statement, in the entity
+ * manager's transaction if it has one (with what is pending there), and returns its rows.
+ */
+export async function prepared<T>(em: EntityManager, sql: string, params: readonly unknown[]): Promise<T[]> {
+  checkParams(params);
+  return onConnection(em, async (connection) => {
+    const result = await sendPrepared(connection, nameOf(sql), positioned(em, sql), params);
+    return result.rows as T[];
+  });
 }
 
 /**
@@ -228,28 +311,23 @@ export interface Statement {
  * statement of its own: in READ COMMITTED each takes its own snapshot when it starts, so a read sent
  * after a lock sees what the lock's last holder committed, exactly as when it is sent after the lock's
  * answer. A failure stops the text there (the statements after it do not run) and throws the ORM's
- * typed error; the transaction is then aborted, as after any failed statement. One statement alone,
- * outside a transaction, or before pg has prepared every one of them on the connection: one by one, as
- * prepared statements (which take what is pending along as well).
+ * typed error; the transaction is then aborted, as after any failed statement. Outside a transaction, or
+ * before pg has prepared every one of them on the connection: one by one, as prepared statements (the
+ * first takes what is pending along).
  */
 export async function together(em: EntityManager, statements: readonly Statement[]): Promise<unknown[][]> {
-  if (!statements.every((s) => preparable(s.params))) throw new Error('together: prepared statements only (no arrays)');
-  const connection = statements.length > 1 ? await transactionConnection(em) : null;
-  const texts = connection
-    ? statements.map((s) => executeOf(connection, nameOf(s.sql), positioned(em, s.sql), s.params))
-    : [];
-  if (!connection || texts.some((t) => t === null)) {
+  for (const s of statements) checkParams(s.params);
+  const own = statements.length > 1 ? await transactionConnection(em) : null;
+  const texts = own ? statements.map((s) => executeOf(own, nameOf(s.sql), positioned(em, s.sql), s.params)) : [];
+  if (!own || texts.some((t) => t === null)) {
     const results: unknown[][] = [];
     for (const s of statements) results.push(await prepared(em, s.sql, s.params));
     return results;
   }
-  const sent = [...(takePending(connection) ?? []), ...(texts as string[])];
-  let response: pg.QueryResult | pg.QueryResult[];
-  try {
-    response = (await connection.query(sent.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
-  } catch (error) {
-    throw em.getDriver().convertException(error as Error);
-  }
-  const results = Array.isArray(response) ? response : [response];
-  return results.slice(results.length - statements.length).map((r) => r.rows);
+  return onConnection(em, async (connection) => {
+    const sent = [...(takePending(connection) ?? []), ...(texts as string[])];
+    const response = (await connection.query(sent.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+    const results = Array.isArray(response) ? response : [response];
+    return results.slice(results.length - statements.length).map((r) => r.rows);
+  });
 }

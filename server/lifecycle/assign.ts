@@ -4,7 +4,7 @@ import type { AssignmentPolicy } from '../workflow/definition.js';
 import type { JsonObject } from '../kernel/json.js';
 import type { Project } from '../projects/project.entity.js';
 import type { EntityDictionary } from '@mikro-orm/postgresql';
-import { prepared } from '../db/statements.js';
+import { prepared } from '../db/round-trips.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 import type { Tx } from './transaction.js';

@@ -12,7 +12,7 @@ import { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 import { together, type Statement } from '../db/round-trips.js';
-import { prepared, preparable } from '../db/statements.js';
+import { prepared, preparable } from '../db/round-trips.js';
 import type { Tx } from './transaction.js';
 import { notFound, refuse } from '../kernel/errors.js';
 import type { HeldCertification } from './rules.js';

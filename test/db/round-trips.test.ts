@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database.js';
 import { together, withCommit } from '../../server/db/round-trips.js';
-import { nameOf, prepared } from '../../server/db/statements.js';
+import { nameOf, prepared } from '../../server/db/round-trips.js';
 import { openOrm } from '../../server/db/orm.js';
 import { createTestDatabase } from '../support/db.js';
 import { recordOrmQueries } from '../support/sql-count.js';
@@ -332,5 +332,53 @@ describe('statements together', () => {
     expect(await items()).toEqual([]);
     expect(await connectionsInTransaction()).toEqual([]);
     expect(await inTransaction((em) => em.execute('select 1 as one'))).toEqual([{ one: 1 }]);
+  });
+});
+
+describe('prepared statements, sent straight to pg', () => {
+  const note = 'select note from rt_item where id = ?';
+
+  it('outside a transaction take a connection of the pool and give it back, after an error too', async () => {
+    await reset();
+    await db.pool.query(`insert into rt_item values (1, 'there')`);
+    // The pool has one connection: one not given back would leave every later statement waiting.
+    for (let i = 0; i < 30; i++) expect(await prepared(orm.em.fork(), note, [1])).toEqual([{ note: 'there' }]);
+    await expect(prepared(orm.em.fork(), ADD_ITEM, [1, 'again'])).rejects.toBeInstanceOf(
+      UniqueConstraintViolationException,
+    );
+    const all = await Promise.all(Array.from({ length: 10 }, () => prepared(orm.em.fork(), note, [1])));
+    expect(all.flat()).toEqual(Array.from({ length: 10 }, () => ({ note: 'there' })));
+    expect(await connectionsInTransaction()).toEqual([]);
+  });
+
+  it('in a transaction run on its connection: rolled back with it, and a failure fails it', async () => {
+    await reset();
+    const failed = new Error('after the statement');
+    await expect(
+      inTransaction(async (em) => {
+        await prepared(em, ADD_ITEM, [1, 'kept?']);
+        expect(await prepared(em, note, [1])).toEqual([{ note: 'kept?' }]); // its own write, seen
+        throw failed;
+      }),
+    ).rejects.toBe(failed);
+    expect(await items()).toEqual([]);
+    await db.pool.query(`insert into rt_item values (1, 'there')`);
+    await expect(
+      inTransaction(async (em) => {
+        await prepared(em, ADD_ITEM, [2, 'kept?']);
+        await prepared(em, ADD_ITEM, [1, 'again']);
+      }),
+    ).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    expect(await items()).toEqual([{ id: 1, note: 'there' }]);
+    expect(await connectionsInTransaction()).toEqual([]);
+  });
+
+  it('refuse an undefined value (it would go as NULL) and an array (a new text for every length), sending nothing', async () => {
+    const texts = await sent(async () => {
+      await expect(prepared(orm.em.fork(), note, [undefined])).rejects.toThrow(/undefined parameter/);
+      await expect(prepared(orm.em.fork(), note, [[1, 2]])).rejects.toThrow(/array parameter/);
+      await expect(together(orm.em.fork(), [{ sql: note, params: [undefined] }])).rejects.toThrow(/undefined/);
+    });
+    expect(texts).toEqual([]);
   });
 });

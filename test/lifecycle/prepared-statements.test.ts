@@ -4,7 +4,7 @@
 // maps them), and the cycle's statement counts stay where the one-load-per-use-case design put them.
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepared } from '../../server/db/statements.js';
+import { prepared } from '../../server/db/round-trips.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
 import { expectRefused } from '../support/expect.js';
