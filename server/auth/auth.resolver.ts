@@ -59,7 +59,7 @@ export class AuthResolver {
     ctx.cookies.set(SESSION_COOKIE, result.token, { maxAgeSeconds: SESSION_TTL_MS / 1000 });
     // The rest of this response is read as the worker who just logged in.
     ctx.actor = { kind: 'worker', workerId: result.worker.id, isAdmin: result.worker.isAdmin };
-    ctx.viewer = result.worker;
+    ctx.viewer = () => result.worker;
     ctx.credential = result.token;
     return result;
   }

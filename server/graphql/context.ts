@@ -31,8 +31,11 @@ export interface GqlServices {
 
 export interface GqlContext {
   actor: Actor | null;
-  /** The logged-in worker (null for integrators and anonymous callers). */
-  viewer: Worker | null;
+  /**
+   * The logged-in worker (null for integrators and anonymous callers). A function: the entity is made
+   * only for a resolver that asks (the `viewer` query); most requests need the actor alone.
+   */
+  viewer: () => Worker | null;
   /** The secret the caller authenticated with (used by logout). */
   credential: string | null;
   reader: Reader;

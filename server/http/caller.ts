@@ -26,7 +26,7 @@ export async function contextFor(
   const credentials = credentialsOf(req.headers);
   const ctx = createContext(servicesOf(app), {
     actor: null,
-    viewer: null,
+    viewer: () => null,
     credential: credentials.apiKey ?? credentials.sessionToken,
     cookies,
     clientAddress: clientAddressOf(req, app.config.trustProxy),
@@ -34,7 +34,7 @@ export async function contextFor(
   try {
     const who = await app.auth.resolve(credentials);
     ctx.actor = who?.actor ?? null;
-    ctx.viewer = who?.worker ?? null;
+    if (who) ctx.viewer = who.viewer;
   } catch (error) {
     // A stale or unknown session cookie: the app's caller is anonymous (login works) and the cookie goes.
     if (error instanceof OrchestraError && error.code === ErrorCode.UNAUTHENTICATED && credentials.fromCookie) {

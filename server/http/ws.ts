@@ -25,7 +25,7 @@ import { credentialsOf } from './credentials.js';
 
 interface Connection {
   actor: Actor;
-  viewer: Worker | null;
+  viewer: () => Worker | null;
   credential: string;
   /** Who holds the socket, for the cap on sockets per identity. */
   identity: string;
@@ -167,7 +167,7 @@ export function attachSubscriptions(
         byIdentity.set(identity, held);
         connections.set(ctx.extra, {
           actor: who.actor,
-          viewer: who.worker,
+          viewer: who.viewer,
           credential: secret,
           identity,
           socket: ctx.extra.socket,

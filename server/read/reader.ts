@@ -88,34 +88,36 @@ function createLoaders(em: EntityManager) {
 export type Loaders = ReturnType<typeof createLoaders>;
 
 export class Reader {
-  private current: { em: EntityManager; loaders: Loaders };
+  // Made on first use: most mutations answer from what their use case returned and read nothing here.
+  private current: { em: EntityManager; loaders: Loaders } | null = null;
   /** Per-reader memo of batch loaders that read use cases build (e.g. the dashboard's groups). */
   readonly memo = new Map<string, unknown>();
 
   constructor(
     private readonly orm: MikroORM,
     readonly catalog: Catalog,
-  ) {
-    this.current = this.fresh();
-  }
+  ) {}
 
-  private fresh() {
-    const em = this.orm.em.fork() as EntityManager;
-    return { em, loaders: createLoaders(em) };
+  private get state(): { em: EntityManager; loaders: Loaders } {
+    if (!this.current) {
+      const em = this.orm.em.fork() as EntityManager;
+      this.current = { em, loaders: createLoaders(em) };
+    }
+    return this.current;
   }
 
   /** @internal for read use cases: the unit of work reads go through. */
   get em(): EntityManager {
-    return this.current.em;
+    return this.state.em;
   }
 
   get load(): Loaders {
-    return this.current.loaders;
+    return this.state.loaders;
   }
 
   /** Forget everything read so far: what is read next shows the state after a write. */
   forget(): void {
-    this.current = this.fresh();
+    this.current = null;
     this.memo.clear();
   }
 

@@ -65,7 +65,7 @@ const WorkerConnection = ConnectionType(Worker, 'Worker');
 export class WorkerResolver {
   @Query(() => Worker, { nullable: true, description: 'The logged-in worker (null when not logged in as a worker).' })
   viewer(@Ctx() ctx: GqlContext): Worker | null {
-    return ctx.viewer;
+    return ctx.viewer();
   }
 
   @Query(() => WorkerConnection, { description: 'Workers by username (admins and integrators).' })
