@@ -26,7 +26,7 @@
 // statements with a fixed number of parameters: the name is taken from the text, and an array expanded
 // into one placeholder per element would give a new text for every length. They go straight to pg on the
 // transaction's connection (or a connection of knex's pool), not through knex's query builder and runner:
-// that path cost about 70 µs of CPU per statement more than pg's own (bench/cycle.ts profile).
+// that path cost about 70 µs of CPU per statement more than pg's own (bench/overhead.ts).
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { PostgreSqlExceptionConverter, type EntityManager, type Knex } from '@mikro-orm/postgresql';
