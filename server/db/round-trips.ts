@@ -170,10 +170,7 @@ async function sendPrepared(
   const pending = takePending(connection);
   if (pending) {
     const execute = executeOf(connection, name, text, values);
-    if (execute !== null) {
-      const response = (await connection.query([...pending, execute].join(';\n'))) as pg.QueryResult | pg.QueryResult[];
-      return Array.isArray(response) ? response[response.length - 1]! : response;
-    }
+    if (execute !== null) return simple(connection, [...pending, execute]);
     await simple(connection, pending);
   }
   return connection.query({ name, text, values: values as unknown[] });
