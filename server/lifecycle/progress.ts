@@ -4,7 +4,8 @@
 // project's row lock, so two tasks completing at once cannot both miss a join.
 import { creationPolicyError } from '../kernel/errors.js';
 import type { JsonObject, Prerequisites } from '../kernel/json.js';
-import type { EntityDictionary } from '@mikro-orm/postgresql';
+import { wrap, type EntityDictionary } from '@mikro-orm/postgresql';
+import { withCommit } from '../db/round-trips.js';
 import { AssignmentStatus, IterationStatus, ProjectStatus, TaskStatus } from '../kernel/status.js';
 import type { Project } from '../projects/project.entity.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
@@ -226,6 +227,17 @@ export async function setProjectStatus(
   const previous = project.status;
   if (previous === status) return;
   project.status = status;
+  // Written with the events and COMMIT (one round trip), not by the unit of work: its flush built the
+  // UPDATE through the query builder and sent it on its own, the one write of an accept that ends a
+  // project that did (bench/cycle.ts). The entity's snapshot takes the new status, so the flush finds
+  // nothing of it to write; any other change to the project is still the flush's. Sent before any
+  // later statement of the transaction, so whatever reads the project afterwards sees the new status.
+  // (A project not yet inserted has no snapshot: its INSERT will carry the status.)
+  const snapshot = wrap(project, true).__originalEntityData;
+  if (snapshot) {
+    await withCommit(tx.em, 'update project set status = ? where id = ?', [status, project.id]);
+    snapshot.status = status;
+  }
   workerIds ??= (
     await tx.em.execute<{ worker_id: number }[]>(
       `select distinct a.worker_id from task_assignment a join task t on t.id = a.task_id
