@@ -226,17 +226,21 @@ export async function setProjectStatus(
 ): Promise<void> {
   const previous = project.status;
   if (previous === status) return;
+  const wrapped = wrap(project, true);
+  const touched = wrapped.isTouched();
   project.status = status;
   // Written with the events and COMMIT (one round trip), not by the unit of work: its flush built the
   // UPDATE through the query builder and sent it on its own, the one write of an accept that ends a
   // project that did (bench/cycle.ts). The entity's snapshot takes the new status, so the flush finds
   // nothing of it to write; any other change to the project is still the flush's. Sent before any
   // later statement of the transaction, so whatever reads the project afterwards sees the new status.
-  // (A project not yet inserted has no snapshot: its INSERT will carry the status.)
-  const snapshot = wrap(project, true).__originalEntityData;
+  // (A project not yet inserted has no snapshot: its INSERT will carry the status.) Untouched before,
+  // it is untouched again: the commit then needs no flush (lifecycle/transaction.ts).
+  const snapshot = wrapped.__originalEntityData;
   if (snapshot) {
     await withCommit(tx.em, 'update project set status = ? where id = ?', [status, project.id]);
     snapshot.status = status;
+    wrapped.__touched = touched;
   }
   workerIds ??= (
     await tx.em.execute<{ worker_id: number }[]>(

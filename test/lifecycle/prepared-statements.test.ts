@@ -2,8 +2,8 @@
 // (server/db/statements.ts): sent with their values apart from the text, under a name PostgreSQL keeps
 // for the connection, so it parses and plans them once. Errors stay the ORM's typed ones (`transact`
 // maps them), and the cycle's statement counts stay where the one-load-per-use-case design put them.
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { UniqueConstraintViolationException, UnitOfWork, type EntityManager } from '@mikro-orm/postgresql';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { prepared } from '../../server/db/round-trips.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
@@ -16,6 +16,7 @@ import { defineWorkflow } from '../../server/workflow/definition.js';
 import { lockTaskWithWork } from '../../server/lifecycle/load.js';
 import { writeWork } from '../../server/lifecycle/progress.js';
 import { transact, type Tx } from '../../server/lifecycle/transaction.js';
+import { Project } from '../../server/projects/project.entity.js';
 
 /** A human step, a machine step that needs its data, and a step after it (so the project does not end). */
 const stampWorkflow = defineWorkflow({
@@ -362,5 +363,39 @@ describe('a write statement whose task moved', () => {
         throw rollBack;
       }),
     ).rejects.toBe(rollBack);
+  });
+});
+
+describe('the commit’s flush', () => {
+  it('is skipped when nothing changed, still writes what a use case changed on its entities, and under test catches what the skip would lose', async () => {
+    const project = await h.project('claims', 'write');
+    const projectData = async () =>
+      (await h.db.pool.query('select project_data from project where id = $1', [project.id])).rows[0]!.project_data;
+    // Nothing changed after the statements: COMMIT without the unit of work's flush (a pass over the
+    // identity map that would find nothing).
+    const flushes = vi.spyOn(UnitOfWork.prototype, 'commit');
+    const sentFor = async (fn: (tx: Tx) => Promise<unknown>) =>
+      (await recordOrmQueries(() => transact(h.orchestra.engine, h.admin, fn))).queries.map((q) =>
+        q.text.replace(/\s+/g, ' '),
+      );
+    const load = (tx: Tx) => tx.em.findOneOrFail(Project, project.id);
+    expect(await sentFor(load)).toEqual([expect.stringMatching(/^BEGIN; select .* from "project"/), 'COMMIT;']);
+    expect(flushes).not.toHaveBeenCalled();
+    // A property set on an entity marks it touched: the flush runs and writes it.
+    const written = await sentFor(async (tx) => {
+      (await load(tx)).projectData = { edited: 1 };
+    });
+    expect(flushes).toHaveBeenCalledTimes(1);
+    expect(written.at(-2)).toMatch(/^update "project" set "project_data" = '\{"edited":1\}'/);
+    expect(await projectData()).toEqual({ edited: 1 });
+    // A change inside a JSON value made in place marks nothing: under test the skipped flush is checked,
+    // and the transaction fails rather than lose it.
+    await expect(
+      transact(h.orchestra.engine, h.admin, async (tx) => {
+        ((await load(tx)).projectData as { edited: number }).edited = 2;
+      }),
+    ).rejects.toThrow(`A skipped flush would have written: update Project ${project.id} (projectData)`);
+    expect(await projectData()).toEqual({ edited: 1 });
+    flushes.mockRestore();
   });
 });
