@@ -434,6 +434,9 @@ describe('input values', () => {
     );
     // In the query text too, and where a string is only looked up.
     await expectTyped(await post('{ workflow(slug: "review\\u0000") { id } }'), 'BAD_INPUT', 400);
+    // The same text again comes as the same parsed document (Apollo's document store): refused again.
+    // (The create mutation's text above is a clean document, reused with each request's own variables.)
+    await expectTyped(await post('{ workflow(slug: "review\\u0000") { id } }'), 'BAD_INPUT', 400);
     await expectTyped(
       await post('query($w: String) { projects(workflowSlug: $w) { totalCount } }', { w: 'review\u0000' }),
       'BAD_INPUT',
