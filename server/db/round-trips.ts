@@ -282,18 +282,24 @@ export async function prepared<T>(em: EntityManager, sql: string, params: readon
 
 /**
  * Runs `sql` (`?` placeholders) with the transaction's COMMIT (or with its next statement, if one comes
- * first), in one round trip, as EXECUTE; without a transaction, or before pg has prepared it on the
- * transaction's connection, now, as a prepared statement. For a statement whose result nobody reads: its
- * errors surface from the COMMIT (or that next statement), and fail the transaction all the same.
+ * first), in one round trip, as EXECUTE, and answers null; without a transaction, or before pg has
+ * prepared it on the transaction's connection, now, as a prepared statement, and answers its rows. For a
+ * statement whose result the caller can do without: its errors surface from the COMMIT (or that next
+ * statement), and fail the transaction all the same.
  */
-export async function withCommit(em: EntityManager, sql: string, params: readonly unknown[]): Promise<void> {
+export async function withCommit<T = unknown>(
+  em: EntityManager,
+  sql: string,
+  params: readonly unknown[],
+): Promise<T[] | null> {
+  checkParams(params);
   const connection = await transactionConnection(em);
   const text = connection && executeOf(connection, nameOf(sql), positioned(em, sql), params);
   if (connection && text) {
     (connection[PENDING] ??= []).push(text);
-    return;
+    return null;
   }
-  await prepared(em, sql, params); // the first time on this connection: pg prepares it
+  return prepared<T>(em, sql, params); // the first time on this connection: pg prepares it
 }
 
 /** A statement of `together`: `?` placeholders, a fixed number of them (a prepared statement). */

@@ -4,7 +4,7 @@ import type { AssignmentPolicy } from '../workflow/definition.js';
 import type { JsonObject } from '../kernel/json.js';
 import type { Project } from '../projects/project.entity.js';
 import type { EntityDictionary } from '@mikro-orm/postgresql';
-import { prepared } from '../db/round-trips.js';
+import { prepared, withCommit } from '../db/round-trips.js';
 import { Iteration, Task, TaskAssignment } from '../tasks/task.entity.js';
 import { Worker } from '../workers/worker.entity.js';
 import type { Tx } from './transaction.js';
@@ -30,6 +30,8 @@ export interface AssignOptions {
   assignments?: TaskAssignment[];
   held?: HeldCertification[];
   workload?: Workload;
+  /** The new rows' ids, drawn with the caller's reads: the write then goes with the events and COMMIT. */
+  ids?: AssignmentIds;
 }
 
 /** Creates the next assignment of a locked task for a worker (spec §3.3 effects). */
@@ -72,6 +74,7 @@ export async function assignWorker(
     data: source?.data ?? {},
     status: level === 0 ? TaskStatus.PROCESSING : TaskStatus.REVIEWING,
     now,
+    ids: options.ids,
   });
   const workerIds = [...workerIdsOf(assignments), worker.id];
   tx.emit({
@@ -84,12 +87,25 @@ export async function assignWorker(
   return assignment;
 }
 
+/** Ids drawn for an assignment's rows before they are written (`nextval`, with the locks' round trip). */
+export interface AssignmentIds {
+  assignment: number;
+  iteration: number;
+}
+
 /**
  * The writes of an assignment, in one statement: the task's new status (its version checked and bumped,
- * as the unit of work does), the assignment and its first iteration. The rows come back as the
- * entities, clean, so the transaction's final flush has nothing of them to write. The task must have
- * no unflushed change (every caller has just locked it or flushed). A worker's assignment, or a
- * machine step's (no worker), which starts with its first attempt and that attempt's lease.
+ * as the unit of work does), the assignment and its first iteration. The task must have no unflushed
+ * change (every caller has just locked it or flushed). A worker's assignment, or a machine step's (no
+ * worker), which starts with its first attempt and that attempt's lease.
+ *
+ * With the rows' ids drawn already (`values.ids`: a claim's, a next task's), the statement goes with
+ * the transaction's events and COMMIT, one round trip fewer: the entities are made from the values it
+ * writes (every column of the three rows; `test/lifecycle/prepared-statements.test.ts` compares them
+ * with the rows read back), and a task whose version moved makes the statement fail, so that nothing
+ * sent with it commits. Without ids, or the first time on a connection (pg prepares it then), it runs
+ * now and its rows come back as the entities. Either way the entities are clean: the transaction's
+ * final flush has nothing of them to write.
  */
 export async function writeAssignment(
   tx: Tx,
@@ -101,39 +117,91 @@ export async function writeAssignment(
     status: TaskStatus;
     now: Date;
     machine?: { attempts: number; leaseExpiresAt: Date };
+    ids?: AssignmentIds;
   },
 ): Promise<TaskAssignment> {
-  const [row] = await prepared<{
-    task: EntityDictionary<Task>;
-    assignment: EntityDictionary<TaskAssignment>;
-    iteration: EntityDictionary<Iteration>;
-  }>(tx.em, ASSIGN_SQL, [
+  const attempts = values.machine?.attempts ?? 0;
+  const leaseExpiresAt = values.machine?.leaseExpiresAt ?? null;
+  const params = [
     values.status,
     values.now,
     task.id,
     task.version,
+    values.ids?.assignment ?? null,
     values.workerId,
     values.level,
     JSON.stringify(values.data),
     values.now,
-    values.machine?.attempts ?? 0,
-    values.machine?.leaseExpiresAt ?? null,
+    attempts,
+    leaseExpiresAt,
+    values.ids?.iteration ?? null,
     IterationStatus.PROCESSING,
-  ]);
-  writtenTask(tx, row?.task);
+  ];
+  type Written = {
+    task: EntityDictionary<Task>;
+    assignment: EntityDictionary<TaskAssignment>;
+    iteration: EntityDictionary<Iteration>;
+  };
+  const rows = values.ids
+    ? await withCommit<Written>(tx.em, ASSIGN_SQL, params)
+    : await prepared<Written>(tx.em, ASSIGN_SQL, params);
+  const row: Written = rows
+    ? rows[0]!
+    : {
+        task: {
+          id: task.id,
+          project_id: task.project.id,
+          step_id: task.step.id,
+          status: values.status,
+          tags: task.tags,
+          start_datetime: task.startDatetime,
+          updated_at: values.now,
+          version: task.version + 1,
+        } as EntityDictionary<Task>,
+        assignment: {
+          id: values.ids!.assignment,
+          task_id: task.id,
+          worker_id: values.workerId,
+          status: AssignmentStatus.PROCESSING,
+          level: values.level,
+          data: structuredClone(values.data),
+          start_datetime: values.now,
+          is_deleted: false,
+          attempts,
+          last_error: null,
+          lease_expires_at: leaseExpiresAt,
+        } as EntityDictionary<TaskAssignment>,
+        iteration: {
+          id: values.ids!.iteration,
+          assignment_id: values.ids!.assignment,
+          status: IterationStatus.PROCESSING,
+          start_datetime: values.now,
+          end_datetime: null,
+          submitted_data: {},
+          is_deleted: false,
+          feedback: null,
+        } as EntityDictionary<Iteration>,
+      };
+  writtenTask(tx, row.task);
   const assignment = asEntity(tx, TaskAssignment, row.assignment);
   asEntity(tx, Iteration, row.iteration);
   return assignment;
 }
 
+// The ids are the drawn ones, or the sequences' next. The last branch is the version check: with no row
+// written (the task's version moved), orchestra_refuse raises (SQLSTATE OR001), and the text this
+// statement was sent in stops there.
 const ASSIGN_SQL = `
 with t as (update task set status = ?, updated_at = ?, version = version + 1
             where id = ? and version = ? returning *),
-     a as (insert into task_assignment (task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts, lease_expires_at)
-           select t.id, ?::int, ${AssignmentStatus.PROCESSING}, ?::int, ?::jsonb, ?::timestamptz, false, ?::int, ?::timestamptz from t returning *),
-     i as (insert into iteration (assignment_id, status, start_datetime, submitted_data, is_deleted)
-           select a.id, ?, a.start_datetime, '{}', false from a returning *)
-select row_to_json(t) as task, row_to_json(a) as assignment, row_to_json(i) as iteration from t, a, i`;
+     a as (insert into task_assignment (id, task_id, worker_id, status, level, data, start_datetime, is_deleted, attempts, lease_expires_at)
+           select coalesce(?::int, nextval('task_assignment_id_seq')::int), t.id, ?::int, ${AssignmentStatus.PROCESSING}, ?::int, ?::jsonb,
+                  ?::timestamptz, false, ?::int, ?::timestamptz from t returning *),
+     i as (insert into iteration (id, assignment_id, status, start_datetime, submitted_data, is_deleted)
+           select coalesce(?::int, nextval('iteration_id_seq')::int), a.id, ?, a.start_datetime, '{}', false from a returning *)
+select row_to_json(t) as task, row_to_json(a) as assignment, row_to_json(i) as iteration from t, a, i
+union all
+select null, null, null where case when exists (select 1 from i) then false else orchestra_refuse('CONCURRENT_TASK_CHANGE') end`;
 
 type TaskStatusName = keyof typeof TaskStatus;
 

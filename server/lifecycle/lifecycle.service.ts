@@ -322,12 +322,13 @@ export class LifecycleService {
       if (!candidate) return { assignment: null, reason: NoTaskReason.NO_TASK_AVAILABLE };
       // NEXT_TASK_SQL returns the locked task row whole: mapped to the entity, not selected again.
       const task = tx.em.map(Task, candidate);
-      const { project, assignments } = await claimContext(tx, task, workerId);
+      const { project, assignments, ids } = await claimContext(tx, task, workerId);
       return {
         assignment: await assignWorker(tx, task, project, worker, {
           enforceLimits: false /* checked above */,
           held,
           assignments,
+          ids,
         }),
         reason: null,
       };
@@ -487,9 +488,9 @@ export class LifecycleService {
     return this.run(actor, async (tx) => {
       const worker = await findWorker(tx, who);
       const task = await lockTask(tx, input.taskId);
-      const { project, assignments, held } = await claimContext(tx, task, worker.id);
+      const { project, assignments, held, ids } = await claimContext(tx, task, worker.id);
       requireActive(project);
-      return assignWorker(tx, task, project, worker, { enforceLimits: false, assignments, held });
+      return assignWorker(tx, task, project, worker, { enforceLimits: false, assignments, held, ids });
     });
   }
 

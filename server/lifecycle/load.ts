@@ -16,6 +16,7 @@ import { prepared, preparable } from '../db/round-trips.js';
 import type { Tx } from './transaction.js';
 import { notFound, refuse } from '../kernel/errors.js';
 import type { HeldCertification } from './rules.js';
+import type { AssignmentIds } from './assign.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.js';
 
 /**
@@ -312,6 +313,8 @@ export interface ClaimContext {
   assignments: TaskAssignment[];
   held: HeldCertification[];
   workload: Workload;
+  /** Ids for the assignment and iteration a claim writes (assign.ts writeAssignment); unused when refused. */
+  ids: AssignmentIds;
 }
 
 /**
@@ -324,7 +327,8 @@ const claimContextLoad = (tx: Tx, taskId: number, workerId: number): Load<ClaimC
             (select coalesce(json_agg(a order by a.level asc), '[]') from task_assignment a
               where a.task_id = ? and not a.is_deleted) as assignments,
             (select coalesce(json_agg(h), '[]') from (${HELD_SQL}) h) as held,
-            w.in_progress, w.returned
+            w.in_progress, w.returned,
+            nextval('task_assignment_id_seq')::int as assignment_id, nextval('iteration_id_seq')::int as iteration_id
        from (${WORKLOAD_SQL}) w`,
   params: [taskId, taskId, workerId, ...workloadParams(workerId)],
   read([row]: {
@@ -333,6 +337,8 @@ const claimContextLoad = (tx: Tx, taskId: number, workerId: number): Load<ClaimC
     held: HeldCertification[];
     in_progress: string;
     returned: boolean | null;
+    assignment_id: number;
+    iteration_id: number;
   }[]) {
     if (!row?.project) return null;
     return {
@@ -340,6 +346,7 @@ const claimContextLoad = (tx: Tx, taskId: number, workerId: number): Load<ClaimC
       assignments: row.assignments.map((a) => asEntity(tx, TaskAssignment, a)),
       held: row.held,
       workload: toWorkload(row),
+      ids: { assignment: row.assignment_id, iteration: row.iteration_id },
     };
   },
 });

@@ -14,7 +14,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
 import { writeEvents } from '../events/outbox.js';
 import { actorRef, type Actor } from '../kernel/actor.js';
-import { refuse } from '../kernel/errors.js';
+import { Refusal, refuse, type RefusalName } from '../kernel/errors.js';
 import type { EventInput, EventType } from '../kernel/events.js';
 
 export interface Engine {
@@ -39,6 +39,12 @@ export class Tx {
 }
 
 const MAX_ATTEMPTS = 3;
+
+/** The refusal a statement raised itself (orchestra_refuse: SQLSTATE OR001, the refusal's name as its hint). */
+function refusalOf(error: unknown): RefusalName | null {
+  const { code, hint } = error as { code?: unknown; hint?: unknown };
+  return code === 'OR001' && typeof hint === 'string' && Object.hasOwn(Refusal, hint) ? (hint as RefusalName) : null;
+}
 
 /**
  * Whether em.commit's flush would write nothing: no entity created, persisted or removed since the last
@@ -103,6 +109,10 @@ export async function transact<T>(engine: Engine, actor: Actor, fn: (tx: Tx) => 
     } catch (error) {
       if (error instanceof DeadlockException && attempt < MAX_ATTEMPTS) continue;
       if (error instanceof OptimisticLockError) throw refuse('CONCURRENT_TASK_CHANGE');
+      // A statement that checked its own precondition and refused (orchestra_refuse, SQLSTATE OR001): a
+      // write sent with the events and COMMIT whose task moved under it (lifecycle/assign.ts).
+      const refusal = refusalOf(error);
+      if (refusal) throw refuse(refusal);
       if (error instanceof UniqueConstraintViolationException) {
         throw refuse('CONCURRENT_CHANGE', { constraint: (error as { constraint?: string }).constraint });
       }

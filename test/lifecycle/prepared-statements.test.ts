@@ -13,7 +13,9 @@ import { recordOrmQueries } from '../support/sql-count.js';
 import { claimsWorkflow } from '../workflows/fixtures.js';
 import { SYSTEM } from '../../server/kernel/actor.js';
 import { defineWorkflow } from '../../server/workflow/definition.js';
-import { lockTaskWithWork } from '../../server/lifecycle/load.js';
+import { lockForClaim, lockTaskWithWork } from '../../server/lifecycle/load.js';
+import { assignWorker } from '../../server/lifecycle/assign.js';
+import { Iteration, Task } from '../../server/tasks/task.entity.js';
 import { writeWork } from '../../server/lifecycle/progress.js';
 import { transact, type Tx } from '../../server/lifecycle/transaction.js';
 import { Project } from '../../server/projects/project.entity.js';
@@ -110,17 +112,22 @@ describe('the cycle’s statements', () => {
         if (/^EXECUTE orchestra_\w+\('task\.\w+', .*\); COMMIT$/.test(text)) return 'events; COMMIT';
         if (/^EXECUTE orchestra_\w+\('\d+', '\d+'\); EXECUTE orchestra_\w+\('task\.\w+', .*\); COMMIT$/.test(text))
           return 'project status; events; COMMIT';
+        if (
+          /^EXECUTE orchestra_\w+\('\d+', '\d{4}-[^;]*\); EXECUTE orchestra_\w+\('task\.\w+', .*\); COMMIT$/.test(text)
+        )
+          return 'write; events; COMMIT';
         return c.name ? 'prepared' : `unprepared: ${text.slice(0, 60)}`;
       });
       // BEGIN, the first lock and the read after it go in one text, and the events ride on COMMIT (all
-      // prepared, run as EXECUTE with their values); the writes between them are prepared; accepting
-      // sends its writes with the project's lock and the read of its tasks, and the project's new status
-      // with the events and COMMIT (it was the unit of work's flush, a round trip of its own).
+      // prepared, run as EXECUTE with their values); a claim's write goes with them (its rows' ids drawn
+      // with the read), a submission's between them; accepting sends its writes with the project's lock
+      // and the read of its tasks, and the project's new status with the events and COMMIT (it was the
+      // unit of work's flush, a round trip of its own).
       expect(shape, name).toEqual(
         {
-          claim: ['BEGIN; lock; read', 'prepared', 'events; COMMIT'],
+          claim: ['BEGIN; lock; read', 'write; events; COMMIT'],
           submit: ['BEGIN; lock; read', 'prepared', 'events; COMMIT'],
-          'review claim': ['BEGIN; lock; read', 'prepared', 'events; COMMIT'],
+          'review claim': ['BEGIN; lock; read', 'write; events; COMMIT'],
           accept: [
             'BEGIN; lock; read', // the task's lock, its assignments and open iterations
             'write; lock; read', // the writes, the project's lock, its tasks
@@ -133,8 +140,8 @@ describe('the cycle’s statements', () => {
     // statement, the events with COMMIT; accepting also locks the project, reads its tasks and ends it.
     // (Before this design: 11, 9, 11, 15; before BEGIN and COMMIT took statements along: 6, 6, 6, 9;
     // before a lock and the read after it went together: 4, 4, 4, 7; before the project's status went
-    // with COMMIT: 3, 3, 3, 4.)
-    expect(counts).toEqual({ claim: 3, submit: 3, 'review claim': 3, accept: 3 });
+    // with COMMIT: 3, 3, 3, 4; before a claim's write went with them: 3, 3, 3, 3.)
+    expect(counts).toEqual({ claim: 2, submit: 3, 'review claim': 2, accept: 3 });
     // What the statements wrote is what the unit of work would have: the task done, each level's data kept
     // with its closed iteration.
     const rows = await h.db.orm.em
@@ -397,5 +404,86 @@ describe('the commit’s flush', () => {
     ).rejects.toThrow(`A skipped flush would have written: update Project ${project.id} (projectData)`);
     expect(await projectData()).toEqual({ edited: 1 });
     flushes.mockRestore();
+  });
+});
+
+describe('a claim’s write, sent with its events and COMMIT', () => {
+  /** Every persisted column of an entity as it holds it (a relation by its id). */
+  const columns = (entity: object) =>
+    Object.fromEntries(
+      h.db.orm
+        .getMetadata()
+        .get(entity.constructor.name)
+        .props.filter((p) => p.fieldNames?.length && p.persist !== false && (p.kind === 'scalar' || p.kind === 'm:1'))
+        .map((p) => {
+          const value = (entity as Record<string, unknown>)[p.name];
+          return [p.name, p.kind === 'm:1' ? ((value as { id?: number } | null)?.id ?? null) : value];
+        }),
+    );
+  const claimIn = (tx: Tx, workerId: number, taskId: number) =>
+    lockForClaim(tx, workerId, taskId).then(({ worker, task, project, ...known }) =>
+      assignWorker(tx, task, project, worker, { enforceLimits: true, ...known }),
+    );
+
+  it('makes entities equal to the rows written, in two round trips; a task that moved commits nothing', async () => {
+    const writer = await h.worker('deferred_writer', [['claims', 'writer', 'ENTRY_LEVEL']]);
+    // A first claim prepares the statements on the connection the next transaction gets (the first
+    // time on a connection a prepared statement goes alone).
+    await h.lifecycle.claimTask(writer, await h.taskId((await h.project('claims', 'write')).id, 'write'));
+    const taskId = await h.taskId((await h.project('claims', 'write')).id, 'write');
+    let made: object[] = [];
+    const texts = (
+      await recordOrmQueries(() =>
+        transact(h.orchestra.engine, writer, async (tx) => {
+          const assignment = await claimIn(tx, writer.workerId, taskId);
+          const iteration = [...tx.em.getUnitOfWork().getIdentityMap()].find(
+            (e) => e instanceof Iteration && e.assignment === assignment,
+          )!;
+          made = [assignment.task, assignment, iteration];
+        }),
+      )
+    ).queries.map((q) => q.text.replace(/\s+/g, ' '));
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toMatch(/^EXECUTE orchestra_\w+\(.*\); EXECUTE orchestra_\w+\('task\.assigned', .*\); COMMIT$/);
+    // What the use case returns and keeps is what PostgreSQL stored, column by column.
+    const fresh = h.db.orm.em.fork();
+    for (const entity of made) {
+      const stored = await fresh.findOneOrFail(entity.constructor as typeof Task, (entity as { id: number }).id);
+      expect(columns(entity), entity.constructor.name).toEqual(columns(stored));
+    }
+
+    // The task's version moved under the claim (as if another writer had changed it since the lock):
+    // the write refuses inside its statement, so the events and COMMIT sent with it never run.
+    const other = await h.taskId((await h.project('claims', 'write')).id, 'write');
+    const stored = () =>
+      h.db.pool
+        .query(
+          `select t.status, t.version, (select count(*)::int from task_assignment where task_id = t.id) as assignments,
+                  (select count(*)::int from domain_event where task_id = t.id) as events from task t where t.id = $1`,
+          [other],
+        )
+        .then((r) => r.rows[0]);
+    const before = await stored();
+    let sentTexts: string[] = [];
+    await expectRefused(
+      h,
+      async () => {
+        const recorded = await recordOrmQueries(() =>
+          transact(h.orchestra.engine, writer, async (tx) => {
+            const { worker, task, project, ...known } = await lockForClaim(tx, writer.workerId, other);
+            task.version -= 1;
+            await assignWorker(tx, task, project, worker, { enforceLimits: true, ...known });
+          }).catch((error: unknown) => error),
+        );
+        sentTexts = recorded.queries.map((q) => q.text.replace(/\s+/g, ' '));
+        throw recorded.result;
+      },
+      { code: 'CONFLICT', reason: 'CONCURRENT_CHANGE', message: 'The task was changed by someone else; try again.' },
+    );
+    expect(sentTexts.slice(-2)).toEqual([
+      expect.stringMatching(/^EXECUTE orchestra_\w+\(.*\); EXECUTE orchestra_\w+\('task\.assigned', .*\); COMMIT$/),
+      'ROLLBACK',
+    ]);
+    expect(await stored()).toEqual(before);
   });
 });
