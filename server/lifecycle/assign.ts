@@ -16,6 +16,7 @@ import {
   heldCertificationsAndWorkload,
   liveAssignments,
   prerequisitesOf,
+  rowOf,
   workload,
   writtenTask,
   type Workload,
@@ -148,16 +149,7 @@ export async function writeAssignment(
   const row: Written = rows
     ? rows[0]!
     : {
-        task: {
-          id: task.id,
-          project_id: task.project.id,
-          step_id: task.step.id,
-          status: values.status,
-          tags: task.tags,
-          start_datetime: task.startDatetime,
-          updated_at: values.now,
-          version: task.version + 1,
-        } as EntityDictionary<Task>,
+        task: rowOf(tx, task, { status: values.status, updated_at: values.now, version: task.version + 1 }),
         assignment: {
           id: values.ids!.assignment,
           task_id: task.id,

@@ -59,6 +59,27 @@ export function asEntity<T extends object>(
 }
 
 /**
+ * An entity's row as its table holds it (every persisted column of its own, a relation by its id, JSON
+ * values copied), with `changes` (by column) on top: what a write statement sent with the events and
+ * COMMIT leaves, made without its answer. Merged with `refresh`, the entity is clean at those values.
+ */
+export function rowOf<T extends object>(tx: Tx, entity: T, changes: Record<string, unknown> = {}): EntityDictionary<T> {
+  const row: Record<string, unknown> = {};
+  for (const p of tx.em.getMetadata().get<T>(entity.constructor.name).props) {
+    if (p.persist === false || !p.fieldNames?.length) continue;
+    if (p.kind !== ReferenceKind.SCALAR && p.kind !== ReferenceKind.MANY_TO_ONE) continue;
+    const value = (entity as Record<string, unknown>)[p.name];
+    row[p.fieldNames[0]!] =
+      p.kind === ReferenceKind.MANY_TO_ONE
+        ? ((value as { id: number } | null)?.id ?? null)
+        : value !== null && typeof value === 'object' && !(value instanceof Date)
+          ? structuredClone(value)
+          : value;
+  }
+  return { ...row, ...changes } as EntityDictionary<T>;
+}
+
+/**
  * The task row a write statement returned, as the clean entity. No row: the task's version moved under
  * the statement, which then changed nothing — what MikroORM's version check would say.
  */

@@ -18,6 +18,7 @@ import {
   projectLock,
   projectTasks,
   projectTasksLoad,
+  rowOf,
   writtenTask,
   type Load,
   type ProjectTasks,
@@ -64,7 +65,7 @@ export async function completeTask(
   // the callers change nothing else (writeWork's rule).
   const [, project, loaded] = await loadTogether(
     tx,
-    workWrite(tx, task, assignments, [...iterations]),
+    workWrite(tx, task, assignments, [...iterations], tx.engine.now()),
     projectLock(tx, task.project.id),
     projectTasksLoad(tx, { projectId: task.project.id }),
   );
@@ -82,9 +83,12 @@ export async function completeTask(
 /**
  * The writes of a submission or a completion, in one statement: the task's status (its version checked
  * and bumped, as the unit of work does), its assignments' status, data and machine-attempt fields, and
- * the ends of their iterations. The rows come back as the entities, clean, so the transaction's final
- * flush has nothing of them to write. The rows must have no unflushed change in any other column (the
- * refresh would drop it): the callers change only these.
+ * the ends of their iterations. A submission's goes with the transaction's events and COMMIT, and the
+ * entities, which hold what it writes, are merged back from their own values (`rowOf`); the first time
+ * on a connection (pg prepares it then) it runs now and its rows come back as the entities. Either way
+ * they are clean, so the final flush has nothing of them to write, and a task whose version moved makes
+ * the statement fail, so nothing sent with it commits. The rows must have no unflushed change in any
+ * other column (the refresh would drop it): the callers change only these.
  */
 export async function writeWork(
   tx: Tx,
@@ -92,7 +96,13 @@ export async function writeWork(
   assignments: readonly TaskAssignment[],
   iterations: readonly Iteration[],
 ): Promise<void> {
-  await loadTogether(tx, workWrite(tx, task, assignments, iterations));
+  const now = tx.engine.now();
+  const write = workWrite(tx, task, assignments, iterations, now);
+  const rows = await withCommit(tx.em, write.sql, write.params);
+  if (rows) return write.read(rows);
+  writtenTask(tx, rowOf(tx, task, { updated_at: now, version: task.version + 1 }));
+  for (const a of assignments) asEntity(tx, TaskAssignment, rowOf(tx, a), { refresh: true });
+  for (const i of iterations) asEntity(tx, Iteration, rowOf(tx, i), { refresh: true });
 }
 
 const workWrite = (
@@ -100,11 +110,12 @@ const workWrite = (
   task: Task,
   assignments: readonly TaskAssignment[],
   iterations: readonly Iteration[],
+  now: Date,
 ): Load<void> => ({
   sql: WORK_SQL,
   params: [
     task.status,
-    tx.engine.now(),
+    now,
     task.id,
     task.version,
     JSON.stringify(
@@ -137,7 +148,8 @@ const workWrite = (
   },
 });
 
-// Every row is updated only when the task's is (`from t`): a moved version changes nothing.
+// Every row is updated only when the task's is (`from t`): a moved version changes nothing, and the last
+// branch then raises (orchestra_refuse, SQLSTATE OR001), stopping the text the statement was sent in.
 const WORK_SQL = `
 with t as (update task set status = ?, updated_at = ?, version = version + 1
             where id = ? and version = ? returning *),
@@ -154,7 +166,9 @@ with t as (update task set status = ?, updated_at = ?, version = version + 1
 select row_to_json(t) as task,
        (select coalesce(json_agg(a), '[]') from a) as assignments,
        (select coalesce(json_agg(i), '[]') from i) as iterations
-  from t`;
+  from t
+union all
+select null, null, null where case when exists (select 1 from t) then false else orchestra_refuse('CONCURRENT_TASK_CHANGE') end`;
 
 /** `loaded`: the project's tasks, when the caller has read them in this transaction (none for a new project). */
 export async function createSubsequentTasks(tx: Tx, project: Project, loaded?: ProjectTasks): Promise<Task[]> {

@@ -5,6 +5,7 @@
 import { UniqueConstraintViolationException, UnitOfWork, type EntityManager } from '@mikro-orm/postgresql';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { prepared } from '../../server/db/round-trips.js';
+import { openOrm } from '../../server/db/orm.js';
 import { SubmitAction } from '../../server/lifecycle/rules.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../../server/kernel/status.js';
 import { expectRefused } from '../support/expect.js';
@@ -119,14 +120,14 @@ describe('the cycle’s statements', () => {
         return c.name ? 'prepared' : `unprepared: ${text.slice(0, 60)}`;
       });
       // BEGIN, the first lock and the read after it go in one text, and the events ride on COMMIT (all
-      // prepared, run as EXECUTE with their values); a claim's write goes with them (its rows' ids drawn
-      // with the read), a submission's between them; accepting sends its writes with the project's lock
+      // prepared, run as EXECUTE with their values); a claim's or a submission's write goes with them
+      // (a claim's rows' ids drawn with the read); accepting sends its writes with the project's lock
       // and the read of its tasks, and the project's new status with the events and COMMIT (it was the
       // unit of work's flush, a round trip of its own).
       expect(shape, name).toEqual(
         {
           claim: ['BEGIN; lock; read', 'write; events; COMMIT'],
-          submit: ['BEGIN; lock; read', 'prepared', 'events; COMMIT'],
+          submit: ['BEGIN; lock; read', 'write; events; COMMIT'],
           'review claim': ['BEGIN; lock; read', 'write; events; COMMIT'],
           accept: [
             'BEGIN; lock; read', // the task's lock, its assignments and open iterations
@@ -140,8 +141,8 @@ describe('the cycle’s statements', () => {
     // statement, the events with COMMIT; accepting also locks the project, reads its tasks and ends it.
     // (Before this design: 11, 9, 11, 15; before BEGIN and COMMIT took statements along: 6, 6, 6, 9;
     // before a lock and the read after it went together: 4, 4, 4, 7; before the project's status went
-    // with COMMIT: 3, 3, 3, 4; before a claim's write went with them: 3, 3, 3, 3.)
-    expect(counts).toEqual({ claim: 2, submit: 3, 'review claim': 2, accept: 3 });
+    // with COMMIT: 3, 3, 3, 4; before a claim's and a submission's write went with them: 3, 3, 3, 3.)
+    expect(counts).toEqual({ claim: 2, submit: 2, 'review claim': 2, accept: 3 });
     // What the statements wrote is what the unit of work would have: the task done, each level's data kept
     // with its closed iteration.
     const rows = await h.db.orm.em
@@ -339,37 +340,53 @@ describe('a claim’s two locks in one statement', () => {
 });
 
 describe('a write statement whose task moved', () => {
-  it('changes no row at all and says CONCURRENT_TASK_CHANGE', async () => {
+  it('changes no row at all and says CONCURRENT_TASK_CHANGE, whether it runs at once or goes with COMMIT', async () => {
     const writer = await h.worker('moved_writer', [['claims', 'writer', 'ENTRY_LEVEL']]);
     const project = await h.project('claims', 'write');
     const taskId = await h.taskId(project.id, 'write');
     await h.lifecycle.claimTask(writer, taskId);
-    const stored = (tx: Tx) =>
-      tx.em.execute(
-        `select t.status as task, t.version, a.status, a.data, i.status as iteration, i.submitted_data
-           from task t join task_assignment a on a.task_id = t.id join iteration i on i.assignment_id = a.id
-          where t.id = ?`,
-        [taskId],
-      );
-    const rollBack = new Error('roll back');
-    await expect(
-      transact(h.orchestra.engine, h.admin, async (tx) => {
-        const { task, work } = await lockTaskWithWork(tx, taskId);
-        const before = await stored(tx);
-        const [assignment] = work.assignments;
-        Object.assign(assignment!, { status: AssignmentStatus.SUBMITTED, data: { v: 9 } });
-        Object.assign(work.iterations[0]!, { status: IterationStatus.REQUESTED_REVIEW, submittedData: { v: 9 } });
-        task.status = TaskStatus.COMPLETE;
-        task.version -= 1; // as if another writer had moved it since it was read
-        await expect(writeWork(tx, task, work.assignments, work.iterations)).rejects.toMatchObject({
+    const stored = async () =>
+      (
+        await h.db.pool.query(
+          `select t.status as task, t.version, a.status, a.data, i.status as iteration, i.submitted_data
+             from task t join task_assignment a on a.task_id = t.id join iteration i on i.assignment_id = a.id
+            where t.id = $1`,
+          [taskId],
+        )
+      ).rows;
+    const before = await stored();
+    // A connection of its own: the first time there the statement is prepared and runs at once; the
+    // second time it goes with COMMIT.
+    const orm = await openOrm(h.db.url, { pool: { min: 1, max: 1 } });
+    const engine = { ...h.orchestra.engine, orm };
+    const paths: string[] = [];
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { result, queries } = await recordOrmQueries(() =>
+          transact(engine, h.admin, async (tx) => {
+            const { task, work } = await lockTaskWithWork(tx, taskId);
+            const [assignment] = work.assignments;
+            Object.assign(assignment!, { status: AssignmentStatus.SUBMITTED, data: { v: 9 } });
+            Object.assign(work.iterations[0]!, { status: IterationStatus.REQUESTED_REVIEW, submittedData: { v: 9 } });
+            task.status = TaskStatus.COMPLETE;
+            task.version -= 1; // as if another writer had moved it since it was read
+            await writeWork(tx, task, work.assignments, work.iterations);
+          }).catch((error: unknown) => error),
+        );
+        expect(result).toMatchObject({
+          code: 'CONFLICT',
           reason: 'CONCURRENT_CHANGE',
           message: 'The task was changed by someone else; try again.',
         });
-        // Same transaction, after the statement: neither the assignment nor the iteration was written.
-        expect(await stored(tx)).toEqual(before);
-        throw rollBack;
-      }),
-    ).rejects.toBe(rollBack);
+        const texts = queries.map((q) => q.text.replace(/\s+/g, ' '));
+        paths.push(texts.some((t) => /^EXECUTE orchestra_\w+\(.*\); COMMIT$/.test(t)) ? 'with COMMIT' : 'at once');
+        // Neither the task, the assignment nor the iteration was written.
+        expect(await stored()).toEqual(before);
+      }
+    } finally {
+      await orm.close(true);
+    }
+    expect(paths).toEqual(['at once', 'with COMMIT']);
   });
 });
 
@@ -429,7 +446,8 @@ describe('a claim’s write, sent with its events and COMMIT', () => {
     const writer = await h.worker('deferred_writer', [['claims', 'writer', 'ENTRY_LEVEL']]);
     // A first claim prepares the statements on the connection the next transaction gets (the first
     // time on a connection a prepared statement goes alone).
-    await h.lifecycle.claimTask(writer, await h.taskId((await h.project('claims', 'write')).id, 'write'));
+    const warmUpTaskId = await h.taskId((await h.project('claims', 'write')).id, 'write');
+    await h.lifecycle.claimTask(writer, warmUpTaskId);
     const taskId = await h.taskId((await h.project('claims', 'write')).id, 'write');
     let made: object[] = [];
     const texts = (
@@ -449,6 +467,33 @@ describe('a claim’s write, sent with its events and COMMIT', () => {
     const fresh = h.db.orm.em.fork();
     for (const entity of made) {
       const stored = await fresh.findOneOrFail(entity.constructor as typeof Task, (entity as { id: number }).id);
+      expect(columns(entity), entity.constructor.name).toEqual(columns(stored));
+    }
+    // A submission's write goes the same way, its entities merged back from their own values (a first
+    // one prepares the statements on the connection the next transaction gets).
+    const submit = (id: number) =>
+      transact(h.orchestra.engine, writer, async (tx) => {
+        const { task, work } = await lockTaskWithWork(tx, id);
+        const [assignment] = work.assignments;
+        const iteration = work.iterations[0]!;
+        Object.assign(assignment!, { status: AssignmentStatus.SUBMITTED, data: { v: 3 } });
+        Object.assign(iteration, {
+          status: IterationStatus.REQUESTED_REVIEW,
+          submittedData: { v: 3 },
+          endDatetime: new Date(),
+        });
+        task.status = TaskStatus.PENDING_REVIEW;
+        await writeWork(tx, task, work.assignments, work.iterations);
+        return [task, assignment!, iteration];
+      });
+    await submit(warmUpTaskId);
+    const submitted = await recordOrmQueries(() => submit(taskId));
+    expect(submitted.queries.map((q) => q.text.replace(/\s+/g, ' '))).toEqual([
+      expect.stringMatching(/^BEGIN; EXECUTE orchestra_\w+\(.*\); EXECUTE orchestra_\w+\(.*\)$/),
+      expect.stringMatching(/^EXECUTE orchestra_\w+\(.*\); COMMIT$/),
+    ]);
+    for (const entity of submitted.result) {
+      const stored = await h.db.orm.em.fork().findOneOrFail(entity.constructor as typeof Task, entity.id);
       expect(columns(entity), entity.constructor.name).toEqual(columns(stored));
     }
 
