@@ -16,9 +16,9 @@ import {
   heldCertificationsAndWorkload,
   liveAssignments,
   prerequisitesOf,
+  refusedUnlessWritten,
   rowOf,
   workload,
-  writtenTask,
   type Workload,
 } from './load.js';
 import { checkClaim, checkWorkerMayTakeWork, isCertified, type HeldCertification } from './rules.js';
@@ -174,15 +174,13 @@ export async function writeAssignment(
           feedback: null,
         } as EntityDictionary<Iteration>,
       };
-  writtenTask(tx, row.task);
+  asEntity(tx, Task, row.task, { refresh: true });
   const assignment = asEntity(tx, TaskAssignment, row.assignment);
   asEntity(tx, Iteration, row.iteration);
   return assignment;
 }
 
-// The ids are the drawn ones, or the sequences' next. The last branch is the version check: with no row
-// written (the task's version moved), orchestra_refuse raises (SQLSTATE OR001), and the text this
-// statement was sent in stops there.
+// The ids are the drawn ones, or the sequences' next; the last branch is the version check.
 const ASSIGN_SQL = `
 with t as (update task set status = ?, updated_at = ?, version = version + 1
             where id = ? and version = ? returning *),
@@ -192,8 +190,7 @@ with t as (update task set status = ?, updated_at = ?, version = version + 1
      i as (insert into iteration (id, assignment_id, status, start_datetime, submitted_data, is_deleted)
            select coalesce(?::int, nextval('iteration_id_seq')::int), a.id, ?, a.start_datetime, '{}', false from a returning *)
 select row_to_json(t) as task, row_to_json(a) as assignment, row_to_json(i) as iteration from t, a, i
-union all
-select null, null, null where case when exists (select 1 from i) then false else orchestra_refuse('CONCURRENT_TASK_CHANGE') end`;
+${refusedUnlessWritten('i', 3)}`;
 
 type TaskStatusName = keyof typeof TaskStatus;
 

@@ -80,13 +80,14 @@ export function rowOf<T extends object>(tx: Tx, entity: T, changes: Record<strin
 }
 
 /**
- * The task row a write statement returned, as the clean entity. No row: the task's version moved under
- * the statement, which then changed nothing — what MikroORM's version check would say.
+ * The last branch of a write statement's SELECT (`columns` of them): when its CTE `written` wrote no row
+ * (the task's version moved under it), orchestra_refuse raises (SQLSTATE OR001, which `transact` turns
+ * into CONCURRENT_TASK_CHANGE), and the text the statement went in stops there, so nothing sent with it
+ * (the events, COMMIT) runs.
  */
-export function writtenTask(tx: Tx, row: EntityDictionary<Task> | undefined): Task {
-  if (!row) throw refuse('CONCURRENT_TASK_CHANGE');
-  return asEntity(tx, Task, row, { refresh: true });
-}
+export const refusedUnlessWritten = (written: string, columns: number): string =>
+  `union all select ${Array(columns).fill('null').join(', ')}
+    where case when exists (select 1 from ${written}) then false else orchestra_refuse('CONCURRENT_TASK_CHANGE') end`;
 
 /**
  * One statement of a use case's load (prepared: `?` placeholders, a fixed number of them) and what its

@@ -18,8 +18,8 @@ import {
   projectLock,
   projectTasks,
   projectTasksLoad,
+  refusedUnlessWritten,
   rowOf,
-  writtenTask,
   type Load,
   type ProjectTasks,
   type TaskWork,
@@ -100,7 +100,7 @@ export async function writeWork(
   const write = workWrite(tx, task, assignments, iterations, now);
   const rows = await withCommit(tx.em, write.sql, write.params);
   if (rows) return write.read(rows);
-  writtenTask(tx, rowOf(tx, task, { updated_at: now, version: task.version + 1 }));
+  asEntity(tx, Task, rowOf(tx, task, { updated_at: now, version: task.version + 1 }), { refresh: true });
   for (const a of assignments) asEntity(tx, TaskAssignment, rowOf(tx, a), { refresh: true });
   for (const i of iterations) asEntity(tx, Iteration, rowOf(tx, i), { refresh: true });
 }
@@ -142,14 +142,14 @@ const workWrite = (
     assignments: EntityDictionary<TaskAssignment>[];
     iterations: EntityDictionary<Iteration>[];
   }[]) {
-    writtenTask(tx, row?.task);
+    asEntity(tx, Task, row!.task, { refresh: true });
     for (const a of row!.assignments) asEntity(tx, TaskAssignment, a, { refresh: true });
     for (const i of row!.iterations) asEntity(tx, Iteration, i, { refresh: true });
   },
 });
 
 // Every row is updated only when the task's is (`from t`): a moved version changes nothing, and the last
-// branch then raises (orchestra_refuse, SQLSTATE OR001), stopping the text the statement was sent in.
+// branch refuses.
 const WORK_SQL = `
 with t as (update task set status = ?, updated_at = ?, version = version + 1
             where id = ? and version = ? returning *),
@@ -167,8 +167,7 @@ select row_to_json(t) as task,
        (select coalesce(json_agg(a), '[]') from a) as assignments,
        (select coalesce(json_agg(i), '[]') from i) as iterations
   from t
-union all
-select null, null, null where case when exists (select 1 from t) then false else orchestra_refuse('CONCURRENT_TASK_CHANGE') end`;
+${refusedUnlessWritten('t', 3)}`;
 
 /** `loaded`: the project's tasks, when the caller has read them in this transaction (none for a new project). */
 export async function createSubsequentTasks(tx: Tx, project: Project, loaded?: ProjectTasks): Promise<Task[]> {
