@@ -2,7 +2,8 @@
 // hands every released event, once and in stream order, to the process's hub. A payload-free NOTIFY
 // wakes it at once; a short poll backs the NOTIFY up (a lost notification, a dropped LISTEN
 // connection). When the database is unreachable it retries and resumes from its cursor.
-import pg from 'pg';
+import type pg from 'pg';
+import { Listener } from '../db/listen.js';
 import { EVENTS_CHANNEL } from './outbox.js';
 import { cursorOf, START, type Position, type StoredEvent } from './cursor.js';
 import { readReleased, releasedHead } from './stream.js';
@@ -16,23 +17,29 @@ export interface RelayOptions {
 
 export class EventRelay {
   private position: Position = START;
-  private listener: pg.Client | null = null;
+  private readonly listener: Listener;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private pumping: Promise<void> | null = null;
   private again = false;
-  private stopped = false;
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly connectionString: string,
+    connectionString: string,
     private readonly deliver: (events: StoredEvent[]) => void | Promise<void>,
     private readonly options: RelayOptions = {},
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.batchSize = options.batchSize ?? 500;
+    this.listener = new Listener(connectionString, EVENTS_CHANNEL, {
+      notification: () => void this.wake(),
+      up: (again) => {
+        if (again) void this.wake(); // catch up on what happened while disconnected
+      },
+      error: (error) => this.options.onError?.(error),
+    });
   }
 
   /** Where the relay is: every released event up to here has been delivered. */
@@ -47,20 +54,17 @@ export class EventRelay {
   async start(): Promise<void> {
     this.running = true;
     this.position = await releasedHead(this.pool);
-    await this.listen();
+    await this.listener.start();
     this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.pumping;
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.end().catch(() => {});
+    await this.listener.stop();
   }
 
   /** Reads and delivers everything released since the cursor; coalesces concurrent wake-ups. */
@@ -90,29 +94,5 @@ export class EventRelay {
       }
     })();
     return this.pumping;
-  }
-
-  /** LISTEN on a dedicated connection; reconnects with backoff when it drops. */
-  private async listen(attempt = 0): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString });
-    client.on('error', () => {}); // reported through 'end' below
-    client.on('notification', () => void this.wake());
-    client.on('end', () => {
-      if (this.listener !== client || this.stopped) return;
-      this.listener = null;
-      setTimeout(() => void this.listen(1), 200).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-      this.listener = client;
-      if (attempt > 0) void this.wake(); // catch up on what happened while disconnected
-    } catch (error) {
-      this.options.onError?.(error);
-      await client.end().catch(() => {});
-      const delay = Math.min(5000, 200 * 2 ** attempt);
-      setTimeout(() => void this.listen(attempt + 1), delay).unref();
-    }
   }
 }
