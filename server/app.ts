@@ -111,7 +111,8 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
   const engine: Engine = { orm: db.orm, catalog, config, random: options.random ?? Math.random, now: () => new Date() };
   const lifecycle = new LifecycleService(engine);
   const files = new FileStore(config.filesDir);
-  const accounts = new AccountsService(engine);
+  const auth = new AuthService(engine);
+  const accounts = new AccountsService(engine, auth.sessions);
   const mailer = options.mailer ?? createMailer(config, options.log);
   const realtime = new Realtime(db.pool, db.url);
   const runJobs = options.jobs ?? config.jobs.inProcess;
@@ -156,7 +157,7 @@ export async function startOrchestra(options: StartOptions = {}): Promise<Orches
     registry,
     lifecycle,
     workers: new WorkerService(engine),
-    auth: new AuthService(engine),
+    auth,
     accounts,
     webhooks: new WebhookService(engine, db.pool),
     idempotency: new IdempotencyStore(db.pool, () => config.idempotencyTtlMs),

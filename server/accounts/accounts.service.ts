@@ -6,6 +6,7 @@
 import { requireWorkerActor } from '../auth/access.js';
 import { digest, secret } from '../auth/auth.service.js';
 import { Session } from '../auth/auth.entity.js';
+import type { SessionMemory } from '../auth/session-memory.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Actor } from '../kernel/actor.js';
 import { badInput, conflict, ErrorCode, OrchestraError, Reason, refuse } from '../kernel/errors.js';
@@ -63,7 +64,11 @@ async function mailLink(tx: Tx, workerId: number, kind: TokenKind): Promise<void
 }
 
 export class AccountsService {
-  constructor(readonly engine: Engine) {}
+  constructor(
+    readonly engine: Engine,
+    /** This process's remembered sessions: a worker changed here is forgotten before the answer goes out. */
+    private readonly sessions: SessionMemory,
+  ) {}
 
   get registrationOpen(): boolean {
     return this.engine.config.accounts.registration;
@@ -213,13 +218,15 @@ export class AccountsService {
   async resetPassword(token: string, password: string): Promise<Worker> {
     checkPassword(password);
     const passwordHash = await hashPassword(password);
-    return transact(this.engine, SYSTEM, async (tx) => {
+    const worker = await transact(this.engine, SYSTEM, async (tx) => {
       const worker = await this.useToken(tx, token, 'PASSWORD_RESET');
       worker.passwordHash = passwordHash;
       worker.isActive = true; // the e-mail reached them: that proves the address as activation does
       await tx.em.nativeDelete(Session, { worker: worker.id });
       return worker;
     });
+    this.sessions.forgetWorker(worker.id);
+    return worker;
   }
 
   /** Changes the signed-in worker's password; their other sessions end, this one stays. */
@@ -234,7 +241,7 @@ export class AccountsService {
     const worker = await this.engine.orm.em.fork().findOneOrFail(Worker, workerId, { populate: ['passwordHash'] });
     if (!(await verifyPassword(worker.passwordHash ?? '', String(current ?? '')))) throw refuse('WRONG_PASSWORD');
     const passwordHash = await hashPassword(next);
-    return transact(this.engine, actor!, async (tx) => {
+    const changed = await transact(this.engine, actor!, async (tx) => {
       const w = await tx.em.findOneOrFail(Worker, workerId);
       w.passwordHash = passwordHash;
       await tx.em.execute(`delete from session where worker_id = ? and token_hash <> ?`, [
@@ -243,11 +250,13 @@ export class AccountsService {
       ]);
       return w;
     });
+    this.sessions.forgetWorker(workerId);
+    return changed;
   }
 
   async updateProfile(actor: Actor | null, input: ProfileInput): Promise<Worker> {
     const workerId = requireWorkerActor(actor, ONLY_WORKERS);
-    return transact(this.engine, actor!, async (tx) => {
+    const worker = await transact(this.engine, actor!, async (tx) => {
       const w = await tx.em.findOneOrFail(Worker, workerId);
       if (input.firstName !== undefined) w.firstName = checkName(input.firstName, 'firstName');
       if (input.lastName !== undefined) w.lastName = checkName(input.lastName, 'lastName');
@@ -267,6 +276,8 @@ export class AccountsService {
       }
       return w;
     });
+    this.sessions.forgetWorker(workerId);
+    return worker;
   }
 
   /** Sets the worker's choices for the kinds of message given (the others keep theirs). */

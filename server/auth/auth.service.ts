@@ -11,6 +11,7 @@ import { transact, type Engine } from '../lifecycle/transaction.js';
 import { Worker } from '../workers/worker.entity.js';
 import { ApiKey, Session } from './auth.entity.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { SessionMemory } from './session-memory.js';
 
 let dummy: Promise<string> | null = null;
 /** A hash to verify against when the user does not exist, so both paths cost the same. */
@@ -22,6 +23,8 @@ export const SESSION_COOKIE = 'orchestra_session';
 /** Both kinds of secret carry a prefix, so a bearer header can carry either and they never collide. */
 export const API_KEY_PREFIX = 'ok_';
 export const SESSION_PREFIX = 'os_';
+/** How long a server process may answer a session from memory without looking again (see session-memory.ts). */
+export const SESSION_MEMORY_MS = 30_000;
 /** Only record an API key's use when the last record is older than this (saves a write per request). */
 const KEY_USE_GRANULARITY_MS = 60_000;
 
@@ -39,8 +42,15 @@ export interface LoginResult {
   worker: Worker;
 }
 
+/** A session's worker, as the lookup reads it (the worker's columns). */
+type SessionRow = EntityDictionary<Worker> & { id: number; is_admin: boolean };
+
 export class AuthService {
-  constructor(readonly engine: Engine) {}
+  constructor(
+    readonly engine: Engine,
+    /** The sessions this process may answer without a lookup (while it hears of their changes). */
+    readonly sessions: SessionMemory<SessionRow> = new SessionMemory({ ttlMs: SESSION_MEMORY_MS, maxEntries: 10_000 }),
+  ) {}
 
   /**
    * Logs a worker in. Failed attempts are counted per username and per client address; past the limit
@@ -126,11 +136,13 @@ export class AuthService {
   }
 
   async logout(token: string): Promise<boolean> {
-    return transact(
+    const ended = await transact(
       this.engine,
       SYSTEM,
       async (tx) => (await tx.em.nativeDelete(Session, { tokenHash: digest(token) })) > 0,
     );
+    this.sessions.forgetToken(digest(token)); // before the answer: the notification comes a moment later
+    return ended;
   }
 
   /** The actor behind a request's credentials, or null for an anonymous request (bad credentials → error). */
@@ -147,21 +159,37 @@ export class AuthService {
       }
       return { actor: { kind: 'integrator', keyId: key.id }, viewer: () => null };
     }
-    // Every signed-in request starts here: one prepared statement (parsed and planned once per
-    // connection), not a findOne with populate (whose query building cost more CPU than the statement;
-    // bench/cycle.ts). The actor comes from the row; the Worker entity (some 50 µs of the entity
-    // factory) only when a resolver asks for the viewer.
-    const [row] = await prepared<EntityDictionary<Worker> & { id: number; is_admin: boolean }>(
-      em,
-      `select ${workerColumnList({ em }, 'w')} from session s join worker w on w.id = s.worker_id
-        where s.token_hash = ? and s.expires_at > ?`,
-      [digest(token), this.engine.now()],
-    );
-    if (!row) throw refuse('SESSION_EXPIRED');
+    // Every signed-in request starts here. Remembered (auth/session-memory.ts): nothing to send. Else one
+    // prepared statement (parsed and planned once per connection), not a findOne with populate (whose
+    // query building cost more CPU than the statement; bench/cycle.ts). The actor comes from the row; the
+    // Worker entity (some 50 µs of the entity factory) only when a resolver asks for the viewer.
+    const tokenDigest = digest(token);
+    const now = this.engine.now();
+    let row = this.sessions.get(tokenDigest, now.getTime());
+    if (!row) {
+      const mark = this.sessions.mark();
+      const [found] = await prepared<SessionRow & { session_expires_at: Date }>(
+        em,
+        `select ${workerColumnList({ em }, 'w')}, s.expires_at as session_expires_at
+           from session s join worker w on w.id = s.worker_id
+          where s.token_hash = ? and s.expires_at > ?`,
+        [tokenDigest, now],
+      );
+      if (!found) throw refuse('SESSION_EXPIRED');
+      const { session_expires_at: expiresAt, ...worker } = found;
+      row = worker;
+      this.sessions.remember(
+        tokenDigest,
+        mark,
+        { workerId: row.id, value: row, expiresAt: new Date(expiresAt).getTime() },
+        now.getTime(),
+      );
+    }
+    const session = row;
     let worker: Worker | undefined;
     return {
-      actor: { kind: 'worker', workerId: row.id, isAdmin: row.is_admin },
-      viewer: () => (worker ??= em.map(Worker, row)),
+      actor: { kind: 'worker', workerId: session.id, isAdmin: session.is_admin },
+      viewer: () => (worker ??= em.map(Worker, { ...session })),
     };
   }
 

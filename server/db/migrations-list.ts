@@ -11,6 +11,7 @@ import { Migration20261202020000 } from '../../migrations/Migration2026120202000
 import { Migration20261202030000 } from '../../migrations/Migration20261202030000.js';
 import { Migration20261202040000 } from '../../migrations/Migration20261202040000.js';
 import { Migration20261203000000 } from '../../migrations/Migration20261203000000.js';
+import { Migration20261204000000 } from '../../migrations/Migration20261204000000.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000', class: Migration20261127000000 },
@@ -25,4 +26,5 @@ export const migrationsList = [
   { name: 'Migration20261202030000', class: Migration20261202030000 },
   { name: 'Migration20261202040000', class: Migration20261202040000 },
   { name: 'Migration20261203000000', class: Migration20261203000000 },
+  { name: 'Migration20261204000000', class: Migration20261204000000 },
 ];

@@ -255,6 +255,10 @@ export async function startHttpServer(
   });
   const realtime = app.realtime;
   await realtime.start();
+  // Signed-in requests answered from memory while this process hears of every session change.
+  await app.auth.sessions.listen(app.db.url, (error) =>
+    logRateLimited('sessions', `[http] session changes: ${(error as Error).message ?? String(error)}`),
+  );
   const subscriptions = attachSubscriptions(app, server, schema, realtime, options.keepAliveMs);
   const address = server.address() as AddressInfo;
   return {
@@ -263,6 +267,7 @@ export async function startHttpServer(
     realtime,
     url: `http://${address.address}:${address.port}`,
     async close() {
+      await app.auth.sessions.stop();
       await subscriptions.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
