@@ -24,7 +24,7 @@ import {
   type ProjectTasks,
   type TaskWork,
 } from './load.js';
-import type { Tx } from './transaction.js';
+import { nothingToFlush, type Tx } from './transaction.js';
 
 export const MACHINE_JOB = 'machine_step';
 
@@ -192,7 +192,9 @@ export async function createSubsequentTasks(tx: Tx, project: Project, loaded?: P
     });
     created.push(task);
   }
-  await tx.em.flush();
+  // The new tasks need their ids for the events below; often there are none (a project's last task,
+  // a step waiting for another), and then nothing else is pending either (a pass over every entity).
+  if (!nothingToFlush(tx.em)) await tx.em.flush();
 
   for (const task of created) {
     const step = tx.engine.catalog.step(task.step.id).def;

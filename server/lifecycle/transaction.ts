@@ -55,7 +55,7 @@ function refusalOf(error: unknown): RefusalName | null {
  * test cannot see is a change inside a JSON value made in place (`a.data.x = 1`): nothing here does that
  * (a JSON property is always assigned whole), and under test every skipped flush is checked (below).
  */
-function nothingToFlush(em: EntityManager): boolean {
+export function nothingToFlush(em: EntityManager): boolean {
   const uow = em.getUnitOfWork();
   if (uow.getPersistStack().size || uow.getRemoveStack().size || uow.getOrphanRemoveStack().size) return false;
   for (const entity of uow.getIdentityMap()) {
