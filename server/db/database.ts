@@ -53,7 +53,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
         : `Embedded PostgreSQL on 127.0.0.1:${config.embeddedPgPort} (data in ${where})`,
     );
   }
-  const orm = await openOrm(url);
+  const orm = await openOrm(url, { pool: { min: 0, max: config.dbPoolSize } });
   const pool = makePool(url);
   if (options.migrate !== false) {
     await migrate(orm);
