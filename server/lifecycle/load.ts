@@ -128,18 +128,19 @@ export async function lockTask(tx: Tx, taskId: number): Promise<Task> {
   return task;
 }
 
-export const projectLock = (tx: Tx, projectId: number): Load<Project> => ({
-  sql: 'select * from project where id = ? limit 1 for update',
-  params: [projectId],
+/** A project's lock: by its id, or the project of a task (after the task's lock: the one order). */
+export const projectLock = (tx: Tx, of: { projectId: number } | { taskId: number }): Load<Project> => ({
+  sql: `select * from project where id = ${'projectId' in of ? '?' : OF_TASK} limit 1 for update`,
+  params: ['projectId' in of ? of.projectId : of.taskId],
   read([row]: EntityDictionary<Project>[]) {
-    if (!row) throw notFound('Project', projectId);
+    if (!row) throw notFound('Project', 'projectId' in of ? of.projectId : `of task ${of.taskId}`);
     return asEntity(tx, Project, row, { refresh: true });
   },
 });
 
 export async function lockProject(tx: Tx, projectId: number): Promise<Project> {
   await flush(tx, Project);
-  const [project] = await loadTogether(tx, projectLock(tx, projectId));
+  const [project] = await loadTogether(tx, projectLock(tx, { projectId }));
   return project;
 }
 
@@ -281,6 +282,32 @@ export async function lockTaskWithWork(tx: Tx, taskId: number): Promise<{ task: 
   await flush(tx, Task, TaskAssignment, Iteration);
   const [task, work] = await loadTogether(tx, taskLock(tx, taskId), taskWorkLoad(tx, taskId));
   return { task, work };
+}
+
+/** What completing a task needs besides its work, read before its writes: its project, locked, and tasks. */
+export interface CompletionContext {
+  project: Project;
+  loaded: ProjectTasks;
+}
+
+/**
+ * lockTaskWithWork, and in the same round trip what a completion needs: the project's lock (after the
+ * task's: the one order) and its tasks, read under that lock. For a submission that will most likely
+ * complete the task (an accept), so that its writes can go with its events and COMMIT.
+ */
+export async function lockTaskForCompletion(
+  tx: Tx,
+  taskId: number,
+): Promise<{ task: Task; work: TaskWork; completion: CompletionContext }> {
+  await flush(tx, Task, TaskAssignment, Iteration, Project);
+  const [task, work, project, loaded] = await loadTogether(
+    tx,
+    taskLock(tx, taskId),
+    taskWorkLoad(tx, taskId),
+    projectLock(tx, { taskId }),
+    projectTasksLoad(tx, { taskId }),
+  );
+  return { task, work, completion: { project, loaded } };
 }
 
 // The worker's certifications are plain facts for the rules (rules.ts), never changed by the use case

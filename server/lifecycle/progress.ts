@@ -20,6 +20,7 @@ import {
   projectTasksLoad,
   refusedUnlessWritten,
   rowOf,
+  type CompletionContext,
   type Load,
   type ProjectTasks,
   type TaskWork,
@@ -41,12 +42,14 @@ export async function queueMachineJob(tx: Tx, taskId: number, runAt?: Date): Pro
  * as a REQUESTED_REVIEW of its assignment's data), the task is COMPLETE, and what follows is created.
  * A submission closes its own iteration first (with what was submitted); this closes the rest.
  * `work`: the task's open iterations, when the caller loaded them with its assignments (taskWork).
+ * `completion`: the project, locked, and its tasks, when the caller loaded them with the task's lock.
  */
 export async function completeTask(
   tx: Tx,
   task: Task,
   assignments: readonly TaskAssignment[],
   work?: Pick<TaskWork, 'openIteration' | 'iterations'>,
+  completion?: CompletionContext,
 ): Promise<void> {
   const now = tx.engine.now();
   const iterations = new Set(work?.iterations); // the caller's (a submission closed its own) are written too
@@ -60,15 +63,25 @@ export async function completeTask(
   }
   const previous = task.status;
   task.status = TaskStatus.COMPLETE;
-  // The writes, the project's lock (the lock order stays task → project) and its tasks, read after the
-  // writes, in one round trip. Nothing to flush before the read: the writes leave their rows clean, and
-  // the callers change nothing else (writeWork's rule).
-  const [, project, loaded] = await loadTogether(
-    tx,
-    workWrite(tx, task, assignments, [...iterations], tx.engine.now()),
-    projectLock(tx, task.project.id),
-    projectTasksLoad(tx, { projectId: task.project.id }),
-  );
+  let project: Project;
+  let loaded: ProjectTasks;
+  if (completion) {
+    // The project's lock and tasks came with the task's lock (lockTaskForCompletion): the tasks hold
+    // this one, whose entities are the ones just changed, so the writes can go with the events and
+    // COMMIT (or with whatever is sent next: new tasks).
+    ({ project, loaded } = completion);
+    await writeWork(tx, task, assignments, [...iterations]);
+  } else {
+    // The writes, the project's lock (the lock order stays task → project) and its tasks, read after
+    // the writes, in one round trip. Nothing to flush before the read: the writes leave their rows
+    // clean, and the callers change nothing else (writeWork's rule).
+    [, project, loaded] = await loadTogether(
+      tx,
+      workWrite(tx, task, assignments, [...iterations], tx.engine.now()),
+      projectLock(tx, { projectId: task.project.id }),
+      projectTasksLoad(tx, { projectId: task.project.id }),
+    );
+  }
   const workerIds = workerIdsOf(assignments);
   emitStatusChange(tx, task, previous, workerIds);
   tx.emit({
