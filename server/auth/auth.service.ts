@@ -2,7 +2,7 @@
 // (the app keeps it in an httpOnly cookie, scripts send it as a bearer token); integrators use API
 // keys. Both are looked up by their SHA-256 digest.
 import { createHash, randomBytes } from 'node:crypto';
-import type { EntityDictionary } from '@mikro-orm/postgresql';
+import type { EntityDictionary, EntityManager } from '@mikro-orm/postgresql';
 import { requireAdmin, SYSTEM, type Actor } from '../kernel/actor.js';
 import { badInput, ErrorCode, notFound, OrchestraError, Reason, refuse } from '../kernel/errors.js';
 import { prepared } from '../db/round-trips.js';
@@ -159,38 +159,43 @@ export class AuthService {
       }
       return { actor: { kind: 'integrator', keyId: key.id }, viewer: () => null };
     }
-    // Every signed-in request starts here. Remembered (auth/session-memory.ts): nothing to send. Else one
-    // prepared statement (parsed and planned once per connection), not a findOne with populate (whose
-    // query building cost more CPU than the statement; bench/cycle.ts). The actor comes from the row; the
-    // Worker entity (some 50 µs of the entity factory) only when a resolver asks for the viewer.
+    // Every signed-in request starts here: answered from this process's memory of sessions when it can
+    // (auth/session-memory.ts), else looked up. The actor comes from the row; the Worker entity (some
+    // 50 µs of the entity factory) only when a resolver asks for the viewer, made from a copy (the
+    // remembered row serves other requests too).
     const tokenDigest = digest(token);
     const now = this.engine.now();
-    let row = this.sessions.get(tokenDigest, now.getTime());
-    if (!row) {
-      const mark = this.sessions.mark();
-      const [found] = await prepared<SessionRow & { session_expires_at: Date }>(
-        em,
-        `select ${workerColumnList({ em }, 'w')}, s.expires_at as session_expires_at
-           from session s join worker w on w.id = s.worker_id
-          where s.token_hash = ? and s.expires_at > ?`,
-        [tokenDigest, now],
-      );
-      if (!found) throw refuse('SESSION_EXPIRED');
-      const { session_expires_at: expiresAt, ...worker } = found;
-      row = worker;
-      this.sessions.remember(
-        tokenDigest,
-        mark,
-        { workerId: row.id, value: row, expiresAt: new Date(expiresAt).getTime() },
-        now.getTime(),
-      );
-    }
-    const session = row;
+    const session = this.sessions.get(tokenDigest, now.getTime()) ?? (await this.lookUpSession(em, tokenDigest, now));
     let worker: Worker | undefined;
     return {
       actor: { kind: 'worker', workerId: session.id, isAdmin: session.is_admin },
       viewer: () => (worker ??= em.map(Worker, { ...session })),
     };
+  }
+
+  /**
+   * A session's worker by the token's digest, remembered unless a change overtook the lookup: one
+   * prepared statement (parsed and planned once per connection), not a findOne with populate (whose
+   * query building cost more CPU than the statement; bench/cycle.ts).
+   */
+  private async lookUpSession(em: EntityManager, tokenDigest: string, now: Date): Promise<SessionRow> {
+    const mark = this.sessions.mark();
+    const [found] = await prepared<SessionRow & { session_expires_at: Date }>(
+      em,
+      `select ${workerColumnList({ em }, 'w')}, s.expires_at as session_expires_at
+         from session s join worker w on w.id = s.worker_id
+        where s.token_hash = ? and s.expires_at > ?`,
+      [tokenDigest, now],
+    );
+    if (!found) throw refuse('SESSION_EXPIRED');
+    const { session_expires_at: expiresAt, ...row } = found;
+    this.sessions.remember(
+      tokenDigest,
+      mark,
+      { workerId: row.id, value: row, expiresAt: new Date(expiresAt).getTime() },
+      now.getTime(),
+    );
+    return row;
   }
 
   /** Of some secrets (session tokens, API keys), those that are still valid: one statement for all of them. */

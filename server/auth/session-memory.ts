@@ -1,6 +1,6 @@
 // Signed-in requests' session lookups, remembered by a server process while it hears of every change to
-// them. Every request with a session token looked its session and worker up: a round trip and some
-// 100 µs of CPU per request on each side (bench/overhead.ts), for a row that changes when someone logs
+// them. Every request with a session token looked its session and worker up: a round trip per request
+// (a quarter of the cycle's over GraphQL, bench/cycle.ts), for a row that changes when someone logs
 // out, changes a password or a profile. PostgreSQL tells: triggers on `session` and `worker` NOTIFY the
 // worker's id on `orchestra_auth` at commit (migration 20261204000000), whoever made the change — this
 // process, another server, the CLI, SQL by hand. A process remembers only while its LISTEN connection is
