@@ -15,7 +15,7 @@ import { loadConfig, PROJECT_ROOT } from '../server/config.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../server/db/embedded.js';
 import { SYSTEM } from '../server/kernel/actor.js';
 import { CertificationRole, TaskClass, TaskStatus } from '../server/kernel/status.js';
-import { NEXT_TASK_SQL } from '../server/lifecycle/pool.js';
+import { nextTaskSql } from '../server/lifecycle/pool.js';
 import { defineWorkflow } from '../server/workflow/definition.js';
 import { insertWaitingTasks } from '../test/support/bulk.js';
 import { percentile } from './stats.js';
@@ -93,14 +93,20 @@ for (const size of sizes) {
   times.sort((a, b) => a - b);
   results.push({ size, p50: percentile(times, 50), p95: percentile(times, 95), max: times.at(-1)! });
   if (size === Math.max(...sizes)) {
-    const explained = await app.db.orm.em
-      .fork()
-      .execute<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${NEXT_TASK_SQL}`, [
-        workers[0]!.workerId,
-        [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW],
-        workers[0]!.workerId,
-      ]);
-    plan = explained.map((r) => r['QUERY PLAN']).join('\n');
+    // The plan requestTask runs with: the prepared statement's generic plan.
+    const client = await app.db.pool.connect();
+    let n = 0;
+    const text = nextTaskSql([TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW]).replace(
+      /\?/g,
+      () => `$${++n}`,
+    );
+    await client.query(`prepare next_task_plan (int, int) as ${text}`);
+    await client.query('set plan_cache_mode = force_generic_plan');
+    const explained = await client.query<{ 'QUERY PLAN': string }>(
+      `explain (analyze, buffers) execute next_task_plan(${workers[0]!.workerId}, ${workers[0]!.workerId})`,
+    );
+    client.release(true);
+    plan = explained.rows.map((r) => r['QUERY PLAN']).join('\n');
   }
   await app.close();
 }

@@ -37,12 +37,11 @@ import {
   lockTask,
   lockTaskForCompletion,
   lockTaskWithWork,
-  lockWorkerWithWorkload,
+  lockWorkerForNextTask,
   prerequisitesFrom,
   claimContext,
   type TaskWork,
 } from './load.js';
-import { NEXT_TASK_SQL } from './pool.js';
 import { completeTask, createSubsequentTasks, queueMachineJob, setProjectStatus, writeWork } from './progress.js';
 import {
   checkSubmit,
@@ -303,26 +302,19 @@ export class LifecycleService {
   async requestTask(actor: Actor, options: { role?: CertificationRole } = {}): Promise<RequestTaskResult> {
     const workerId = requireWorker(actor);
     return this.run(actor, async (tx) => {
-      // The worker's lock (one request per worker at a time: keeps the cap exact), with their
-      // certifications and workload, which serve the claim checks below.
-      const { worker, held, workload } = await lockWorkerWithWorkload(tx, workerId);
-      checkWorkerMayTakeWork({ ...workload, maxInProgress: this.engine.config.maxInProgressTasks });
       const statuses =
         options.role === CertificationRole.ENTRY_LEVEL
           ? [TaskStatus.AWAITING_PROCESSING]
           : options.role === CertificationRole.REVIEWER
             ? [TaskStatus.PENDING_REVIEW]
             : [TaskStatus.AWAITING_PROCESSING, TaskStatus.PENDING_REVIEW];
-      const [candidate] = await tx.em.execute<({ id: number } & Record<string, unknown>)[]>(NEXT_TASK_SQL, [
-        workerId,
-        statuses,
-        workerId,
-      ]);
+      // The worker's lock (one request per worker at a time: keeps the cap exact), with their
+      // certifications and workload, which serve the claim checks below, and the best task for them.
+      const { worker, held, workload, task } = await lockWorkerForNextTask(tx, workerId, statuses);
+      checkWorkerMayTakeWork({ ...workload, maxInProgress: this.engine.config.maxInProgressTasks });
       // Tasks the worker is not certified for are no candidates; tasks others are claiming right now are
       // skipped. Either way there is nothing for this worker now.
-      if (!candidate) return { assignment: null, reason: NoTaskReason.NO_TASK_AVAILABLE };
-      // NEXT_TASK_SQL returns the locked task row whole: mapped to the entity, not selected again.
-      const task = tx.em.map(Task, candidate);
+      if (!task) return { assignment: null, reason: NoTaskReason.NO_TASK_AVAILABLE };
       const { project, assignments, ids } = await claimContext(tx, task, workerId);
       return {
         assignment: await assignWorker(tx, task, project, worker, {

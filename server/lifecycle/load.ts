@@ -17,6 +17,7 @@ import type { Tx } from './transaction.js';
 import { notFound, refuse } from '../kernel/errors.js';
 import type { HeldCertification } from './rules.js';
 import type { AssignmentIds } from './assign.js';
+import { nextTaskSql } from './pool.js';
 import { AssignmentStatus, IterationStatus, TaskStatus } from '../kernel/status.js';
 
 /**
@@ -449,15 +450,34 @@ export async function heldCertificationsAndWorkload(
   return result;
 }
 
-/** lockWorker and heldCertificationsAndWorkload in one round trip: a worker asking for their next task. */
-export async function lockWorkerWithWorkload(
+/**
+ * A worker asking for their next task, in one round trip: their lock (one request per worker at a time),
+ * their certifications and workload, and after them the best task among `statuses` they may take,
+ * locked, tasks others are claiming passed over (pool.ts `nextTaskSql`); null when there is none. The
+ * pool's query runs before the caller has checked the workload: a refused request rolls back, and its
+ * task's lock goes with it.
+ */
+export async function lockWorkerForNextTask(
   tx: Tx,
   workerId: number,
-): Promise<{ worker: Worker; held: HeldCertification[]; workload: Workload }> {
-  await flush(tx, Worker, TaskAssignment);
-  const [worker, known] = await loadTogether(tx, workerLock(tx, workerId), heldAndWorkloadLoad(workerId));
-  return { worker, ...known };
+  statuses: readonly TaskStatus[],
+): Promise<{ worker: Worker; held: HeldCertification[]; workload: Workload; task: Task | null }> {
+  await flush(tx, Worker, TaskAssignment, Task);
+  const [worker, known, task] = await loadTogether(
+    tx,
+    workerLock(tx, workerId),
+    heldAndWorkloadLoad(workerId),
+    nextTaskLoad(tx, workerId, statuses),
+  );
+  return { worker, ...known, task };
 }
+
+const nextTaskLoad = (tx: Tx, workerId: number, statuses: readonly TaskStatus[]): Load<Task | null> => ({
+  sql: nextTaskSql(statuses),
+  params: [workerId, workerId],
+  // The locked task row whole (its entity's columns): mapped to the entity, not selected again.
+  read: ([row]: EntityDictionary<Task>[]) => (row ? tx.em.map(Task, row) : null),
+});
 
 /** The tasks of a project with their live assignments; `project` is the SQL naming the project. */
 const projectTasksSql = (project: string) => `

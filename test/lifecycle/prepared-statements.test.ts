@@ -175,6 +175,36 @@ describe('the cycle’s statements', () => {
   });
 });
 
+describe('a next-task request’s statements', () => {
+  it('sends the worker’s lock, workload and the pool’s query in one text, all prepared: three round trips', async () => {
+    const taker = await h.worker('prep_taker', [['claims', 'writer', 'ENTRY_LEVEL']]);
+    const pull = async () => {
+      await h.project('claims', 'write');
+      let result: Awaited<ReturnType<typeof h.lifecycle.requestTask>> | undefined;
+      const calls = await sent(async () => {
+        result = await h.lifecycle.requestTask(taker);
+      });
+      // Sent on, so that the worker stays under their cap of tasks in progress.
+      await h.lifecycle.submitTask(taker, {
+        taskId: result!.assignment!.task.id,
+        data: {},
+        action: SubmitAction.SUBMIT,
+      });
+      return { calls, result: result! };
+    };
+    await pull(); // the first time on a connection, each statement is prepared on its own
+    const { calls, result } = await pull();
+    const execute = String.raw`EXECUTE orchestra_\w+\([^;]*\)`;
+    const first = calls[0]!.text.replace(/\s+/g, ' ');
+    // Then the claim's context (the task's project, assignments and the new rows' ids), then its write
+    // with the events and COMMIT. (Before the pool's query went with the lock: four.)
+    expect(new RegExp(`^BEGIN; ${execute}; ${execute}; ${execute}$`).test(first), first.slice(0, 200)).toBe(true);
+    expect(calls).toHaveLength(3);
+    expect(result.assignment?.worker?.id).toBe(taker.workerId);
+    expect(result.assignment?.task.status).toBe(TaskStatus.PROCESSING);
+  });
+});
+
 describe('a machine step’s statements', () => {
   it('starts an attempt in three round trips (its lock with the project and its tasks) and records its result in four', async () => {
     const worker = await h.worker('prep_stamp_worker');

@@ -6,7 +6,7 @@
 // bench/pool.ts and bench/dashboard.ts, not here.)
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskStatus } from '../../server/kernel/status.js';
-import { NEXT_TASK_SQL } from '../../server/lifecycle/pool.js';
+import { nextTaskSql } from '../../server/lifecycle/pool.js';
 import { DashboardState, SubmitAction } from '../../server/lifecycle/rules.js';
 import { insertCompletedHistory, insertWaitingTasks } from '../support/bulk.js';
 import { recordOrmStatements } from '../support/sql-count.js';
@@ -36,15 +36,25 @@ beforeAll(async () => {
   await h.db.pool.query('analyze');
 }, 120_000);
 
+/**
+ * The plan requestTask's query runs with: a prepared statement's generic plan (the one PostgreSQL keeps
+ * once it has run a few times), the worker's id a parameter, the statuses written into the text.
+ */
 async function planOf(workerId: number, statuses: number[]): Promise<PlanNode[]> {
-  const [row] = await h.db.orm.em
-    .fork()
-    .execute<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(`explain (format json) ${NEXT_TASK_SQL}`, [
-      workerId,
-      statuses,
-      workerId,
-    ]);
-  return nodes(row!['QUERY PLAN'][0].Plan);
+  const client = await h.db.pool.connect();
+  try {
+    let n = 0;
+    const text = nextTaskSql(statuses).replace(/\?/g, () => `$${++n}`);
+    await client.query(`prepare next_task_plan (int, int) as ${text}`);
+    await client.query('set plan_cache_mode = force_generic_plan');
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `explain (format json) execute next_task_plan(${Number(workerId)}, ${Number(workerId)})`,
+    );
+    return nodes(rows[0]!['QUERY PLAN'][0].Plan);
+  } finally {
+    await client.query('deallocate next_task_plan; reset plan_cache_mode').catch(() => {});
+    client.release();
+  }
 }
 
 describe('the pool at 100,000 waiting tasks', () => {
