@@ -29,12 +29,12 @@ const CERTIFIED = `
    and ${IS_CERTIFIED}`;
 
 /**
- * Params: workerId, statuses, workerId. The best task for the worker (no lock). The order — project
+ * The best task for the worker (no lock; its `in (?)` of statuses is written in by nextTaskSql). The order — project
  * priority, project start, task start, id — is read from the task's own copies of its project's keys
  * (migration 20261202020000), the order of the partial index `task_waiting_order`, which holds exactly
  * the waiting tasks: the query reads its first rows and stops, whatever the size of the pool.
  */
-export const CERTIFIED_TASK_SQL = `${HELD}
+const CERTIFIED_TASK_SQL = `${HELD}
 select t.id ${WAITING.replace('from task t', 'from held cross join task t')} ${CERTIFIED}
  order by t.priority desc, t.project_start asc, t.start_datetime asc, t.id asc
  limit 1`;
