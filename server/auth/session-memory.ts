@@ -30,6 +30,7 @@ export class SessionMemory<T = unknown> {
 
   /** The remembered lookup of a token's digest, if it is still good at `now`. */
   get(digest: string, now: number): T | null {
+    if (!this.listening) return null; // deaf: nothing it holds can be trusted
     const entry = this.entries.get(digest);
     if (!entry) return null;
     if (entry.until > now) return entry.value;
@@ -70,6 +71,11 @@ export class SessionMemory<T = unknown> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Whether it hears of changes now, and so may answer from memory. */
+  get isListening(): boolean {
+    return this.listening;
   }
 
   /** What the LISTEN connection hears, as the handlers of a `Listener` on AUTH_CHANNEL. */

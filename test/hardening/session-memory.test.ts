@@ -145,7 +145,9 @@ describe('sessions remembered by a server', () => {
     expect(before.length).toBe(2); // this server's and the other one's
     for (const pid of before) await s.h.db.pool.query('select pg_terminate_backend($1)', [pid]);
     await until(async () => (await sessionListeners()).every((pid) => !before.includes(pid)), 'the listeners to go');
-    // Nobody hears this: each server listens again 200 ms after the drop...
+    // The server has seen its connection end (it reconnects 200 ms later)...
+    await until(() => !s.h.orchestra.auth.sessions.isListening, 'the server to notice the drop');
+    // ...so nobody hears this...
     await s.h.db.pool.query('delete from session where worker_id = $1', [worker.workerId]);
     // ...and yet it is refused, and meanwhile every session is looked up: nothing answered from memory.
     expect((await viewer(s.url, token)).status).toBe(401);
